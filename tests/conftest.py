@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.feedserver import FeedServer
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+REALFEEDS = SHARED / "realfeeds"
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    s = FeedServer()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def write_config(tmp_path: Path):
+    """Write a feeds.yaml from (id, url, extra-yaml) tuples and return its path."""
+
+    def write(sources: list[dict], settings: str = "") -> Path:
+        lines = ["# test sources", "sources:"]
+        for s in sources:
+            lines.append(f"  - id: {s['id']}")
+            lines.append(f"    name: {s.get('name', s['id'])}")
+            for key, value in s.items():
+                if key not in ("id", "name"):
+                    lines.append(f"    {key}: {value}")
+        text = "\n".join(lines) + "\n"
+        if settings:
+            text += "settings:\n" + textwrap.indent(textwrap.dedent(settings), "  ")
+        path = tmp_path / "feeds.yaml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write

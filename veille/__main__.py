@@ -1,0 +1,3 @@
+from veille.cli import main
+
+main()

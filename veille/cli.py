@@ -1,0 +1,334 @@
+"""The `veille` command: a thin click layer over the pipeline stages."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from veille import __version__
+from veille.errors import ConfigError, StoreError, VeilleError
+from veille.models import SPECIALTIES, TIERS, SourceResult
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class UsageProblem(click.ClickException):
+    """A user error (bad configuration, bad arguments): exit code 2, message says what to do."""
+
+    exit_code = 2
+
+
+class Env:
+    def __init__(self, config_path: str, db_path: str, verbose: bool):
+        self.config_path = config_path
+        self.db_path = db_path
+        self.verbose = verbose
+
+    def config(self):  # type: ignore[no-untyped-def]
+        from veille.config import load_config
+
+        try:
+            return load_config(self.config_path)
+        except ConfigError as e:
+            raise UsageProblem(str(e)) from e
+
+    def store(self, readonly: bool = False):  # type: ignore[no-untyped-def]
+        from veille.store import Store
+
+        try:
+            return Store(self.db_path, readonly=readonly)
+        except StoreError as e:
+            raise UsageProblem(str(e)) from e
+
+
+pass_env = click.make_pass_decorator(Env)
+
+
+def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn Veille's own errors into clear messages with exit code 2."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except VeilleError as e:
+            raise UsageProblem(str(e)) from e
+
+    return wrapper
+
+
+@click.group(context_settings=CONTEXT)
+@click.option(
+    "--config", "config_path", default="feeds.yaml", envvar="VEILLE_CONFIG", show_default=True,
+    type=click.Path(dir_okay=False), help="Sources file.",
+)
+@click.option(
+    "--db", "db_path", default="db/veille.db", envvar="VEILLE_DB", show_default=True,
+    type=click.Path(dir_okay=False), help="SQLite database.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Say more.")
+@click.version_option(__version__, prog_name="veille")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str, db_path: str, verbose: bool) -> None:
+    """Veille médicale: collect medical news into SQLite, deduplicated and tagged.
+
+    \b
+    Example:
+        veille sources add https://ansm.sante.fr/rss/actualites --name "ANSM" --tier official
+        veille collect
+    """
+    ctx.obj = Env(config_path, db_path, verbose)
+
+
+# --- collect ---------------------------------------------------------------------------------
+
+def _result_line(r: SourceResult) -> str:
+    if r.outcome == "error":
+        return f"{r.source_id}: ERROR {r.error}"
+    if r.outcome == "skipped":
+        return f"{r.source_id}: skipped ({r.error})"
+    if r.outcome == "not_modified":
+        return f"{r.source_id}: unchanged"
+    text = f"{r.source_id}: {r.items_new} new, {r.items_seen - r.items_new} already known"
+    return text + (f" (warning: {r.warning})" if r.warning else "")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--source", "source_ids", multiple=True, metavar="ID", help="Collect only this source (repeatable).")
+@click.option("--strict", is_flag=True, help="Exit 1 if any source failed.")
+@click.option("--due", is_flag=True, help="Only sources whose next fetch time has come (backoff respected).")
+@pass_env
+@user_errors
+def collect(env: Env, source_ids: tuple[str, ...], strict: bool, due: bool) -> None:
+    """Fetch the enabled sources of feeds.yaml into the database.
+
+    Exits 0 when the run completed, even if some sources failed (see the summary,
+    `veille sources list` and the fetches table); --strict exits 1 on any failure.
+
+    \b
+    Example:
+        veille collect
+        veille collect --source ansm-actualites --source has-actualites
+    """
+    import time
+
+    from veille.pipeline import collect as run_collect
+
+    config = env.config()
+    store = env.store()
+    started = time.monotonic()
+    tty = sys.stderr.isatty()
+    bar: Any = None
+
+    def progress(result: SourceResult, done: int, total: int) -> None:
+        nonlocal bar
+        if tty:
+            if bar is None:
+                bar = click.progressbar(length=total, label="collecting", file=sys.stderr)
+                bar.__enter__()
+            bar.update(1)
+        else:
+            click.echo(f"[{done}/{total}] {_result_line(result)}", err=True)
+
+    try:
+        results = run_collect(config, store, source_ids, only_due=due, progress=progress)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+        store.close()
+    elapsed = time.monotonic() - started
+    for r in results:
+        click.echo(_result_line(r))
+    new = sum(r.items_new for r in results)
+    failed = [r for r in results if r.outcome == "error"]
+    unchanged = sum(r.outcome == "not_modified" for r in results)
+    click.echo(
+        f"{len(results)} sources: {new} new items, {unchanged} unchanged, "
+        f"{len(failed)} errors in {elapsed:.1f} s"
+    )
+    if strict and failed:
+        sys.exit(1)
+
+
+# --- sources ---------------------------------------------------------------------------------
+
+@cli.group(context_settings=CONTEXT)
+def sources() -> None:
+    """List and edit the sources of feeds.yaml (comments and order are kept)."""
+
+
+def _ago(value: str | None) -> str:
+    return value.replace("T", " ").replace("Z", "")[:16] if value else "-"
+
+
+@sources.command("list", context_settings=CONTEXT)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_env
+@user_errors
+def sources_list(env: Env, as_json: bool) -> None:
+    """Show each source with its health: last success, last error, error count, next fetch.
+
+    \b
+    Example:
+        veille sources list
+    """
+    import json
+
+    config = env.config()
+    rows: dict[str, dict] = {}
+    if os.path.exists(env.db_path):
+        store = env.store(readonly=True)
+        try:
+            rows = {r["id"]: r for r in store.source_rows()}
+        except Exception:  # noqa: BLE001 - a database not yet created has no health to show
+            rows = {}
+        finally:
+            store.close()
+    records = []
+    for s in config.sources:
+        r = rows.get(s.id, {})
+        status = "enabled" if s.enabled else "disabled"
+        if r.get("disabled_reason"):
+            status = f"disabled: {r['disabled_reason']}"
+        records.append(
+            {
+                "id": s.id, "name": s.name, "kind": s.kind, "tier": s.tier, "url": r.get("url") or s.url,
+                "status": status, "last_success_at": r.get("last_success_at"),
+                "last_error": r.get("last_error"), "error_count": r.get("error_count") or 0,
+                "next_fetch_at": r.get("next_fetch_at"),
+            }
+        )
+    if as_json:
+        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        return
+    if not records:
+        click.echo(f"No sources in {config.path}. Add one with `veille sources add URL`.")
+        return
+    for rec in records:
+        click.echo(f"{rec['id']}  [{rec['tier']}, {rec['kind']}]  {rec['name']}  ({rec['status']})")
+        click.echo(f"    {rec['url']}")
+        line = (
+            f"    last success {_ago(rec['last_success_at'])} · errors {rec['error_count']} · "
+            f"next fetch {_ago(rec['next_fetch_at'])}"
+        )
+        click.echo(line)
+        if rec["last_error"]:
+            click.echo(f"    last error: {rec['last_error']}")
+
+
+@sources.command("add", context_settings=CONTEXT)
+@click.argument("url")
+@click.option("--name", help="Display name (default: the feed's title).")
+@click.option("--id", "source_id", help="Slug (default: derived from the name).")
+@click.option("--tier", type=click.Choice(TIERS), help="official, journal, society, press or social.")
+@click.option("--lang", help="Language code, e.g. fr or en.")
+@click.option("--specialty", "specialties", multiple=True, type=click.Choice(SPECIALTIES), metavar="SLUG",
+              help="Specialty added to every item (repeatable).")
+@click.option("--every", help="Fetch interval: 30m, 2h, 1d (default 1h).")
+@click.option("--no-check", is_flag=True, help="Do not fetch the source once before adding it.")
+@pass_env
+@user_errors
+def sources_add(
+    env: Env, url: str, name: str | None, source_id: str | None, tier: str | None, lang: str | None,
+    specialties: tuple[str, ...], every: str | None, no_check: bool,
+) -> None:
+    """Add a source to feeds.yaml (created if missing).
+
+    \b
+    Example:
+        veille sources add https://ansm.sante.fr/rss/actualites --name "ANSM actualités" --tier official --lang fr
+    """
+    from veille.config import add_source, load_config, normalise_source_url, refuse_duplicate
+    from veille.discover import check_feed
+
+    url = normalise_source_url(url)
+    if os.path.exists(env.config_path):
+        refuse_duplicate(load_config(env.config_path), url)  # before any network call
+    title = None
+    if not no_check:
+        found = check_feed(url, env.config_path)
+        click.echo(f"found: {found.kind}, {found.title or 'untitled'}, {found.count} items")
+        url, title = found.url, found.title
+    added = add_source(
+        env.config_path, url=url, name=name or title or url, source_id=source_id, tier=tier,
+        lang=lang, specialties=specialties, every=every,
+    )
+    click.echo(f"added {added.id!r} ({added.name}) to {env.config_path}")
+
+
+@sources.command("remove", context_settings=CONTEXT)
+@click.argument("source_id", metavar="ID")
+@click.option("--purge", is_flag=True, help="Also delete its stored items and fetch history.")
+@pass_env
+@user_errors
+def sources_remove(env: Env, source_id: str, purge: bool) -> None:
+    """Remove a source from feeds.yaml; its items stay unless --purge.
+
+    \b
+    Example:
+        veille sources remove egora --purge
+    """
+    from veille.config import remove_source
+
+    remove_source(env.config_path, source_id)
+    click.echo(f"removed {source_id!r} from {env.config_path}")
+    if purge and os.path.exists(env.db_path):
+        store = env.store()
+        try:
+            deleted = store.purge_source(source_id)
+        finally:
+            store.close()
+        click.echo(f"purged {deleted} items that only {source_id!r} carried")
+
+
+@sources.command("enable", context_settings=CONTEXT)
+@click.argument("source_id", metavar="ID")
+@pass_env
+@user_errors
+def sources_enable(env: Env, source_id: str) -> None:
+    """Enable a source (also clears a 410 or a backoff, so the next collect retries it).
+
+    \b
+    Example:
+        veille sources enable has-actualites
+    """
+    from veille.config import set_enabled
+
+    set_enabled(env.config_path, source_id, True)
+    if os.path.exists(env.db_path):
+        store = env.store()
+        try:
+            store.enable_source(source_id)
+        finally:
+            store.close()
+    click.echo(f"enabled {source_id!r}")
+
+
+@sources.command("disable", context_settings=CONTEXT)
+@click.argument("source_id", metavar="ID")
+@pass_env
+@user_errors
+def sources_disable(env: Env, source_id: str) -> None:
+    """Stop collecting a source (its items stay).
+
+    \b
+    Example:
+        veille sources disable egora
+    """
+    from veille.config import set_enabled
+
+    set_enabled(env.config_path, source_id, False)
+    click.echo(f"disabled {source_id!r}")
+
+
+def main() -> None:
+    cli(prog_name="veille")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,484 @@
+"""feeds.yaml <-> Source: validation with file and line, and comment-preserving edits."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterator
+from io import StringIO
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from veille.backoff import format_every, parse_every
+from veille.errors import ConfigError
+from veille.models import KINDS, SPECIALTIES, TIERS, Config, Settings, Source
+from veille.normalise import canonical_url, dedup_url
+
+SOURCE_KEYS = frozenset(
+    {"id", "name", "kind", "url", "tier", "lang", "specialties", "every", "enabled", "fulltext"}
+)
+# Kind-specific options accepted on a source, with their types.
+OPTION_KEYS: dict[str, type | tuple[type, ...]] = {
+    "replies": bool,
+    "boosts": bool,
+    "reposts": bool,
+    "pinned": bool,
+    "max_pages": int,
+    "selector": str,
+}
+SETTING_KEYS: dict[str, type | tuple[type, ...]] = {
+    "user_agent": str,
+    "concurrency": int,
+    "per_host": int,
+    "connect_timeout": (int, float),
+    "read_timeout": (int, float),
+    "deadline": (int, float),
+    "max_bytes": int,
+    "max_redirects": int,
+    "max_items": int,
+    "timezone": str,
+}
+SECTION_KEYS = frozenset(
+    {"digest", "smtp", "mastodon", "bluesky", "youtube", "pubmed", "dedup", "serve", "fulltext"}
+)
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+LANG = re.compile(r"^[a-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")
+
+EMPTY_CONFIG = """\
+# Veille sources. Edit by hand or with `veille sources add|remove|enable|disable`.
+sources: []
+"""
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def _line(node: Any, key: Any = None) -> int | None:
+    """1-based line of a mapping (or of one of its keys) in the YAML file."""
+    lc = getattr(node, "lc", None)
+    if lc is None:
+        return None
+    try:
+        if key is not None:
+            return int(lc.key(key)[0]) + 1
+        return int(lc.line) + 1
+    except (KeyError, TypeError, AttributeError):
+        return None
+
+
+class _Errors:
+    def __init__(self, path: str):
+        self.path = path
+        self.messages: list[str] = []
+
+    def add(self, line: int | None, message: str) -> None:
+        where = f"{self.path}:{line}" if line else self.path
+        self.messages.append(f"{where}: {message}")
+
+    def raise_if_any(self) -> None:
+        if self.messages:
+            raise ConfigError("\n".join(self.messages))
+
+
+def read_document(path: str) -> Any:
+    """Parse feeds.yaml as a round-trip document; syntax errors name file and line."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: file not found. Create it with `veille sources add URL`, "
+            "or pass --config PATH."
+        ) from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from e
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read ({e.strerror})") from e
+    return parse_document(text, path)
+
+
+def parse_document(text: str, path: str = "feeds.yaml") -> Any:
+    try:
+        doc = _yaml().load(text)
+    except MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = " ".join(str(e.problem or e.context or "invalid YAML").split())
+        raise ConfigError(f"{path}{line}: invalid YAML: {problem}") from None
+    except YAMLError as e:
+        raise ConfigError(f"{path}: invalid YAML: {' '.join(str(e).split())}") from None
+    if doc is None:
+        doc = CommentedMap()
+        doc["sources"] = CommentedSeq()
+    return doc
+
+
+def _check_type(errors: _Errors, line: int | None, what: str, value: Any, kind: Any) -> bool:
+    if isinstance(value, bool) and kind in (int, (int, float)):
+        ok = False
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        errors.add(line, f"{what} must be a {names.replace('str', 'string')}, not {value!r}")
+    return ok
+
+
+def validate_url(url: str, kind: str = "feed") -> str | None:
+    """An error message when ``url`` cannot be a source address, else None."""
+    if kind == "pubmed":
+        return None if url.strip() else "the PubMed query is empty"
+    if kind in ("mastodon", "bluesky", "youtube") and not url.startswith(("http://", "https://")):
+        return None if url.strip() else "the account is empty"
+    try:
+        parts = urlsplit(url)
+    except ValueError as e:
+        return f"{url!r} is not a valid URL ({e})"
+    if parts.scheme not in ("http", "https"):
+        return f"{url!r}: only http:// and https:// addresses can be followed"
+    if not parts.hostname:
+        return f"{url!r} has no host name"
+    return None
+
+
+def _source(errors: _Errors, node: Any, index: int) -> Source | None:
+    line = _line(node)
+    if not isinstance(node, dict):
+        errors.add(line, f"sources[{index}] must be a mapping with id, name and url")
+        return None
+    before = len(errors.messages)
+    for key in node:
+        if key not in SOURCE_KEYS and key not in OPTION_KEYS:
+            allowed = ", ".join(sorted(SOURCE_KEYS | set(OPTION_KEYS)))
+            errors.add(_line(node, key), f"unknown key {key!r} in a source (allowed: {allowed})")
+    for key in ("id", "name", "url"):
+        if key not in node or node[key] in (None, ""):
+            errors.add(line, f"source is missing {key!r}")
+    values: dict[str, Any] = {}
+    for key in ("id", "name", "url", "kind", "tier", "lang"):
+        if node.get(key) is not None and _check_type(errors, _line(node, key), key, node[key], str):
+            values[key] = str(node[key]).strip()
+    if "id" in values and not SLUG.match(values["id"]):
+        errors.add(
+            _line(node, "id"),
+            f"id {values['id']!r} must be a slug: lower-case letters, digits, '-' or '_'",
+        )
+    kind = values.get("kind", "feed")
+    if kind not in KINDS:
+        errors.add(_line(node, "kind"), f"unknown kind {kind!r} (one of: {', '.join(KINDS)})")
+    if "url" in values:
+        problem = validate_url(values["url"], kind)
+        if problem:
+            errors.add(_line(node, "url"), problem)
+    tier = values.get("tier", "press")
+    if tier not in TIERS:
+        errors.add(_line(node, "tier"), f"unknown tier {tier!r} (one of: {', '.join(TIERS)})")
+    if "lang" in values and not LANG.match(values["lang"]):
+        errors.add(_line(node, "lang"), f"lang {values['lang']!r} must be a code such as fr or en")
+    specialties: tuple[str, ...] = ()
+    raw = node.get("specialties")
+    if raw is not None:
+        if isinstance(raw, str):
+            raw = [raw]
+        if not isinstance(raw, list):
+            errors.add(_line(node, "specialties"), "specialties must be a list of slugs")
+        else:
+            for slug in raw:
+                if slug not in SPECIALTIES:
+                    errors.add(
+                        _line(node, "specialties"),
+                        f"unknown specialty {slug!r} (see `veille tag --list` for the slugs)",
+                    )
+            specialties = tuple(str(s) for s in raw)
+    every = 3600
+    if node.get("every") is not None:
+        try:
+            every = parse_every(node["every"])
+        except ConfigError as e:
+            errors.add(_line(node, "every"), str(e))
+    flags: dict[str, bool] = {}
+    for key, default in (("enabled", True), ("fulltext", False)):
+        value = node.get(key, default)
+        if _check_type(errors, _line(node, key), key, value, bool):
+            flags[key] = bool(value)
+    options = []
+    for key, kind_type in OPTION_KEYS.items():
+        if key in node and _check_type(errors, _line(node, key), key, node[key], kind_type):
+            options.append((key, node[key]))
+    if len(errors.messages) > before:
+        return None
+    return Source(
+        id=values["id"],
+        name=values["name"],
+        url=values["url"],
+        kind=kind,
+        tier=tier,
+        lang=values.get("lang"),
+        specialties=specialties,
+        every=every,
+        enabled=flags.get("enabled", True),
+        fulltext=flags.get("fulltext", False),
+        options=tuple(options),
+        line=line,
+    )
+
+
+def _settings(errors: _Errors, node: Any) -> Settings:
+    if node is None:
+        return Settings()
+    if not isinstance(node, dict):
+        errors.add(_line(node), "settings must be a mapping")
+        return Settings()
+    values: dict[str, Any] = {}
+    sections: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in SETTING_KEYS:
+            if _check_type(errors, _line(node, key), f"settings.{key}", value, SETTING_KEYS[key]):
+                values[key] = value
+                if isinstance(value, (int, float)) and value <= 0:
+                    errors.add(_line(node, key), f"settings.{key} must be positive")
+        elif key in SECTION_KEYS:
+            if not isinstance(value, dict):
+                errors.add(_line(node, key), f"settings.{key} must be a mapping")
+            else:
+                sections[key] = _plain(value)
+        else:
+            allowed = ", ".join(sorted(set(SETTING_KEYS) | SECTION_KEYS))
+            errors.add(_line(node, key), f"unknown setting {key!r} (allowed: {allowed})")
+    if "timezone" in values:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(values["timezone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            errors.add(_line(node, "timezone"), f"unknown time zone {values['timezone']!r}")
+    return Settings(**values, sections=sections)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def config_from_document(doc: Any, path: str) -> Config:
+    errors = _Errors(path)
+    if not isinstance(doc, dict):
+        errors.add(_line(doc), "the file must be a mapping with a top-level 'sources:' list")
+        errors.raise_if_any()
+    for key in doc:
+        if key not in ("sources", "settings"):
+            errors.add(_line(doc, key), f"unknown top-level key {key!r} (allowed: sources, settings)")
+    raw_sources = doc.get("sources")
+    if raw_sources is None:
+        raw_sources = []
+    if not isinstance(raw_sources, list):
+        errors.add(_line(doc, "sources"), "'sources' must be a list")
+        raw_sources = []
+    settings = _settings(errors, doc.get("settings"))
+    sources: list[Source] = []
+    seen_ids: dict[str, int | None] = {}
+    seen_urls: dict[str, str] = {}
+    for index, node in enumerate(raw_sources):
+        source = _source(errors, node, index)
+        if source is None:
+            continue
+        if source.id in seen_ids:
+            errors.add(source.line, f"duplicate id {source.id!r} (first at line {seen_ids[source.id]})")
+            continue
+        seen_ids[source.id] = source.line
+        key = source_key(source.url, source.kind)
+        if key in seen_urls:
+            errors.add(source.line, f"source {source.id!r} has the same address as {seen_urls[key]!r}")
+        seen_urls[key] = source.id
+        sources.append(source)
+    errors.raise_if_any()
+    return Config(path=path, sources=tuple(sources), settings=settings)
+
+
+def source_key(url: str, kind: str = "feed") -> str:
+    """What makes two sources the same: the address after normalisation."""
+    if url.startswith(("http://", "https://")):
+        return f"url:{dedup_url(url)}"
+    return f"{kind}:{url.strip().lower()}"
+
+
+def load_config(path: str) -> Config:
+    return config_from_document(read_document(path), path)
+
+
+# --- Editing ---------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _locked(path: str) -> Iterator[None]:
+    """Serialise edits of feeds.yaml between concurrent CLI calls and the scheduler."""
+    lock_path = f"{path}.lock"
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _write_atomic(path: str, text: str) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".feeds-", suffix=".yaml", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        if os.path.exists(path):
+            os.chmod(tmp, os.stat(path).st_mode & 0o777)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def editing(path: str, *, create: bool = False) -> Iterator[Any]:
+    """Yield the round-trip document of a valid feeds.yaml; write it back (atomically, comments
+    kept) if the block succeeds and the result is still valid. An invalid file is never written."""
+    with _locked(path):
+        if create and not os.path.exists(path):
+            doc = parse_document(EMPTY_CONFIG, path)
+        else:
+            doc = read_document(path)
+        config_from_document(doc, path)  # refuse to edit an invalid file
+        yield doc
+        config_from_document(doc, path)  # and to write an invalid one
+        out = StringIO()
+        _yaml().dump(doc, out)
+        _write_atomic(path, out.getvalue())
+
+
+def slugify(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:48].strip("-") or "source"
+
+
+def normalise_source_url(url: str) -> str:
+    """Clean a user-typed URL: strip, default to https, IDN to punycode, refuse other schemes."""
+    url = url.strip()
+    if not url:
+        raise ConfigError("the URL is empty")
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if scheme and scheme not in ("http", "https") and "." not in scheme:
+        raise ConfigError(f"{url!r}: only http:// and https:// addresses can be followed")
+    if "://" not in url:
+        url = "https://" + url
+    problem = validate_url(url)
+    if problem:
+        raise ConfigError(problem)
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if not host.isascii():
+        canonical = canonical_url(url)
+        return canonical
+    return url
+
+
+def refuse_duplicate(config: Config, url: str, kind: str = "feed") -> None:
+    """Raise when ``url`` is already followed (compared after normalisation)."""
+    key = source_key(url, kind)
+    for existing in config.sources:
+        if source_key(existing.url, existing.kind) == key:
+            raise ConfigError(
+                f"this address is already followed as {existing.id!r} ({existing.name}); "
+                "nothing was added"
+            )
+
+
+def add_source(
+    path: str,
+    *,
+    url: str,
+    name: str,
+    source_id: str | None = None,
+    kind: str = "feed",
+    tier: str | None = None,
+    lang: str | None = None,
+    specialties: tuple[str, ...] = (),
+    every: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Source:
+    """Append a source to feeds.yaml (created if missing) and return it."""
+    with editing(path, create=True) as doc:
+        current = config_from_document(doc, path)
+        refuse_duplicate(current, url, kind)
+        taken = {s.id for s in current.sources}
+        if source_id is not None:
+            if source_id in taken:
+                raise ConfigError(
+                    f"a source with id {source_id!r} already exists; choose another --id"
+                )
+        else:
+            base = slugify(name)
+            source_id, n = base, 2
+            while source_id in taken:
+                source_id, n = f"{base}-{n}", n + 1
+        node = CommentedMap()
+        node["id"] = source_id
+        node["name"] = name
+        if kind != "feed":
+            node["kind"] = kind
+        node["url"] = url
+        if tier:
+            node["tier"] = tier
+        if lang:
+            node["lang"] = lang
+        if specialties:
+            seq = CommentedSeq(list(specialties))
+            seq.fa.set_flow_style()
+            node["specialties"] = seq
+        if every:
+            node["every"] = format_every(parse_every(every))
+        for k, v in (extra or {}).items():
+            node[k] = v
+        if doc.get("sources") is None:
+            doc["sources"] = CommentedSeq()
+        doc["sources"].append(node)
+        added = config_from_document(doc, path).source(source_id)
+    assert added is not None
+    return added
+
+
+def _find(doc: Any, source_id: str, path: str) -> Any:
+    for node in doc.get("sources") or []:
+        if isinstance(node, dict) and node.get("id") == source_id:
+            return node
+    raise ConfigError(f"no source with id {source_id!r} in {path} (see `veille sources list`)")
+
+
+def remove_source(path: str, source_id: str) -> None:
+    with editing(path) as doc:
+        node = _find(doc, source_id, path)
+        doc["sources"].remove(node)
+
+
+def set_enabled(path: str, source_id: str, enabled: bool) -> None:
+    with editing(path) as doc:
+        node = _find(doc, source_id, path)
+        if enabled:
+            if "enabled" in node:
+                del node["enabled"]
+        else:
+            node["enabled"] = False

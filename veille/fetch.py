@@ -1,0 +1,419 @@
+"""HTTP fetching: a few small httpx pools, conditional GET, hard limits, address checks.
+
+Everything the network can do wrong ends as a ``Fetched`` with ``error`` set; nothing raises out of
+``Fetcher.fetch`` except cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import hashlib
+import ipaddress
+import socket
+import ssl
+import time
+import zlib
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpcore
+import httpx
+
+from veille import USER_AGENT
+from veille.backoff import parse_retry_after
+from veille.errors import BlockedAddressError, FetchError
+from veille.models import Fetched, Settings, Source, SourceState
+
+ACCEPT = (
+    "application/atom+xml, application/rss+xml, application/feed+json, application/json;q=0.9, "
+    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
+REDIRECTS = (301, 302, 303, 307, 308)
+PERMANENT = (301, 308)
+CLIENTS = 4  # several small pools beat one big one (PERFORMANCE-NOTES: httpx pool bookkeeping)
+POOL = 10
+REASONS = {
+    401: "the feed needs a login; Veille can only follow public feeds",
+    403: "the server refuses automated clients (some sites, such as HAS, block feed readers); "
+    "check the URL in a browser",
+    404: "the address no longer exists; check the URL or remove the source",
+    429: "the server asks us to slow down; Veille will wait before trying again",
+    500: "the server had an internal error; Veille will retry later",
+    502: "bad gateway at the server; Veille will retry later",
+    503: "the server is unavailable; Veille will retry later",
+    504: "the server timed out; Veille will retry later",
+}
+
+
+def address_is_public(address: str) -> bool:
+    """True for globally routable unicast addresses; False for loopback, private (10/8,
+    172.16/12, 192.168/16), link-local (169.254/16, cloud metadata), ULA, and their IPv4-mapped
+    IPv6 forms (::ffff:127.0.0.1)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return bool(ip.is_global) and not ip.is_multicast
+
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+AddressPolicy = Callable[[str], bool]
+
+
+async def resolve(host: str, port: int) -> list[str]:
+    """The IP addresses ``host`` resolves to (a literal address resolves to itself)."""
+    try:
+        return [str(ipaddress.ip_address(host.strip("[]")))]
+    except ValueError:
+        pass
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as e:
+        raise FetchError(f"cannot resolve host {host!r} ({e.strerror})") from e
+    return sorted({str(info[4][0]) for info in infos})
+
+
+# Set around each request: when True, connections may only go to public addresses.
+_require_public: contextvars.ContextVar[bool] = contextvars.ContextVar("require_public", default=False)
+
+
+class _GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Resolves host names itself and checks the addresses at connect time, so a name that
+    resolves differently between a check and the connection (DNS rebinding) cannot slip through."""
+
+    def __init__(self, resolver: Resolver, is_public: AddressPolicy):
+        self._inner = httpcore.AnyIOBackend()
+        self._resolver = resolver
+        self._is_public = is_public
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        addresses = await self._resolver(host, port)
+        if _require_public.get():
+            addresses = [a for a in addresses if self._is_public(a)]
+            if not addresses:
+                raise BlockedAddressError(
+                    f"refused to connect to {host}: it is a private, loopback or link-local address"
+                )
+        error: Exception | None = None
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout, OSError) as e:
+                error = e
+        raise httpcore.ConnectError(str(error) if error else f"no address for {host}")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class _Transport(httpx.AsyncHTTPTransport):
+    def __init__(self, limits: httpx.Limits, backend: httpcore.AsyncNetworkBackend):
+        super().__init__(limits=limits, trust_env=False)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl.create_default_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=backend,
+        )
+
+
+class _Decoder:
+    """Content-Encoding decoding with a cap on the decoded size (gzip bombs stop at the cap)."""
+
+    def __init__(self, encoding: str, limit: int):
+        codings = [c.strip().lower() for c in encoding.split(",") if c.strip()]
+        codings = [c for c in codings if c != "identity"]
+        if len(codings) > 1:
+            raise FetchError(f"refused stacked content encodings ({encoding}): a decompression bomb?")
+        self.coding = codings[0] if codings else ""
+        if self.coding in ("gzip", "x-gzip"):
+            self._z: zlib._Decompress | None = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif self.coding == "deflate":
+            self._z = zlib.decompressobj()
+            self._raw_deflate_tried = False
+        elif self.coding == "":
+            self._z = None
+        else:
+            raise FetchError(f"unsupported content encoding {encoding!r}")
+        self.limit = limit
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def _keep(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > self.limit:
+            raise FetchError(
+                f"response larger than {self.limit // (1024 * 1024)} MB after decompression; "
+                "raise settings.max_bytes if this feed is really that big"
+            )
+        self.parts.append(data)
+
+    def feed(self, chunk: bytes) -> None:
+        if self._z is None:
+            self._keep(chunk)
+            return
+        data = chunk
+        while data:
+            try:
+                out = self._z.decompress(data, self.limit - self.size + 1)
+            except zlib.error as e:
+                if self.coding == "deflate" and not self.parts and not self._raw_deflate_tried:
+                    # Some servers send raw deflate without the zlib header.
+                    self._raw_deflate_tried = True
+                    self._z = zlib.decompressobj(-zlib.MAX_WBITS)
+                    continue
+                raise FetchError(f"corrupt {self.coding} data ({e})") from e
+            self._keep(out)
+            data = self._z.unconsumed_tail
+            if self._z.eof:
+                break
+
+    def finish(self) -> bytes:
+        if self._z is not None:
+            self._keep(self._z.flush())
+        return b"".join(self.parts)
+
+
+class Fetcher:
+    """Fetches sources concurrently within global and per-host limits."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clients: int = CLIENTS,
+        resolver: Resolver = resolve,
+        is_public: AddressPolicy = address_is_public,
+    ):
+        self.settings = settings
+        self._resolver = resolver
+        self._is_public = is_public
+        timeout = httpx.Timeout(
+            connect=settings.connect_timeout,
+            read=settings.read_timeout,
+            write=settings.read_timeout,
+            pool=settings.deadline,
+        )
+        per_client = max(2, min(POOL, -(-settings.concurrency // clients)))
+        limits = httpx.Limits(max_connections=per_client, max_keepalive_connections=per_client)
+        headers = {
+            "User-Agent": settings.user_agent or USER_AGENT,
+            "Accept": ACCEPT,
+            "Accept-Encoding": "gzip, deflate",
+        }
+        backend = _GuardedBackend(resolver, is_public)
+        self._clients = [
+            httpx.AsyncClient(
+                timeout=timeout,
+                headers=headers,
+                follow_redirects=False,
+                trust_env=False,
+                transport=_Transport(limits, backend),
+            )
+            for _ in range(clients)
+        ]
+        self._global = asyncio.Semaphore(settings.concurrency)
+        self._hosts: dict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(settings.per_host)
+        )
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*(c.aclose() for c in self._clients), return_exceptions=True)
+
+    def _client(self, host: str) -> httpx.AsyncClient:
+        # A host always goes through the same client, so its keep-alive connections are reused.
+        return self._clients[zlib.crc32(host.encode()) % len(self._clients)]
+
+    async def is_public_url(self, url: str) -> bool:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        addresses = await self._resolver(parts.hostname or "", port)
+        return bool(addresses) and all(self._is_public(a) for a in addresses)
+
+    async def check_public(self, url: str) -> None:
+        """Refuse URLs whose host resolves to loopback, private, link-local or reserved addresses."""
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise BlockedAddressError(f"refused to follow {url[:80]!r}: only http(s) addresses are fetched")
+        if not await self.is_public_url(url):
+            host = urlsplit(url).hostname
+            raise BlockedAddressError(
+                f"refused to follow a link to {host}: it is a private, loopback or link-local address"
+            )
+
+    async def fetch(
+        self,
+        source: Source,
+        state: SourceState | None = None,
+        *,
+        url: str | None = None,
+        require_public: bool | None = None,
+    ) -> Fetched:
+        """Fetch a source's document (or ``url``), conditionally when the state allows.
+
+        ``require_public``: None (a source's own address: any address the user chose, but a
+        public origin may not redirect into the private network), True (links found in feed
+        content: public addresses only, at every hop)."""
+        state = state or SourceState(id=source.id)
+        target = url or state.url or source.url
+        host = (urlsplit(target).hostname or "").lower()
+        started = datetime.now(UTC)
+        clock = time.monotonic()
+        conditional = url is None
+        try:
+            async with self._global, self._hosts[host]:
+                async with asyncio.timeout(self.settings.deadline):
+                    return await self._fetch(
+                        source.id, target, state if conditional else None, started, clock, require_public
+                    )
+        except TimeoutError:
+            error = f"timed out after {self.settings.deadline:g} s (slow or stalled server)"
+            return self._failed(source.id, target, started, clock, error)
+        except FetchError as e:
+            return self._failed(source.id, target, started, clock, str(e), e.status, e.retry_after)
+        except httpx.TimeoutException:
+            return self._failed(source.id, target, started, clock, "timed out (server too slow to answer)")
+        except httpx.ConnectError as e:
+            return self._failed(source.id, target, started, clock, f"cannot connect to {host} ({_short(e)})")
+        except httpx.HTTPError as e:
+            return self._failed(source.id, target, started, clock, f"network error: {_short(e)}")
+        except (OSError, ValueError) as e:
+            return self._failed(source.id, target, started, clock, f"network error: {_short(e)}")
+
+    def _failed(
+        self,
+        source_id: str,
+        url: str,
+        started: datetime,
+        clock: float,
+        error: str,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> Fetched:
+        return Fetched(
+            source_id=source_id,
+            url=url,
+            started_at=started,
+            duration_ms=int((time.monotonic() - clock) * 1000),
+            status=status,
+            error=error,
+            retry_after=retry_after,
+            gone=status == 410,
+        )
+
+    async def _fetch(
+        self,
+        source_id: str,
+        url: str,
+        state: SourceState | None,
+        started: datetime,
+        clock: float,
+        require_public: bool | None,
+    ) -> Fetched:
+        # The user chose the source's address, so it may be a local bridge on 127.0.0.1; but a
+        # public address must not redirect us into the private network.
+        if require_public:
+            await self.check_public(url)
+            origin_public = True
+        else:
+            origin_public = await self.is_public_url(url)
+        permanent_url: str | None = None
+        all_permanent = True
+        headers: dict[str, str] = {}
+        if state is not None:
+            if state.etag:
+                headers["If-None-Match"] = state.etag
+            if state.last_modified:
+                headers["If-Modified-Since"] = state.last_modified
+        for hop in range(self.settings.max_redirects + 1):
+            if hop and origin_public:
+                await self.check_public(url)
+            client = self._client((urlsplit(url).hostname or "").lower())
+            request = client.build_request("GET", url, headers=headers)
+            token = _require_public.set(origin_public and (hop > 0 or bool(require_public)))
+            try:
+                response = await client.send(request, stream=True)
+            finally:
+                _require_public.reset(token)
+            try:
+                status = response.status_code
+                if status in REDIRECTS and "location" in response.headers:
+                    target = urljoin(url, response.headers["location"].strip())
+                    if urlsplit(target).scheme not in ("http", "https"):
+                        raise BlockedAddressError(f"refused redirect to a non-http address ({target[:80]})")
+                    all_permanent = all_permanent and status in PERMANENT
+                    url = target
+                    if all_permanent:
+                        permanent_url = target
+                    continue
+                retry_after = parse_retry_after(response.headers.get("retry-after"), datetime.now(UTC))
+                common = dict(
+                    source_id=source_id,
+                    url=url,
+                    started_at=started,
+                    status=status,
+                    headers=tuple(response.headers.items()),
+                    etag=response.headers.get("etag"),
+                    last_modified=response.headers.get("last-modified"),
+                    permanent_url=permanent_url,
+                    retry_after=retry_after,
+                )
+                if status == 304:
+                    return Fetched(duration_ms=_ms(clock), **common)  # type: ignore[arg-type]
+                if status == 410:
+                    return Fetched(
+                        duration_ms=_ms(clock),
+                        error="HTTP 410 Gone: the publisher removed this feed; the source is "
+                        "disabled (its items are kept; `veille sources enable` to retry)",
+                        gone=True,
+                        **common,  # type: ignore[arg-type]
+                    )
+                if status != 200:
+                    reason = REASONS.get(status, "") or (
+                        "server error; Veille will retry later" if status >= 500 else "unexpected answer"
+                    )
+                    return Fetched(
+                        duration_ms=_ms(clock),
+                        error=f"HTTP {status} {response.reason_phrase}: {reason}",
+                        **common,  # type: ignore[arg-type]
+                    )
+                decoder = _Decoder(response.headers.get("content-encoding", ""), self.settings.max_bytes)
+                async for chunk in response.aiter_raw():
+                    decoder.feed(chunk)
+                body = decoder.finish()
+                return Fetched(
+                    duration_ms=_ms(clock),
+                    body=body,
+                    body_hash=hashlib.sha256(body).hexdigest(),
+                    **common,  # type: ignore[arg-type]
+                )
+            finally:
+                await response.aclose()
+        raise FetchError(f"too many redirects (more than {self.settings.max_redirects})")
+
+
+def _ms(clock: float) -> int:
+    return int((time.monotonic() - clock) * 1000)
+
+
+def _short(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text[:200]

@@ -1,0 +1,92 @@
+"""The whole schema, as sqlite-utils migrations applied on open. One small function per change."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("veille")
+FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db["sources"].create(
+        {
+            "id": str,
+            "name": str,
+            "kind": str,
+            "url": str,
+            "tier": str,
+            "lang": str,
+            "enabled": int,
+            "etag": str,
+            "last_modified": str,
+            "body_hash": str,
+            "last_fetch_at": str,
+            "last_success_at": str,
+            "last_status": int,
+            "last_error": str,
+            "error_count": int,
+            "next_fetch_at": str,
+            "disabled_reason": str,
+            "every": int,
+            "config_url": str,
+            "last_new_item_at": str,
+        },
+        pk="id",
+        defaults={"error_count": 0, "enabled": 1},
+        not_null={"name", "url"},
+    )
+    db["items"].create(
+        {
+            "id": str,
+            "source_id": str,
+            "guid": str,
+            "url": str,
+            "canonical_url": str,
+            "title": str,
+            "summary": str,
+            "content": str,
+            "author": str,
+            "published_at": str,
+            "fetched_at": str,
+            "updated_at": str,
+            "lang": str,
+            "content_hash": str,
+            "extra": str,
+        },
+        pk="id",
+        foreign_keys=[("source_id", "sources", "id")],
+        not_null={"source_id", "title", "published_at", "fetched_at"},
+    )
+    db["items"].create_index(["source_id", "guid"])
+    db["items"].create_index(["source_id", "content_hash"])
+    db["items"].create_index(["published_at"])
+    db["item_sources"].create(
+        {"item_id": str, "source_id": str, "guid": str, "first_seen_at": str},
+        pk=("item_id", "source_id"),
+        foreign_keys=[("item_id", "items", "id"), ("source_id", "sources", "id")],
+    )
+    db["item_sources"].create_index(["source_id", "guid"])
+    db["fetches"].create(
+        {
+            "id": int,
+            "source_id": str,
+            "started_at": str,
+            "duration_ms": int,
+            "http_status": int,
+            "outcome": str,
+            "items_new": int,
+            "items_seen": int,
+            "error": str,
+        },
+        pk="id",
+        foreign_keys=[("source_id", "sources", "id")],
+    )
+    db["fetches"].create_index(["source_id", "started_at"])
+    # Triggers keep the index in step with every insert, update and delete; items are written
+    # with INSERT ... ON CONFLICT DO UPDATE, so rowids stay stable and index rows = table rows.
+    db["items"].enable_fts(
+        ["title", "summary", "content"], fts_version="FTS5", create_triggers=True, tokenize=FTS_TOKENIZE
+    )

@@ -1,0 +1,306 @@
+"""SQLite storage with sqlite-utils: one file, WAL, one IMMEDIATE transaction per source."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from veille.errors import StoreError
+from veille.migrations import migrations
+from veille.models import TIER_RANK, Item, Source, SourceState
+from veille.normalise import utc_iso
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 10_000
+REMOVED = "removed from feeds.yaml"
+
+
+def check_database_file(path: str) -> None:
+    """Refuse a file that exists but is not a SQLite database: never overwrite it."""
+    p = Path(path)
+    if not p.exists() or p.stat().st_size == 0:
+        return
+    with p.open("rb") as f:
+        header = f.read(16)
+    if header != SQLITE_MAGIC:
+        raise StoreError(
+            f"{path} is not a SQLite database; Veille will not touch it. "
+            "Move it away or choose another file with --db."
+        )
+
+
+@dataclass(frozen=True)
+class WriteOutcome:
+    new_ids: tuple[str, ...]
+    changed_ids: tuple[str, ...]
+    seen: int
+
+
+class Store:
+    def __init__(self, path: str, *, readonly: bool = False):
+        self.path = path
+        check_database_file(path)
+        if not readonly:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        try:
+            if readonly:
+                conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            else:
+                conn = sqlite3.connect(path, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.db = Database(conn)
+            if not readonly:
+                self.db.execute("PRAGMA journal_mode = WAL")
+                self.db.execute("PRAGMA synchronous = NORMAL")
+                migrations.apply(self.db)
+        except sqlite3.DatabaseError as e:
+            raise StoreError(
+                f"{path} cannot be used as a database ({e}); it was left untouched. "
+                "If it is corrupt, restore a backup or move it away."
+            ) from e
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def immediate(self, retries: int = 5) -> Iterator[Database]:
+        """One write transaction taken with BEGIN IMMEDIATE (a deferred one that reads first would
+        fail with 'database is locked' when another writer got in). Retries the BEGIN when busy."""
+        for attempt in range(retries):
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) and "busy" not in str(e) or attempt == retries - 1:
+                    raise StoreError(f"the database is busy or read-only: {e}") from e
+                time.sleep(0.2 * (attempt + 1))
+        try:
+            yield self.db
+        except BaseException:
+            self.db.conn.rollback()
+            raise
+        else:
+            try:
+                self.db.conn.commit()
+            except sqlite3.Error:
+                self.db.conn.rollback()
+                raise
+
+    # --- sources -----------------------------------------------------------------------------
+
+    def sync_sources(self, sources: Iterable[Source]) -> None:
+        """Make the sources table reflect feeds.yaml; sources no longer configured are disabled,
+        never deleted (their items stay)."""
+        rows = {r["id"]: r for r in self.db.query("select * from sources")}
+        configured = set()
+        with self.immediate() as db:
+            for s in sources:
+                configured.add(s.id)
+                row = rows.get(s.id)
+                values = {
+                    "id": s.id,
+                    "name": s.name,
+                    "kind": s.kind,
+                    "tier": s.tier,
+                    "lang": s.lang,
+                    "every": s.every,
+                    "config_url": s.url,
+                }
+                if row is None or row["config_url"] != s.url:
+                    # New source, or the user changed its address: start afresh.
+                    values.update(url=s.url, etag=None, last_modified=None, body_hash=None,
+                                  disabled_reason=None, error_count=0, next_fetch_at=None)
+                reason = values.get("disabled_reason", row["disabled_reason"] if row else None)
+                if reason == REMOVED:
+                    values["disabled_reason"] = reason = None
+                values["enabled"] = int(s.enabled and not reason)
+                if row is None:
+                    db["sources"].insert(values)
+                else:
+                    db["sources"].update(s.id, values)
+            for source_id, row in rows.items():
+                if source_id not in configured and row["disabled_reason"] != REMOVED:
+                    db["sources"].update(source_id, {"enabled": 0, "disabled_reason": REMOVED})
+
+    def states(self) -> dict[str, SourceState]:
+        out = {}
+        for r in self.db.query("select * from sources"):
+            out[r["id"]] = SourceState(
+                id=r["id"],
+                url=r["url"],
+                etag=r["etag"],
+                last_modified=r["last_modified"],
+                body_hash=r["body_hash"],
+                error_count=r["error_count"] or 0,
+                next_fetch_at=datetime.fromisoformat(r["next_fetch_at"].replace("Z", "+00:00"))
+                if r["next_fetch_at"]
+                else None,
+                disabled_reason=r["disabled_reason"],
+            )
+        return out
+
+    def source_rows(self) -> list[dict]:
+        return list(self.db.query("select * from sources order by id"))
+
+    def enable_source(self, source_id: str) -> bool:
+        """Undo a 410 or backoff: the next collect fetches the source again."""
+        with self.immediate() as db:
+            cur = db.execute(
+                "update sources set enabled = 1, disabled_reason = null, error_count = 0, "
+                "next_fetch_at = null where id = ? and coalesce(disabled_reason, '') != ?",
+                [source_id, REMOVED],
+            )
+            return cur.rowcount > 0
+
+    def purge_source(self, source_id: str) -> int:
+        """Delete a source, its fetches, and the items no other source carried."""
+        with self.immediate() as db:
+            db.execute("delete from item_sources where source_id = ?", [source_id])
+            orphans = [
+                r[0]
+                for r in db.execute(
+                    "select id from items where source_id = ? and id not in "
+                    "(select item_id from item_sources)",
+                    [source_id],
+                ).fetchall()
+            ]
+            self._delete_items(db, orphans)
+            # Items that other sources also carried now belong to the best remaining one.
+            db.execute(
+                "update items set source_id = (select s.source_id from item_sources s "
+                "where s.item_id = items.id order by s.first_seen_at limit 1) where source_id = ?",
+                [source_id],
+            )
+            db.execute("delete from fetches where source_id = ?", [source_id])
+            db.execute("delete from sources where id = ?", [source_id])
+        return len(orphans)
+
+    def _delete_items(self, db: Database, ids: Sequence[str]) -> None:
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            for table in self._item_child_tables(db):
+                db.execute(f"delete from [{table}] where item_id in ({marks})", chunk)
+            db.execute(f"delete from items where id in ({marks})", chunk)
+
+    def _item_child_tables(self, db: Database) -> list[str]:
+        return [
+            t
+            for t in db.table_names()
+            if t != "items" and not t.startswith("items_fts") and "item_id" in db[t].columns_dict
+        ]
+
+    # --- items -------------------------------------------------------------------------------
+
+    def write_source(
+        self,
+        source: Source,
+        *,
+        items: Sequence[Item] | None,
+        fetch_row: dict,
+        source_update: dict,
+        now: datetime,
+    ) -> WriteOutcome:
+        """Everything one fetch of one source changes, in one transaction: all or nothing."""
+        with self.immediate() as db:
+            outcome = self._write_items(db, source, items or (), now) if items else WriteOutcome((), (), 0)
+            fetch_row = dict(fetch_row, items_new=len(outcome.new_ids), items_seen=outcome.seen)
+            db["fetches"].insert(fetch_row)
+            update = dict(source_update)
+            if outcome.new_ids:
+                update["last_new_item_at"] = utc_iso(now)
+            db["sources"].update(source.id, update)
+        return outcome
+
+    def _write_items(self, db: Database, source: Source, items: Sequence[Item], now: datetime) -> WriteOutcome:
+        unique: dict[str, Item] = {}
+        for item in items:
+            unique.setdefault(item.id, item)  # duplicate guids in one document: first one wins
+        tiers = {r[0]: r[1] for r in db.execute("select id, tier from sources").fetchall()}
+        my_rank = TIER_RANK.get(source.tier, len(TIER_RANK))
+        new_ids: list[str] = []
+        changed: list[str] = []
+        seen_at = utc_iso(now)
+        for item in unique.values():
+            row = db.execute(
+                "select id, source_id, title, summary, content from items where id = ?", [item.id]
+            ).fetchone()
+            if row is None:
+                # Same item seen again in this source under a new URL or id: same guid, or
+                # same content (feeds that republish everything with new guids or links).
+                row = db.execute(
+                    "select i.id, i.source_id, i.title, i.summary, i.content from item_sources s "
+                    "join items i on i.id = s.item_id where s.source_id = ? and s.guid = ? limit 1",
+                    [source.id, item.guid],
+                ).fetchone() or db.execute(
+                    "select i.id, i.source_id, i.title, i.summary, i.content from items i "
+                    "join item_sources s on s.item_id = i.id and s.source_id = ? "
+                    "where i.content_hash = ? limit 1",
+                    [source.id, item.content_hash],
+                ).fetchone()
+            if row is None:
+                db.execute(
+                    "insert into items (id, source_id, guid, url, canonical_url, title, summary, "
+                    "content, author, published_at, fetched_at, updated_at, lang, content_hash, extra) "
+                    "values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [
+                        item.id, source.id, item.guid, item.url, item.canonical_url, item.title,
+                        item.summary, item.content, item.author, item.published_at,
+                        item.fetched_at, item.fetched_at, item.lang, item.content_hash,
+                        json.dumps(dict(item.extra), ensure_ascii=False) if item.extra else None,
+                    ],
+                )
+                new_ids.append(item.id)
+                item_id = item.id
+            else:
+                item_id, owner, title, summary, content = row
+                updates: dict[str, object] = {}
+                if (title, summary) != (item.title, item.summary) or (item.content and content != item.content):
+                    if owner == source.id or my_rank <= TIER_RANK.get(tiers.get(owner, ""), 99):
+                        updates.update(title=item.title, summary=item.summary, content=item.content or content)
+                        updates["updated_at"] = seen_at
+                        changed.append(item_id)
+                if owner != source.id and my_rank < TIER_RANK.get(tiers.get(owner, ""), 99):
+                    # The best-ranked source carrying an article owns it (official first).
+                    updates["source_id"] = source.id
+                if updates:
+                    sets = ", ".join(f"[{k}] = ?" for k in updates)
+                    db.execute(f"update items set {sets} where id = ?", [*updates.values(), item_id])
+            db.execute(
+                "insert or ignore into item_sources (item_id, source_id, guid, first_seen_at) "
+                "values (?, ?, ?, ?)",
+                [item_id, source.id, item.guid, seen_at],
+            )
+        return WriteOutcome(tuple(new_ids), tuple(changed), len(unique))
+
+    # --- checks ------------------------------------------------------------------------------
+
+    def integrity(self) -> str:
+        return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])
+
+    def fts_consistent(self) -> bool:
+        """Index rows = table rows, and FTS5's own integrity check against the items table."""
+        try:
+            self.db.execute("insert into items_fts(items_fts, rank) values ('integrity-check', 1)")
+        except sqlite3.DatabaseError:
+            return False
+        return bool(
+            self.db.execute("select count(*) from items").fetchone()[0]
+            == self.db.execute("select count(*) from items_fts_docsize").fetchone()[0]
+        )
