@@ -47,6 +47,35 @@ class Env:
 
 pass_env = click.make_pass_decorator(Env)
 
+# Commands whose code lives with their stage, imported only when used: `veille collect` must not
+# pay for importing Datasette or APScheduler.
+LAZY_COMMANDS = {
+    "tag": "veille.tag_cli:tag_command",
+    "retag": "veille.tag_cli:retag_command",
+    "serve": "veille.serve:serve_command",
+    "run": "veille.schedule:run_command",
+    "digest": "veille.digest:digest_command",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY_COMMANDS and name not in self.commands:
+            import importlib
+
+            module, attr = LAZY_COMMANDS[name].split(":")
+            try:
+                command = getattr(importlib.import_module(module), attr)
+            except ModuleNotFoundError as e:
+                if e.name != module:
+                    raise
+                return None
+            self.add_command(command, name)
+        return super().get_command(ctx, name)
+
 
 def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """Turn Veille's own errors into clear messages with exit code 2."""
@@ -62,7 +91,7 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.group(context_settings=CONTEXT)
+@click.group(cls=LazyGroup, context_settings=CONTEXT)
 @click.option(
     "--config", "config_path", default="feeds.yaml", envvar="VEILLE_CONFIG", show_default=True,
     type=click.Path(dir_okay=False), help="Sources file.",

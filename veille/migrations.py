@@ -90,3 +90,39 @@ def m001_initial(db: Database) -> None:
     db["items"].enable_fts(
         ["title", "summary", "content"], fts_version="FTS5", create_triggers=True, tokenize=FTS_TOKENIZE
     )
+
+
+@migrations()
+def m002_stories_and_tags(db: Database) -> None:
+    """Deduplication into stories, specialties and item types."""
+    db["items"].add_column("item_type", str, not_null_default="news")
+    db["items"].add_column("story_id", str)
+    db["items"].create_index(["story_id"])
+    db["items"].create_index(["item_type", "published_at"])
+    db["stories"].create(
+        {
+            "id": str,
+            "representative_item_id": str,
+            "title": str,
+            "first_seen_at": str,
+            "last_seen_at": str,
+            "item_count": int,
+            "source_count": int,
+        },
+        pk="id",
+        foreign_keys=[("representative_item_id", "items", "id")],
+    )
+    db["stories"].create_index(["last_seen_at"])
+    # Why an item joined its story: the item it matched and how similar they were.
+    db["story_links"].create(
+        {"item_id": str, "story_id": str, "matched_item_id": str, "similarity": float, "method": str},
+        pk="item_id",
+        foreign_keys=[("item_id", "items", "id"), ("story_id", "stories", "id")],
+    )
+    db["specialties"].create({"slug": str, "label_fr": str, "label_en": str}, pk="slug")
+    db["item_specialties"].create(
+        {"item_id": str, "specialty": str, "score": float, "evidence": str},
+        pk=("item_id", "specialty"),
+        foreign_keys=[("item_id", "items", "id"), ("specialty", "specialties", "slug")],
+    )
+    db["item_specialties"].create_index(["specialty", "item_id"])
