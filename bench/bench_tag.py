@@ -1,0 +1,97 @@
+"""Tagging throughput and memory on synthetic news items (not run by the test suite).
+
+    .venv/bin/python bench/bench_tag.py            # 10k and 100k items
+    .venv/bin/python bench/bench_tag.py 20000      # other sizes
+
+Items are built from the development set: a devset title (~70-80 chars) and a summary of
+~300 chars stitched from devset texts, so the term density is that of real notices and
+headlines. Figures: items/s for fold only and for the full tag (single process, one core),
+taxonomy load time, peak traced memory of the load and of tagging, and the devset scores.
+"""
+
+from __future__ import annotations
+
+import gc
+import random
+import resource
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from veille.tag import Tagger, fold  # noqa: E402
+from veille.tag_eval import evaluate, read_jsonl  # noqa: E402
+
+DEVSET = ROOT / "tests" / "devset" / "tagging.jsonl"
+
+
+def make_items(n: int, seed: int = 42) -> list[tuple[str, str]]:
+    examples = read_jsonl(DEVSET)
+    titles = [e.title for e in examples]
+    texts = [e.text for e in examples if e.text]
+    rng = random.Random(seed)
+    items = []
+    for _ in range(n):
+        title = rng.choice(titles)
+        parts: list[str] = []
+        while sum(len(p) + 1 for p in parts) < 300:
+            parts.append(rng.choice(texts))
+        summary = " ".join(parts)
+        cut = summary.rfind(" ", 0, 320)
+        items.append((title, summary[: cut if cut > 250 else 320]))
+    return items
+
+
+def rate(n: int, seconds: float) -> str:
+    return f"{n / seconds:>9,.0f} items/s  ({seconds / n * 1e6:5.1f} µs/item)"
+
+
+def main(sizes: list[int]) -> None:
+    gc.collect()
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    tagger = Tagger.load()
+    load_s = time.perf_counter() - t0
+    _, load_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"taxonomy: {len(tagger.specialties)} specialties, {tagger.term_count} automaton keys")
+    print(f"load: {load_s * 1000:.0f} ms, peak traced {load_peak / 2**20:.1f} MiB")
+
+    for n in sizes:
+        items = make_items(n)
+        chars = sum(len(t) + len(s) for t, s in items) / n
+        print(f"\n{n:,} items, mean {chars:.0f} chars (title + summary)")
+        t0 = time.perf_counter()
+        for title, summary in items:
+            fold(title)
+            fold(summary)
+        print(f"  fold only     {rate(n, time.perf_counter() - t0)}")
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            for title, summary in items:
+                tagger.tag(title, summary)
+            best = min(best, time.perf_counter() - t0)
+        print(f"  tag (best/3)  {rate(n, best)}")
+
+    sample = make_items(10_000)
+    gc.collect()
+    tracemalloc.start()
+    results = [tagger.tag(t, s) for t, s in sample]
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"\npeak traced while tagging 10k items and keeping the results: {peak / 2**20:.1f} MiB")
+    tagged = sum(1 for r in results if r.specialties) / len(results)
+    print(f"items with at least one specialty: {tagged:.0%}")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"process max RSS: {rss / 1024:.0f} MiB")
+
+    print("\ndevset:", DEVSET.relative_to(ROOT))
+    print(evaluate(read_jsonl(DEVSET), tagger).format())
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [10_000, 100_000])
