@@ -126,3 +126,9 @@ def m002_stories_and_tags(db: Database) -> None:
         foreign_keys=[("item_id", "items", "id"), ("specialty", "specialties", "slug")],
     )
     db["item_specialties"].create_index(["specialty", "item_id"])
+
+
+@migrations()
+def m003_meta(db: Database) -> None:
+    """Small key/value facts about the database (e.g. which taxonomy its labels come from)."""
+    db["veille_meta"].create({"key": str, "value": str}, pk="key")

@@ -18,6 +18,8 @@ from veille.models import Config, Fetched, Item, Source, SourceResult, SourceSta
 from veille.normalise import normalise, utc_iso
 from veille.parse import parse_document
 from veille.store import Store
+from veille.stories import StoryBook
+from veille.tag import Tagging, default_tagger
 
 Progress = Callable[[SourceResult, int, int], None]
 # Below this many sources, parsing in the event loop's process beats starting worker processes.
@@ -29,6 +31,7 @@ class Processed:
     """A fetched document after parse and normalise (computed outside any transaction)."""
 
     items: tuple[Item, ...] = ()
+    tags: tuple[tuple[str, Tagging], ...] = ()  # item id -> specialties and type
     error: str | None = None
     warning: str | None = None
 
@@ -40,10 +43,11 @@ def process_document(
     content_type: str | None,
     source_id: str,
     source_lang: str | None,
+    source_specialties: tuple[str, ...] = (),
     fetched_at: datetime,
     max_items: int,
 ) -> Processed:
-    """Bytes -> Items. Pure CPU work, run in a worker process when there are many sources."""
+    """Bytes -> tagged Items. Pure CPU work, run in a worker process when there are many sources."""
     try:
         feed = parse_document(body, url=url, content_type=content_type, max_items=max_items)
     except VeilleError as e:
@@ -56,7 +60,12 @@ def process_document(
             items.append(item)
     if not items and feed.entries:
         return Processed(error="the feed's entries have neither a title nor a link", warning=feed.warning)
-    return Processed(items=tuple(items), warning=feed.warning)
+    tagger = default_tagger()
+    tags = tuple(
+        (item.id, tagger.tag(item.title, f"{item.summary}\n{item.content}", source_specialties))
+        for item in items
+    )
+    return Processed(items=tuple(items), tags=tags, warning=feed.warning)
 
 
 def decide(
@@ -112,6 +121,7 @@ class Collector:
         self.config = config
         self.store = store
         self.executor = executor
+        self.stories: StoryBook = store.story_book(datetime.now(UTC))
 
     async def _process(self, source: Source, fetched: Fetched, fetched_at: datetime) -> Processed:
         assert fetched.body is not None
@@ -120,6 +130,7 @@ class Collector:
             content_type=fetched.header("content-type"),
             source_id=source.id,
             source_lang=source.lang,
+            source_specialties=source.specialties,
             fetched_at=fetched_at,
             max_items=self.config.settings.max_items,
         )
@@ -143,7 +154,13 @@ class Collector:
         items = processed.items if processed and not processed.error else None
         try:
             written = self.store.write_source(
-                source, items=items, fetch_row=fetch_row, source_update=update, now=now
+                source,
+                items=items,
+                fetch_row=fetch_row,
+                source_update=update,
+                now=now,
+                tags=dict(processed.tags) if processed else None,
+                stories=self.stories,
             )
         except VeilleError as e:
             return SourceResult(source.id, "error", error=f"could not store: {e}", http_status=fetched.status)
@@ -225,6 +242,7 @@ def collect(
     sources, skipped = select_sources(config, store, source_ids, only_due=only_due)
     executor: Executor | None = None
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    default_tagger()  # built once here, shared with forked workers
     if len(sources) >= POOL_THRESHOLD and workers > 1:
         # Parsing is CPU-bound: use the second core. Start the workers before the event loop
         # (and its resolver threads) exists, so forking is safe.

@@ -7,7 +7,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +18,14 @@ from veille.errors import StoreError
 from veille.migrations import migrations
 from veille.models import TIER_RANK, Item, Source, SourceState
 from veille.normalise import utc_iso
+from veille.stories import (
+    StoryBook,
+    add_source_specialties,
+    refresh_stories,
+    sync_specialties,
+    write_tags,
+)
+from veille.tag import Tagging
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
@@ -62,6 +70,8 @@ class Store:
                 self.db.execute("PRAGMA journal_mode = WAL")
                 self.db.execute("PRAGMA synchronous = NORMAL")
                 migrations.apply(self.db)
+                with self.immediate() as db:
+                    sync_specialties(db)
         except sqlite3.DatabaseError as e:
             raise StoreError(
                 f"{path} cannot be used as a database ({e}); it was left untouched. "
@@ -208,6 +218,9 @@ class Store:
 
     # --- items -------------------------------------------------------------------------------
 
+    def story_book(self, now: datetime) -> StoryBook:
+        return StoryBook(self.db, now)
+
     def write_source(
         self,
         source: Source,
@@ -216,10 +229,16 @@ class Store:
         fetch_row: dict,
         source_update: dict,
         now: datetime,
+        tags: Mapping[str, Tagging] | None = None,
+        stories: StoryBook | None = None,
     ) -> WriteOutcome:
         """Everything one fetch of one source changes, in one transaction: all or nothing."""
         with self.immediate() as db:
-            outcome = self._write_items(db, source, items or (), now) if items else WriteOutcome((), (), 0)
+            outcome = (
+                self._write_items(db, source, items, now, tags or {}, stories)
+                if items
+                else WriteOutcome((), (), 0)
+            )
             fetch_row = dict(fetch_row, items_new=len(outcome.new_ids), items_seen=outcome.seen)
             db["fetches"].insert(fetch_row)
             update = dict(source_update)
@@ -228,7 +247,15 @@ class Store:
             db["sources"].update(source.id, update)
         return outcome
 
-    def _write_items(self, db: Database, source: Source, items: Sequence[Item], now: datetime) -> WriteOutcome:
+    def _write_items(
+        self,
+        db: Database,
+        source: Source,
+        items: Sequence[Item],
+        now: datetime,
+        tags: Mapping[str, Tagging],
+        stories: StoryBook | None,
+    ) -> WriteOutcome:
         unique: dict[str, Item] = {}
         for item in items:
             unique.setdefault(item.id, item)  # duplicate guids in one document: first one wins
@@ -236,6 +263,7 @@ class Store:
         my_rank = TIER_RANK.get(source.tier, len(TIER_RANK))
         new_ids: list[str] = []
         changed: list[str] = []
+        touched_stories: set[str] = set()
         seen_at = utc_iso(now)
         for item in unique.values():
             row = db.execute(
@@ -268,6 +296,10 @@ class Store:
                 )
                 new_ids.append(item.id)
                 item_id = item.id
+                if item.id in tags:
+                    write_tags(db, item_id, tags[item.id])
+                if stories is not None:
+                    touched_stories.add(stories.assign(db, item, source.tier))
             else:
                 item_id, owner, title, summary, content = row
                 updates: dict[str, object] = {}
@@ -282,11 +314,21 @@ class Store:
                 if updates:
                     sets = ", ".join(f"[{k}] = ?" for k in updates)
                     db.execute(f"update items set {sets} where id = ?", [*updates.values(), item_id])
-            db.execute(
+                if "title" in updates and item.id in tags:
+                    write_tags(db, item_id, tags[item.id])
+            carried = db.execute(
                 "insert or ignore into item_sources (item_id, source_id, guid, first_seen_at) "
                 "values (?, ?, ?, ?)",
                 [item_id, source.id, item.guid, seen_at],
-            )
+            ).rowcount
+            if carried and row is not None:
+                # Layer 2: the same article through one more source.
+                add_source_specialties(db, item_id, source.specialties)
+                story = db.execute("select story_id from items where id = ?", [item_id]).fetchone()[0]
+                if story:
+                    touched_stories.add(story)
+        if touched_stories:
+            refresh_stories(db, touched_stories)
         return WriteOutcome(tuple(new_ids), tuple(changed), len(unique))
 
     # --- checks ------------------------------------------------------------------------------
