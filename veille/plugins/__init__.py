@@ -1,0 +1,1 @@
+"""Datasette plugins that ship with Veille (registered by :mod:`veille.serve`)."""

@@ -1,0 +1,185 @@
+"""Veille's Datasette plugin: safe free-text search, readable dates, safe links, quiet columns.
+
+Registered by :func:`veille.serve.make_datasette` with ``pm.register``; it only reads.
+
+- ``veille_fts(text)``: an SQL function turning whatever a user typed into a valid FTS5 query
+  (every word quoted, AND-ed; ``word*`` keeps its prefix star), or NULL when no word is left.
+  Canned queries use it so quotes, NOT, parentheses or 10,000 characters never raise an FTS5
+  syntax error (a 500) but find the words.
+- ``render_cell``: ISO UTC dates are shown in local time (``27/11/2026 09:30``); a ``titre``
+  cell links to the row's ``lien`` only when it is http(s) (feeds carry ``javascript:`` links).
+  Everything goes through markupsafe, so feed text is always text.
+- ``/-/veille.css``: hides the ``atom_*`` columns (they exist for datasette-atom) and the
+  ``rowid`` column of the articles view.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import UTC, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from datasette import hookimpl
+from datasette.utils.asgi import Response
+from markupsafe import Markup
+
+MAX_TERMS = 16
+MAX_TERM_CHARS = 60
+_WORD = re.compile(r"(\w+)(\*?)")
+_ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z$")
+_HTTP = re.compile(r"^https?://[^\s]+$", re.IGNORECASE)
+DEFAULT_TIMEZONE = "Europe/Paris"
+
+CSS = """
+th[class*="col-atom_"], td[class*="col-atom_"],
+.table-articles th.col-rowid, .table-articles td.col-rowid,
+.table-articles th.col-lien, .table-articles td.col-lien { display: none; }
+td.col-titre { min-width: 18em; }
+td.col-resume { max-width: 40em; }
+.veille-home ul.veille-pages li { margin-bottom: 0.4em; }
+"""
+
+
+def fts_query(text: object) -> str | None:
+    """Free text -> a safe FTS5 query: each word becomes a quoted phrase, all are required.
+
+    FTS operators typed by the user (AND, OR, NOT, NEAR, -, ^, :, parentheses, quotes) are
+    searched as words or dropped; ``cardio*`` stays a prefix search. None when no word is left.
+    """
+    if not isinstance(text, str):
+        return None
+    terms = []
+    for word, star in _WORD.findall(text):
+        word = word[:MAX_TERM_CHARS]
+        terms.append(f'"{word}"' + ("*" if star else ""))
+        if len(terms) == MAX_TERMS:
+            break
+    return " ".join(terms) or None
+
+
+def is_http_url(value: object) -> bool:
+    return isinstance(value, str) and bool(_HTTP.match(value.strip()))
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_TIMEZONE)
+
+
+def readable_date(value: str, timezone: str = DEFAULT_TIMEZONE) -> str:
+    """``2026-11-27T08:30:00Z`` -> ``27/11/2026 09:30`` in the given time zone."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    return moment.astimezone(_zone(timezone)).strftime("%d/%m/%Y %H:%M")
+
+
+@hookimpl
+def prepare_connection(conn: sqlite3.Connection) -> None:
+    conn.create_function("veille_fts", 1, fts_query, deterministic=True)
+
+
+def _row_value(row: object, key: str) -> object:
+    try:
+        return row[key]  # type: ignore[index]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+@hookimpl
+def render_cell(row, value, column, table, database, datasette):  # noqa: ANN001 - hook signature
+    if isinstance(value, str) and _ISO_UTC.match(value):
+        tz = (datasette.plugin_config("veille") or {}).get("timezone", DEFAULT_TIMEZONE)
+        try:
+            shown = readable_date(value, tz)
+        except ValueError:
+            return None
+        return Markup('<time datetime="{}" title="{} UTC">{}</time>').format(value, value, shown)
+    if column == "titre" and isinstance(value, str):
+        link = _row_value(row, "lien")
+        if is_http_url(link):
+            return Markup('<a href="{}" rel="noopener noreferrer nofollow">{}</a>').format(
+                str(link).strip(), value
+            )
+        return None
+    return None
+
+
+@hookimpl
+def extra_css_urls():  # noqa: ANN201
+    return ["/-/veille.css"]
+
+
+async def _css(request):  # noqa: ANN001, ANN202
+    return Response(CSS, content_type="text/css; charset=utf-8", headers={"Cache-Control": "max-age=3600"})
+
+
+@hookimpl
+def register_routes():  # noqa: ANN201
+    return [(r"^/-/veille\.css$", _css)]
+
+
+# --- Atom ------------------------------------------------------------------------------------
+# datasette-atom 0.9 answers 500 when a query returns no rows (max() of nothing) or a row has no
+# atom_link (lxml refuses None), and it links whatever atom_link holds. This renderer keeps its
+# column convention (atom_id, atom_title, atom_updated, atom_link, atom_content,
+# atom_content_html) and replaces it for the .atom extension (trylast: registered after it, so
+# Datasette keeps ours): empty feeds are valid, only http(s) links are written, HTML content is
+# cleaned with nh3, plain content stays text.
+
+ATOM_COLUMNS = {"atom_id", "atom_title", "atom_updated"}
+
+
+def _atom_title(datasette, database, table, query_name) -> str:  # noqa: ANN001
+    meta = datasette.metadata(database=database) or {}
+    if query_name:
+        query = (meta.get("queries") or {}).get(query_name) or {}
+        return str(query.get("title") or query_name)
+    if table:
+        table_meta = (meta.get("tables") or {}).get(table) or {}
+        return str(table_meta.get("title") or table)
+    return str(meta.get("title") or database)
+
+
+def render_atom(datasette, request, columns, rows, database, table, query_name):  # noqa: ANN001, ANN201
+    import nh3
+    from datasette.views.base import DatasetteError
+    from feedgen.feed import FeedGenerator
+
+    if not ATOM_COLUMNS.issubset(columns):
+        raise DatasetteError("the query must return the columns atom_id, atom_title and atom_updated", status=400)
+    site = (datasette.metadata() or {}).get("title") or "Veille"
+    fg = FeedGenerator()
+    fg.generator(generator="Veille (Datasette)")
+    fg.id(request.url)
+    fg.link(href=request.url, rel="self")
+    page = request.url.replace(".atom", "", 1)
+    if is_http_url(page):
+        fg.link(href=page, rel="alternate")
+    fg.title(f"{site} : {_atom_title(datasette, database, table, query_name)}")
+    updated = [r["atom_updated"] for r in rows if r["atom_updated"]]
+    fg.updated(max(updated) if updated else datetime.now(UTC))
+    for row in reversed(rows):
+        entry = fg.add_entry()
+        entry.id(str(row["atom_id"]))
+        entry.title(str(row["atom_title"] or "(sans titre)"))
+        entry.updated(row["atom_updated"] or "1970-01-01T00:00:00Z")
+        if "atom_content_html" in columns and row["atom_content_html"]:
+            entry.content(nh3.clean(str(row["atom_content_html"])), type="html")
+        elif "atom_content" in columns and row["atom_content"]:
+            entry.content(str(row["atom_content"]), type="text")
+        if "atom_link" in columns and is_http_url(row["atom_link"]):
+            entry.link(href=str(row["atom_link"]).strip())
+    return Response(fg.atom_str(pretty=True), content_type="application/xml; charset=utf-8", status=200)
+
+
+def can_render_atom(columns):  # noqa: ANN001, ANN201
+    return ATOM_COLUMNS.issubset(columns)
+
+
+@hookimpl(trylast=True)
+def register_output_renderer(datasette):  # noqa: ANN001, ANN201
+    return {"extension": "atom", "render": render_atom, "can_render": can_render_atom}

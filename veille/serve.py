@@ -1,0 +1,270 @@
+"""`veille serve`: Datasette on the Veille database, in French, safe to expose.
+
+The database is always served under the name ``veille`` (``/veille/articles``) whatever its file
+name, as a *mutable* database: Datasette then reads through ordinary read-only connections that
+honour SQLite's locks, so it sees consistent snapshots while the collector writes (serving it
+immutable, ``-i``, turns locking off and can show torn pages).
+
+Other code (``veille run --serve``) starts the web server with::
+
+    from veille.serve import start_server
+    await start_server("db/veille.db", host="127.0.0.1", port=8001, public=False)
+
+which runs until cancelled. Tests build the app with :func:`make_datasette` and use ``ds.client``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+
+from veille.cli import CONTEXT, Env, UsageProblem, pass_env, user_errors
+
+DATABASE_NAME = "veille"
+METADATA_FILE = "datasette-metadata.json"
+PACKAGE_DIR = Path(__file__).resolve().parent
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+# The copy of the metadata shipped inside the package (a test keeps it identical to the one at
+# the repository root), for installs where there is no checkout to find it in.
+PACKAGED_METADATA = TEMPLATES_DIR / METADATA_FILE
+
+TIER_ORDER_SQL = (
+    "case {col} when 'official' then 0 when 'journal' then 1 when 'society' then 2 "
+    "when 'press' then 3 when 'social' then 4 else 5 end"
+)
+
+# Views are schema: created or replaced (when their SQL changed) by ensure_views() before
+# serving. The browsing view has French column names: Datasette 0.65 has no column titles.
+VIEWS: dict[str, str] = {
+    "articles": """
+create view articles as
+select
+  i.rowid as rowid,
+  i.published_at as date,
+  i.title as titre,
+  i.source_id as source,
+  (select s.tier from sources s where s.id = i.source_id) as niveau,
+  i.item_type as type,
+  i.lang as langue,
+  (select json_group_array(x.specialty) from item_specialties x where x.item_id = i.id) as specialites,
+  i.summary as resume,
+  i.story_id as histoire,
+  i.url as lien,
+  i.id as id,
+  'urn:veille:item:' || i.id as atom_id,
+  i.title as atom_title,
+  coalesce(i.updated_at, i.published_at) as atom_updated,
+  case when lower(substr(i.url, 1, 7)) = 'http://' or lower(substr(i.url, 1, 8)) = 'https://'
+       then i.url end as atom_link,
+  i.summary as atom_content
+from items i
+""".strip(),
+}
+
+
+class ServeError(click.ClickException):
+    exit_code = 2
+
+
+# --- schema ----------------------------------------------------------------------------------
+
+def ensure_views(db_path: str) -> None:
+    """Create the schema (migrations) and the views; a view whose SQL changed is replaced.
+
+    Writes only when something is missing or outdated, so serving a read-only file whose views
+    are current works."""
+    from veille.store import Store
+
+    if os.path.exists(db_path) and not os.access(db_path, os.W_OK):
+        _check_views_current(db_path)
+        return
+    store = Store(db_path)
+    try:
+        current = {r["name"]: r["sql"] for r in store.db.query("select name, sql from sqlite_master where type = 'view'")}
+        stale = [name for name, sql in VIEWS.items() if current.get(name) != sql]
+        if stale:
+            with store.immediate() as db:
+                for name in stale:
+                    db.execute(f"drop view if exists [{name}]")
+                    db.execute(VIEWS[name])
+    finally:
+        store.close()
+
+
+def _check_views_current(db_path: str) -> None:
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        current = dict(conn.execute("select name, sql from sqlite_master where type = 'view'").fetchall())
+    finally:
+        conn.close()
+    stale = [name for name, sql in VIEWS.items() if current.get(name) != sql]
+    if stale:
+        raise ServeError(
+            f"{db_path} is read-only and its views ({', '.join(stale)}) are missing or outdated; "
+            "run `veille serve` once with write access to create them."
+        )
+
+
+# --- metadata --------------------------------------------------------------------------------
+
+def find_metadata(config_path: str | None = None) -> Path:
+    """Where datasette-metadata.json is: $VEILLE_METADATA, next to feeds.yaml, the current
+    directory, the checkout this package runs from, else the copy shipped in the package."""
+    candidates: list[Path] = []
+    if os.environ.get("VEILLE_METADATA"):
+        candidates.append(Path(os.environ["VEILLE_METADATA"]))
+    if config_path:
+        candidates.append(Path(config_path).resolve().parent / METADATA_FILE)
+    candidates.append(Path.cwd() / METADATA_FILE)
+    candidates.append(PACKAGE_DIR.parent / METADATA_FILE)
+    candidates.append(PACKAGED_METADATA)
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise ServeError(f"cannot find {METADATA_FILE} (looked in {', '.join(map(str, candidates))})")
+
+
+def load_metadata(path: str | Path | None = None, *, public: bool = False) -> dict[str, Any]:
+    path = Path(path) if path else find_metadata()
+    try:
+        metadata = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ServeError(f"cannot read {path}: {e}") from e
+    if public:
+        # No arbitrary SQL for anyone, whatever the file says (canned queries stay available).
+        metadata["allow_sql"] = False
+    return metadata
+
+
+def settings_for(public: bool) -> dict[str, Any]:
+    return {
+        # Facet suggestions run a query per column on every table page: on 1M rows that is
+        # most of the cost of a search (see bench/bench_search.py).
+        "suggest_facets": False,
+        "facet_time_limit_ms": 150,
+        "sql_time_limit_ms": 1000 if public else 3000,
+        "max_returned_rows": 1000,
+        "default_page_size": 50,
+        "allow_download": False,  # a live WAL database is not a file to hand out
+        "allow_csv_stream": not public,
+        "default_allow_sql": not public,
+        "num_sql_threads": 3,
+    }
+
+
+# --- the app ---------------------------------------------------------------------------------
+
+def register_plugin() -> None:
+    from datasette.plugins import pm
+
+    from veille.plugins import datasette_veille
+
+    if not pm.is_registered(datasette_veille):
+        pm.register(datasette_veille, name="veille")
+
+
+def make_datasette(
+    db_path: str | os.PathLike[str],
+    public: bool = False,
+    *,
+    metadata: str | Path | Mapping[str, Any] | None = None,
+    config_path: str | None = None,
+    settings: Mapping[str, Any] | None = None,
+):  # -> datasette.app.Datasette (imported lazily)
+    """The Datasette app for one Veille database, served as ``/veille``."""
+    from datasette.app import Datasette
+    from datasette.database import Database
+
+    db_path = os.fspath(db_path)
+    ensure_views(db_path)
+    if metadata is None:
+        metadata = load_metadata(find_metadata(config_path), public=public)
+    elif not isinstance(metadata, Mapping):
+        metadata = load_metadata(metadata, public=public)
+    else:
+        metadata = json.loads(json.dumps(metadata))
+        if public:
+            metadata["allow_sql"] = False
+    register_plugin()
+    ds = Datasette(
+        files=[],
+        metadata=dict(metadata),
+        settings={**settings_for(public), **(settings or {})},
+        template_dir=str(TEMPLATES_DIR),
+    )
+    # Datasette adds an in-memory database when given no files: it would accept any SQL.
+    if "_memory" in ds.databases:
+        ds.remove_database("_memory")
+    ds.add_database(Database(ds, path=db_path, is_mutable=True), name=DATABASE_NAME)
+    return ds
+
+
+def make_server(ds, host: str = "127.0.0.1", port: int = 8001):  # -> uvicorn.Server
+    import uvicorn
+
+    config = uvicorn.Config(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
+    return uvicorn.Server(config)
+
+
+async def start_server(
+    db_path: str, host: str = "127.0.0.1", port: int = 8001, public: bool = False,
+    *, metadata: str | Path | None = None, config_path: str | None = None,
+) -> None:
+    """Serve until cancelled (or until the server is told to exit). For `veille run --serve`."""
+    ds = make_datasette(db_path, public, metadata=metadata, config_path=config_path)
+    await ds.invoke_startup()
+    server = make_server(ds, host, port)
+    await server.serve()
+
+
+def default_host(host: str | None, public: bool) -> str:
+    if host:
+        return host
+    return "0.0.0.0" if public else "127.0.0.1"  # noqa: S104 - --public asks for every interface
+
+
+@click.command("serve", context_settings=CONTEXT)
+@click.option("--host", default=None, help="Address to listen on.  [default: 127.0.0.1, 0.0.0.0 with --public]")
+@click.option("-p", "--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port.")
+@click.option("--public", is_flag=True, help="Listen on every interface; no arbitrary SQL, only canned queries.")
+@click.option("--metadata", "metadata_path", type=click.Path(dir_okay=False, exists=True),
+              help="datasette-metadata.json to use (default: found next to feeds.yaml, here, or packaged).")
+@pass_env
+@user_errors
+def serve_command(env: Env, host: str | None, port: int, public: bool, metadata_path: str | None) -> None:
+    """Browse and search the database in Datasette (French pages, Atom feeds, canned queries).
+
+    Listens on 127.0.0.1 unless --public or --host says otherwise. The database is served as
+    /veille whatever its file name; pages: /veille/articles, /veille/aujourdhui, /veille/recherche.
+
+    \b
+    Example:
+        veille serve
+        veille --db db/veille.db serve --port 8080 --public
+    """
+    import asyncio
+
+    from veille.store import check_database_file
+
+    check_database_file(env.db_path)
+    host = default_host(host, public)
+    ds = make_datasette(env.db_path, public, metadata=metadata_path, config_path=env.config_path)
+    shown = "localhost" if host == "127.0.0.1" else host
+    click.echo(f"Veille on http://{shown}:{port}/ ({'public, canned queries only' if public else 'local'}); Ctrl-C stops.")
+
+    async def run() -> None:
+        await ds.invoke_startup()
+        await make_server(ds, host, port).serve()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+    except OSError as e:
+        raise UsageProblem(f"cannot listen on {host}:{port}: {e}") from e
