@@ -98,8 +98,9 @@ class _Server(ThreadingHTTPServer):
 
 
 class FeedServer:
-    def __init__(self) -> None:
-        self._server = _Server(("127.0.0.1", 0), _Handler)
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self._server = _Server((host, 0), _Handler)
         self._server.routes = {}
         self._server.requests = []
         self.port = self._server.server_address[1]
@@ -115,7 +116,7 @@ class FeedServer:
         return self._server.requests
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def add(self, path: str, body: bytes | str = b"", **kwargs: object) -> str:
         if isinstance(body, str):

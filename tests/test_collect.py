@@ -429,3 +429,15 @@ def test_sources_add_checks_the_feed_and_discovers_it(server, tmp_path, db):
     server.add_file("/challenge", "challenge.html")
     bad = run_cli(config, db, "sources", "add", server.url("/challenge"))
     assert bad.exit_code == 2 and "no feed was found" in bad.output
+
+
+def test_xml_entities_are_never_expanded(server, write_config, db):
+    config = write_config([
+        {"id": "xxe", "url": server.add_file("/xxe.xml", "xxe.rss.xml")},
+        {"id": "lol", "url": server.add_file("/lol.xml", "billion_laughs.rss.xml")},
+    ])
+    assert run_cli(config, db, "collect").exit_code == 0
+    texts = " ".join(r["title"] + r["summary"] for r in rows(db, "select title, summary from items"))
+    assert "root:" not in texts  # /etc/passwd did not leak
+    assert "lollollol" not in texts
+    assert "Article normal" in texts

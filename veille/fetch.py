@@ -266,29 +266,40 @@ class Fetcher:
         *,
         url: str | None = None,
         require_public: bool | None = None,
+        max_bytes: int | None = None,
+        deadline: float | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Fetched:
         """Fetch a source's document (or ``url``), conditionally when the state allows.
 
         ``require_public``: None (a source's own address: any address the user chose, but a
         public origin may not redirect into the private network), True (links found in feed
-        content: public addresses only, at every hop)."""
+        content: public addresses only, at every hop). ``max_bytes``, ``deadline``: tighter
+        limits than the settings' (article pages for full text); ``headers``: extra request
+        headers (an API's Accept)."""
         state = state or SourceState(id=source.id)
         target = url or state.url or source.url
         host = (urlsplit(target).hostname or "").lower()
         started = datetime.now(UTC)
         clock = time.monotonic()
         conditional = url is None
+        limit = min(deadline or self.settings.deadline, self.settings.deadline)
         try:
             async with self._global, self._hosts[host]:
-                async with asyncio.timeout(self.settings.deadline):
+                async with asyncio.timeout(limit):
                     return await self._fetch(
-                        source.id, target, state if conditional else None, started, clock, require_public
+                        source.id, target, state if conditional else None, started, clock, require_public,
+                        max_bytes or self.settings.max_bytes, headers or {},
                     )
         except TimeoutError:
-            error = f"timed out after {self.settings.deadline:g} s (slow or stalled server)"
+            error = f"timed out after {limit:g} s (slow or stalled server)"
             return self._failed(source.id, target, started, clock, error)
         except FetchError as e:
             return self._failed(source.id, target, started, clock, str(e), e.status, e.retry_after)
+        except httpx.InvalidURL as e:
+            # httpx also raises this while preparing a redirect from a bad Location header.
+            error = f"refused an invalid or non-http address (in the URL or a redirect): {_short(e)}"
+            return self._failed(source.id, target, started, clock, error)
         except httpx.TimeoutException:
             return self._failed(source.id, target, started, clock, "timed out (server too slow to answer)")
         except httpx.ConnectError as e:
@@ -327,6 +338,8 @@ class Fetcher:
         started: datetime,
         clock: float,
         require_public: bool | None,
+        max_bytes: int,
+        extra_headers: dict[str, str],
     ) -> Fetched:
         # The user chose the source's address, so it may be a local bridge on 127.0.0.1; but a
         # public address must not redirect us into the private network.
@@ -337,7 +350,7 @@ class Fetcher:
             origin_public = await self.is_public_url(url)
         permanent_url: str | None = None
         all_permanent = True
-        headers: dict[str, str] = {}
+        headers: dict[str, str] = dict(extra_headers)
         if state is not None:
             if state.etag:
                 headers["If-None-Match"] = state.etag
@@ -395,7 +408,7 @@ class Fetcher:
                         error=f"HTTP {status} {response.reason_phrase}: {reason}",
                         **common,  # type: ignore[arg-type]
                     )
-                decoder = _Decoder(response.headers.get("content-encoding", ""), self.settings.max_bytes)
+                decoder = _Decoder(response.headers.get("content-encoding", ""), max_bytes)
                 async for chunk in response.aiter_raw():
                     decoder.feed(chunk)
                 body = decoder.finish()

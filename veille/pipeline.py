@@ -4,7 +4,9 @@ others; each source's results land in one transaction after its network work is 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import sqlite3
 import random
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -162,8 +164,18 @@ class Collector:
                 tags=dict(processed.tags) if processed else None,
                 stories=self.stories,
             )
-        except VeilleError as e:
-            return SourceResult(source.id, "error", error=f"could not store: {e}", http_status=fetched.status)
+        except (VeilleError, sqlite3.Error) as e:
+            # The source's transaction was rolled back whole; record the failure on its own,
+            # and make sure the next run fetches the document again (no validators kept).
+            error = f"could not store: {e}"
+            failed = Fetched(
+                source_id=source.id, url=fetched.url, started_at=fetched.started_at,
+                duration_ms=fetched.duration_ms, status=fetched.status, error=error,
+            )
+            _, _, fetch_row, update = decide(source, state, failed, None, now)
+            with contextlib.suppress(VeilleError, sqlite3.Error):
+                self.store.write_source(source, items=None, fetch_row=fetch_row, source_update=update, now=now)
+            return SourceResult(source.id, "error", error=error, http_status=fetched.status)
         return SourceResult(
             source_id=source.id,
             outcome=outcome,

@@ -1,0 +1,73 @@
+"""Fetcher policies that need more than a feed: address checks and redirects into private space."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.feedserver import FeedServer
+from veille.fetch import Fetcher, address_is_public
+from veille.models import Settings, Source
+
+
+@pytest.mark.parametrize(
+    "address, public",
+    [
+        ("127.0.0.1", False), ("10.0.0.1", False), ("172.16.5.4", False), ("192.168.1.1", False),
+        ("169.254.169.254", False), ("::1", False), ("fc00::1", False), ("fe80::1", False),
+        ("::ffff:127.0.0.1", False), ("0.0.0.0", False), ("100.64.0.1", False),
+        ("93.184.216.34", True), ("2606:4700::1111", True), ("8.8.8.8", True),
+    ],
+)
+def test_address_is_public(address, public):
+    assert address_is_public(address) is public
+
+
+@pytest.fixture
+def private_server():
+    # 127.0.0.2 plays the private network; 127.0.0.1 plays the public internet.
+    s = FeedServer("127.0.0.2")
+    yield s
+    s.close()
+
+
+def _fetch(url: str, **kwargs):
+    async def go():
+        async with Fetcher(Settings(), is_public=lambda a: a == "127.0.0.1") as fetcher:
+            return await fetcher.fetch(Source(id="s", name="s", url=url), **kwargs)
+
+    return asyncio.run(go())
+
+
+def test_public_source_may_not_redirect_into_private_space(server, private_server):
+    private_server.add("/secret.xml", "<rss version='2.0'><channel><title>secret</title></channel></rss>")
+    server.add("/jump.xml", status=302, headers={"Location": private_server.url("/secret.xml")})
+    fetched = _fetch(server.url("/jump.xml"))
+    assert fetched.error and "refused to follow a link to 127.0.0.2" in fetched.error
+    assert private_server.hits("/secret.xml") == 0
+
+
+def test_a_source_the_user_put_on_a_private_address_is_allowed(private_server):
+    private_server.add("/bridge.xml", "<rss version='2.0'><channel><title>bridge</title></channel></rss>")
+    fetched = _fetch(private_server.url("/bridge.xml"))
+    assert fetched.error is None and fetched.status == 200
+
+
+def test_require_public_refuses_private_addresses(private_server):
+    private_server.add("/a.html", "<html></html>")
+    fetched = _fetch(private_server.url("/a.html"), require_public=True)
+    assert fetched.error and "private, loopback or link-local" in fetched.error
+    assert private_server.hits("/a.html") == 0
+
+
+def test_redirect_to_non_http_scheme_is_refused(server):
+    server.add("/js.xml", status=301, headers={"Location": "javascript:alert(1)"})
+    fetched = _fetch(server.url("/js.xml"))
+    assert fetched.error and "refused" in fetched.error and "non-http address" in fetched.error
+
+
+def test_user_agent_names_the_project(server):
+    server.add("/ua.xml", "<rss version='2.0'><channel><title>x</title></channel></rss>")
+    _fetch(server.url("/ua.xml"))
+    assert server.requests[-1][1]["User-Agent"].startswith("Veille/")
