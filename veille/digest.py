@@ -14,6 +14,7 @@ without a `story_id` (data collected before clustering) are a story of their own
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import json
 import os
@@ -193,7 +194,9 @@ def parse_since(value: str) -> timedelta:
 
 
 def period_since(delta: timedelta, now: datetime, tz: str) -> Period:
-    now = now.astimezone(UTC).replace(microsecond=0)
+    # Stored times have whole seconds: the end is the next whole second, so that an item stored
+    # during the current second is included.
+    now = now.astimezone(UTC).replace(microsecond=0) + timedelta(seconds=1)
     hours = int(delta.total_seconds() // 3600)
     label = f"since-{hours}h" if delta.total_seconds() % 3600 == 0 else f"since-{int(delta.total_seconds() // 60)}m"
     return Period(now - delta, now, label, tz)
@@ -240,21 +243,31 @@ def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
 
 
 def load_labels(conn: sqlite3.Connection | None = None) -> dict[str, tuple[str, str]]:
-    """slug -> (label_fr, label_en): the specialties table, else the packaged taxonomy."""
+    """slug -> (label_fr, label_en): the specialties table (the Store fills it on open), and the
+    packaged taxonomy for any slug the table lacks."""
     labels: dict[str, tuple[str, str]] = {}
-    path = Path(__file__).parent / "taxonomy" / "specialties.yaml"
-    if path.exists():
-        from ruamel.yaml import YAML
-
-        data = YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {}
-        for slug, spec in data.items():
-            if isinstance(spec, dict) and spec.get("label_fr"):
-                labels[str(slug)] = (str(spec["label_fr"]), str(spec.get("label_en") or spec["label_fr"]))
     if conn is not None and "specialties" in _table_names(conn):
         for slug, fr, en in conn.execute("select slug, label_fr, label_en from specialties"):
             if fr:
                 labels[slug] = (fr, en or fr)
+    if not set(SPECIALTIES) <= set(labels):
+        labels = {**_taxonomy_labels(), **labels}
     return labels
+
+
+@functools.lru_cache(maxsize=1)
+def _taxonomy_labels() -> dict[str, tuple[str, str]]:
+    path = Path(__file__).parent / "taxonomy" / "specialties.yaml"
+    if not path.exists():
+        return {}
+    from ruamel.yaml import YAML
+
+    data = YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {}
+    return {
+        str(slug): (str(spec["label_fr"]), str(spec.get("label_en") or spec["label_fr"]))
+        for slug, spec in data.items()
+        if isinstance(spec, dict) and spec.get("label_fr")
+    }
 
 
 def _table_names(conn: sqlite3.Connection) -> set[str]:
@@ -485,11 +498,12 @@ def _filters_line(digest: Digest) -> str | None:
     return TEXT[digest.lang]["filters"] + _colon(digest.lang) + ", ".join(parts)
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#|~!&\"+\-.])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#|~!&])")
 
 
 def md_escape(text: str) -> str:
-    """Feed text that Markdown shows literally: ASCII punctuation with a meaning is escaped."""
+    """Feed text that Markdown shows literally: the punctuation that can start emphasis, code,
+    links, HTML or entities is escaped (feed text never starts a line, so - + . # are harmless)."""
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
@@ -500,9 +514,9 @@ def _md_url(url: str) -> str:
 
 def _md_entry_meta(e: Entry, digest: Digest) -> str:
     tier = TIER_LABELS[digest.lang].get(e.source.tier, e.source.tier)
-    parts = [f"{md_escape(e.source.name)} ({md_escape(tier)})", _when(e.published_at, digest), md_escape(digest.type_label(e.item_type))]
+    parts = [f"{md_escape(e.source.name)} ({tier})", _when(e.published_at, digest), digest.type_label(e.item_type)]
     if e.specialties:
-        parts.append(", ".join(md_escape(digest.specialty_label(s)) for s in e.specialties))
+        parts.append(", ".join(digest.specialty_label(s) for s in e.specialties))
     return " · ".join(parts)
 
 
@@ -512,24 +526,26 @@ def _md_title(e: Entry) -> str:
 
 def render_markdown(digest: Digest) -> str:
     t = TEXT[digest.lang]
-    out = [f"# {md_escape(_heading(digest))}", "", md_escape(_period_line(digest))]
+    # Headings, labels and counts are Veille's own text; feed text (titles, source names) is
+    # escaped where it is inserted.
+    out = [f"# {_heading(digest)}", "", _period_line(digest)]
     filters = _filters_line(digest)
     if filters:
-        out += ["", md_escape(filters)]
+        out += ["", filters]
     if not digest.entries:
         out += ["", t["nothing"], ""]
         return "\n".join(out)
     spec, kinds = _counts(digest)
     out += [""]
     if spec:
-        out.append(f"**{t['by_specialty']}**{_colon(digest.lang)}{md_escape(spec)}  ")
-    out.append(f"**{t['by_type']}**{_colon(digest.lang)}{md_escape(kinds)}")
+        out.append(f"**{t['by_specialty']}**{_colon(digest.lang)}{spec}  ")
+    out.append(f"**{t['by_type']}**{_colon(digest.lang)}{kinds}")
     if digest.alerts:
         out += ["", f"## ⚠ {t['alerts']}", ""]
         for e in digest.alerts:
-            out.append(f"- **{md_escape(digest.type_label(e.item_type))}** — {_md_title(e)} — {md_escape(e.source.name)}")
+            out.append(f"- **{digest.type_label(e.item_type)}** — {_md_title(e)} — {md_escape(e.source.name)}")
     for group in digest.groups:
-        out += ["", f"## {md_escape(digest.specialty_label(group.specialty))} ({len(group.entries)})", ""]
+        out += ["", f"## {digest.specialty_label(group.specialty)} ({len(group.entries)})", ""]
         for e in group.entries:
             flag = "⚠ " if e.alert else ""
             out.append(f"- {flag}{_md_title(e)}  ")

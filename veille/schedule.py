@@ -487,15 +487,21 @@ class Service:
     def run_digest(self, now: bool = False) -> list[str]:
         """Write the day's digest files (and mail them when configured). `now`: the last 24 hours
         up to this moment, under today's name, instead of the 24 hours up to the digest time."""
-        from veille.digest import Period, build_digest, period_for_date, write_digest_files
+        from veille.digest import (
+            Period,
+            build_digest,
+            period_for_date,
+            period_since,
+            write_digest_files,
+        )
 
         try:
             opts = self._digest_options()
             today = datetime.now(self.tz).date()
             tz = self.config.settings.timezone
             if now:
-                end = datetime.now(UTC).replace(microsecond=0)
-                period = Period(end - timedelta(hours=24), end, today.isoformat(), tz)
+                since = period_since(timedelta(hours=24), datetime.now(UTC), tz)
+                period = Period(since.start, since.end, today.isoformat(), tz)
             else:
                 period = period_for_date(today, tz, opts["time"])
             digest = build_digest(
