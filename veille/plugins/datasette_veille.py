@@ -6,6 +6,7 @@ Registered by :func:`veille.serve.make_datasette` with ``pm.register``; it only 
   (every word quoted, AND-ed; ``word*`` keeps its prefix star), or NULL when no word is left.
   Canned queries use it so quotes, NOT, parentheses or 10,000 characters never raise an FTS5
   syntax error (a 500) but find the words.
+  The table page's ``?_search=`` gets the same treatment (``escape_fts`` is replaced).
 - ``render_cell``: ISO UTC dates are shown in local time (``27/11/2026 09:30``); a ``titre``
   cell links to the row's ``lien`` only when it is http(s) (feeds carry ``javascript:`` links).
   Everything goes through markupsafe, so feed text is always text.
@@ -77,9 +78,18 @@ def readable_date(value: str, timezone: str = DEFAULT_TIMEZONE) -> str:
     return moment.astimezone(_zone(timezone)).strftime("%d/%m/%Y %H:%M")
 
 
-@hookimpl
+def table_search_query(text: object) -> str:
+    """Replacement for Datasette's ``escape_fts`` (used by the table page's ``?_search=``): the
+    same quoting as :func:`fts_query`, and a query matching nothing instead of an FTS5 syntax
+    error (a 400 page) when no word is left (``"``, ``((``)."""
+    return fts_query(text) or '""'
+
+
+# trylast: called after Datasette's own prepare_connection, so our escape_fts replaces its.
+@hookimpl(trylast=True)
 def prepare_connection(conn: sqlite3.Connection) -> None:
     conn.create_function("veille_fts", 1, fts_query, deterministic=True)
+    conn.create_function("escape_fts", 1, table_search_query, deterministic=True)
 
 
 def _row_value(row: object, key: str) -> object:

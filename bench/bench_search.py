@@ -1,0 +1,273 @@
+"""Search latency through Datasette on a large synthetic database (not run by the test suite).
+
+    .venv/bin/python bench/bench_search.py                 # 1,000,000 items
+    .venv/bin/python bench/bench_search.py --rows 100000   # quick run
+    .venv/bin/python bench/bench_search.py --http          # also over HTTP against a real server
+
+The database (real schema: migrations, FTS5, the `articles` view) is built once with French
+synthetic titles and summaries and cached in bench/.cache/search-<rows>.db. Terms are chosen by
+frequency, from one in two items to none. For each term, median and p95 in milliseconds of:
+
+- sqlite: the Recherche canned query's SQL straight on sqlite3 (the floor for that query)
+- recherche.json: the Recherche canned query through Datasette's JSON API
+- articles.json ?_search: the table page's search as Veille serves it (count and facets, with
+  their time limits), then with ?_nocount=1&_nofacet=1, then as HTML (what a browser gets)
+- out-of-the-box: the same table search with Datasette's default settings (facet suggestions on)
+- floor: a `select 1` canned query through the same path
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sqlite3
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from veille.models import ITEM_TYPES, TIERS  # noqa: E402
+from veille.plugins.datasette_veille import fts_query  # noqa: E402
+from veille.serve import ensure_views, load_metadata, make_datasette  # noqa: E402
+from veille.store import Store  # noqa: E402
+
+CACHE = ROOT / "bench" / ".cache"
+SEED = 20261128
+
+COMMON = (
+    "la le les de des du un une et en pour sur avec dans par chez au aux nouvelle nouveau "
+    "étude traitement prise charge recommandations soins santé médecin hôpital risque "
+    "données résultats essai clinique prévention dépistage diagnostic suivi parcours "
+    "médicament vaccin maladie chronique enfants adultes femmes France région rapport "
+    "publication avis autorité agence mesures officines pharmaciens urgences service "
+    "infirmiers population analyse cas surveillance efficacité sécurité qualité accès"
+).split()
+# (term, share of items whose summary carries it): the search terms measured below.
+PLANTED = [
+    ("patients", 0.5),
+    ("épidémie", 0.1),
+    ("vaccination", 0.02),
+    ("bronchiolite", 0.002),
+    ("drépanocytose", 0.0002),
+]
+TERMS = ["patients", "epidemie", "vaccination", "bronchiolite", "drepanocytose", "zzyzx", "cardio*", '"NOT (']
+
+
+def build(path: Path, rows: int) -> None:
+    """The real schema through Store, items without FTS triggers, then one index rebuild."""
+    rng = random.Random(SEED)
+    tmp = path.with_suffix(".tmp")
+    for f in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+        f.unlink(missing_ok=True)
+    store = Store(str(tmp))
+    db = store.db
+    specialties = [r["slug"] for r in db.query("select slug from specialties")] or ["oncologie", "cardiologie"]
+    triggers = [r["sql"] for r in db.query("select sql from sqlite_master where type = 'trigger' and tbl_name = 'items'")]
+    for r in db.query("select name from sqlite_master where type = 'trigger' and tbl_name = 'items'"):
+        db.execute(f"drop trigger [{r['name']}]")
+    started = time.perf_counter()
+    sources = [
+        {"id": f"src-{n:03d}", "name": f"Source {n}", "kind": "feed", "url": f"https://example.org/{n}.xml",
+         "tier": TIERS[n % len(TIERS)], "lang": "fr", "enabled": 1, "every": 3600, "error_count": 0}
+        for n in range(200)
+    ]
+    start = datetime(2023, 11, 28, tzinfo=UTC)
+    span = (datetime(2026, 11, 28, tzinfo=UTC) - start).total_seconds()
+    type_weights = [2, 2, 3, 6, 2, 15, 3, 1, 66]
+
+    def items():
+        for n in range(rows):
+            when = start + timedelta(seconds=span * n / rows + rng.uniform(-3600, 3600))
+            title_words = rng.choices(COMMON, k=rng.randint(6, 10))
+            summary_words = rng.choices(COMMON, k=rng.randint(20, 30))
+            for term, share in PLANTED:
+                if rng.random() < share:
+                    summary_words.insert(rng.randrange(len(summary_words) + 1), term)
+            title = " ".join(title_words).capitalize()
+            iso = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+            yield {
+                "id": f"b{n:09d}", "source_id": f"src-{rng.randrange(200):03d}", "guid": f"g{n}",
+                "url": f"https://example.org/a/{n}", "canonical_url": f"https://example.org/a/{n}",
+                "title": title, "summary": " ".join(summary_words) + ".", "content": "",
+                "published_at": iso, "fetched_at": iso, "lang": "fr",
+                "item_type": rng.choices(ITEM_TYPES, type_weights)[0], "story_id": None,
+            }
+
+    with db.conn:
+        db["sources"].insert_all(sources)
+        db["items"].insert_all(items(), batch_size=10_000)
+        db.execute(
+            "insert into item_sources (item_id, source_id, guid, first_seen_at) "
+            "select id, source_id, guid, fetched_at from items"
+        )
+        tags = (
+            {"item_id": f"b{n:09d}", "specialty": s, "score": 3.0, "evidence": "[]"}
+            for n in range(rows) if rng.random() < 0.6
+            for s in set(rng.sample(specialties, rng.choice((1, 1, 2))))
+        )
+        db["item_specialties"].insert_all(tags, batch_size=10_000)
+    inserted = time.perf_counter()
+    db.execute("insert into items_fts(items_fts) values('rebuild')")
+    for sql in triggers:
+        db.execute(sql)
+    db.execute("analyze")
+    db.conn.commit()
+    store.close()
+    ensure_views(str(tmp))
+    conn = sqlite3.connect(tmp)
+    conn.execute("pragma wal_checkpoint(truncate)")
+    conn.close()
+    tmp.rename(path)
+    print(f"built {rows:,} items in {inserted - started:.1f} s, FTS index in {time.perf_counter() - inserted:.1f} s")
+
+
+def stats(samples: list[float]) -> str:
+    samples = sorted(samples)
+    p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
+    return f"{statistics.median(samples):8.1f} {p95:8.1f}"
+
+
+def timed(fn, budget_s: float = 3.0, most: int = 25, least: int = 3) -> list[float]:
+    out: list[float] = []
+    spent = time.perf_counter()
+    while len(out) < most and (len(out) < least or time.perf_counter() - spent < budget_s):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+async def atimed(fn, budget_s: float = 3.0, most: int = 25, least: int = 3) -> list[float]:
+    out: list[float] = []
+    spent = time.perf_counter()
+    while len(out) < most and (len(out) < least or time.perf_counter() - spent < budget_s):
+        t = time.perf_counter()
+        await fn()
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def bench_metadata() -> dict:
+    metadata = load_metadata(ROOT / "datasette-metadata.json")
+    metadata["databases"]["veille"]["queries"]["plancher"] = {"sql": "select 1 as un"}
+    return metadata
+
+
+async def run_client(db_path: Path, terms: list[str], counts: dict[str, int]) -> None:
+    from urllib.parse import quote
+
+    ds = make_datasette(db_path, metadata=bench_metadata())
+    stock = make_datasette(
+        db_path, metadata=bench_metadata(),
+        settings={"suggest_facets": True, "facet_time_limit_ms": 200, "sql_time_limit_ms": 1000},
+    )
+    await ds.invoke_startup()
+    await stock.invoke_startup()
+
+    async def get(app, url: str) -> None:
+        r = await app.client.get(url)
+        if r.status_code != 200:
+            raise SystemExit(f"{url}: HTTP {r.status_code} {r.text[:300]}")
+
+    floor = await atimed(lambda: get(ds, "/veille/plancher.json?_shape=array"), most=200)
+    print(f"\nDatasette floor, select 1 canned query (in process): median/p95 {stats(floor)} ms")
+    print(f"\n{'term':<16}{'matches':>9} | {'path':<44}{'median':>8} {'p95':>8}  (ms)")
+    for term in terms:
+        q = quote(term)
+        paths = [
+            ("recherche.json (canned, _shape=array)", ds, f"/veille/recherche.json?texte={q}&specialite=&type=&depuis=&_shape=array"),
+            ("recherche HTML (canned)", ds, f"/veille/recherche?texte={q}&specialite=&type=&depuis="),
+            ("articles.json ?_search (count+facets)", ds, f"/veille/articles.json?_search={q}"),
+            ("articles.json ?_search&_nocount&_nofacet", ds, f"/veille/articles.json?_search={q}&_nocount=1&_nofacet=1"),
+            ("articles HTML ?_search (browser page)", ds, f"/veille/articles?_search={q}"),
+            ("out of the box: articles.json ?_search", stock, f"/veille/articles.json?_search={q}"),
+        ]
+        for label, app, url in paths:
+            samples = await atimed(lambda app=app, url=url: get(app, url), budget_s=2.0, most=15)
+            print(f"{term:<16}{counts.get(term, 0):>9,} | {label:<44}{stats(samples)}")
+
+
+def run_sqlite(db_path: Path, terms: list[str]) -> dict[str, int]:
+    metadata = json.loads((ROOT / "datasette-metadata.json").read_text(encoding="utf-8"))
+    sql = metadata["databases"]["veille"]["queries"]["recherche"]["sql"]
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    conn.create_function("veille_fts", 1, fts_query, deterministic=True)
+    counts = {}
+    print(f"\n{'term':<16}{'matches':>9} | {'sqlite3 direct, Recherche SQL':<44}{'median':>8} {'p95':>8}  (ms)")
+    for term in terms:
+        q = fts_query(term)
+        counts[term] = conn.execute("select count(*) from items_fts where items_fts match ?", [q]).fetchone()[0] if q else 0
+        params = {"texte": term, "specialite": "", "type": "", "depuis": ""}
+        samples = timed(lambda params=params: conn.execute(sql, params).fetchall())
+        print(f"{term:<16}{counts[term]:>9,} | {'recherche SQL':<44}{stats(samples)}")
+    conn.close()
+    return counts
+
+
+def run_http(db_path: Path, terms: list[str]) -> None:
+    import socket
+    import subprocess
+    from urllib.parse import quote
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    meta_path = CACHE / "bench-metadata.json"
+    meta_path.write_text(json.dumps(bench_metadata(), ensure_ascii=False), encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "veille", "--db", str(db_path), "serve", "--port", str(port), "--metadata", str(meta_path)],
+        cwd=ROOT, stdout=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, timeout=30) as client:
+            for _ in range(100):
+                try:
+                    client.get("/-/versions.json")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            floor = timed(lambda: client.get("/veille/plancher.json?_shape=array").raise_for_status(), most=200)
+            print(f"\nover HTTP (veille serve, httpx keep-alive): floor median/p95 {stats(floor)} ms")
+            for term in terms:
+                q = quote(term)
+                for label, url in (
+                    ("recherche.json (canned, _shape=array)", f"/veille/recherche.json?texte={q}&specialite=&type=&depuis=&_shape=array"),
+                    ("articles HTML ?_search (browser page)", f"/veille/articles?_search={q}"),
+                ):
+                    samples = timed(lambda url=url: client.get(url).raise_for_status(), budget_s=2.0, most=15)
+                    print(f"{term:<16}{'':>9} | {label:<44}{stats(samples)}")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000, help="items in the synthetic database")
+    parser.add_argument("--http", action="store_true", help="also measure over HTTP against `veille serve`")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the cached database")
+    args = parser.parse_args()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"search-{args.rows}.db"
+    if args.rebuild or not path.exists():
+        build(path, args.rows)
+    else:
+        ensure_views(str(path))
+    print(f"database: {path} ({path.stat().st_size / 1e6:.0f} MB, {args.rows:,} items)")
+    counts = run_sqlite(path, TERMS)
+    asyncio.run(run_client(path, TERMS, counts))
+    if args.http:
+        run_http(path, TERMS)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,439 @@
+"""`veille serve`: every page and canned query through Datasette's own test client, against a
+database built by the real collect path from fixture feeds served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.feedserver import FEEDS, FeedServer
+from tests.helpers import rows
+from veille.cli import cli
+from veille.config import load_config
+from veille.pipeline import collect
+from veille.plugins.datasette_veille import fts_query, readable_date
+from veille.serve import PACKAGED_METADATA, default_host, ensure_views, find_metadata, make_datasette
+from veille.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+CANNED = ["aujourdhui", "recherche", "par_specialite", "sante_sources", "histoires"]
+EMPTY_PARAMS = {
+    "recherche": "?texte=&specialite=&type=&depuis=",
+    "par_specialite": "?depuis=2000-01-01&jusqua=",
+}
+
+
+def recent_feed(name: str) -> bytes:
+    """A fixture feed whose {RECENT_n} placeholders become dates one and two hours ago."""
+    now = datetime.now(UTC)
+    text = (FEEDS / name).read_text(encoding="utf-8")
+    for n in (1, 2):
+        text = text.replace(f"{{RECENT_{n}}}", format_datetime(now - timedelta(hours=n)))
+    return text.encode("utf-8")
+
+
+def build_database(directory: Path, db_name: str = "veille.db") -> tuple[Path, Path]:
+    """Fixture feeds -> feeds.yaml -> collect: the database a user would have."""
+    server = FeedServer()
+    try:
+        sources = [
+            ("ansm", server.add_file("/ansm.xml", "ansm_actualites.rss.xml"), "official"),
+            ("has", server.add_file("/has.atom.xml", "has_recommandations.atom.xml"), "official"),
+            ("who", server.add_file("/who.json", "who_news.json"), "official"),
+            ("hostile", server.add_file("/hostile.xml", "hostile_links.rss.xml"), "press"),
+            ("ansm-securite", server.add_file("/story-ansm.xml", "story_ansm.rss.xml"), "official"),
+            ("egora", server.add_file("/story-egora.xml", "story_egora.rss.xml"), "press"),
+            ("vidal", server.add_file("/story-vidal.xml", "story_vidal.rss.xml"), "press"),
+            ("spf", server.add("/recent.xml", recent_feed("serve_recent.rss.xml")), "official"),
+            ("quotidien", server.add("/recent-press.xml", recent_feed("serve_recent_press.rss.xml")), "press"),
+            ("broken", server.add("/broken.xml", b"oops", status=500), "press"),
+        ]
+        lines = ["sources:"]
+        for sid, url, tier in sources:
+            lines += [f"  - id: {sid}", f"    name: {sid.upper()}", f"    url: {url}", f"    tier: {tier}"]
+        config = directory / "feeds.yaml"
+        config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        db = directory / db_name
+        store = Store(str(db))
+        try:
+            results = collect(load_config(str(config)), store)
+        finally:
+            store.close()
+        assert [r.source_id for r in results if r.outcome == "error"] == ["broken"]
+    finally:
+        server.close()
+    return config, db
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    return build_database(tmp_path_factory.mktemp("serve"))
+
+
+@pytest.fixture(scope="module")
+def db(built):
+    return built[1]
+
+
+@pytest.fixture(scope="module")
+def ds(db):
+    return make_datasette(db)
+
+
+def get(ds, path: str):
+    return asyncio.run(ds.client.get(path))
+
+
+def get_json(ds, path: str):
+    response = get(ds, path)
+    assert response.status_code == 200, (path, response.text[:500])
+    return response.json()
+
+
+def item_id(db, title_part: str) -> str:
+    return rows(db, "select id from items where title like ?", (f"%{title_part}%",))[0]["id"]
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+TABLES = ["articles", "items", "sources", "fetches", "stories", "specialties", "item_specialties", "item_sources"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/veille", "/-/veille.css"]
+    + [f"/veille/{t}" for t in TABLES]
+    + [f"/veille/{t}.json" for t in TABLES]
+    + ["/veille/articles.atom", "/veille/articles?_search=epidemie", "/veille/articles.atom?_search=zzzz"]
+    + [f"/veille/{q}{EMPTY_PARAMS.get(q, '')}" for q in CANNED]
+    + [f"/veille/{q}.json{EMPTY_PARAMS.get(q, '')}" for q in CANNED]
+    + [f"/veille/{q}.atom{EMPTY_PARAMS.get(q, '')}" for q in CANNED],
+)
+def test_every_page_answers(ds, path):
+    response = get(ds, path)
+    assert response.status_code == 200, response.text[:1000]
+
+
+def test_row_pages_answer(ds, db):
+    for table, key in (("items", item_id(db, "Doliprane")), ("sources", "ansm")):
+        assert get(ds, f"/veille/{table}/{key}").status_code == 200
+
+
+def test_home_page_says_what_it_is_in_french(ds):
+    html = get(ds, "/").text
+    assert "<h1>Veille médicale</h1>" in html
+    assert "Actualités médicales françaises" in html
+    for page in ("Articles", "Aujourd'hui", "Recherche", "Par spécialité", "Santé des sources", "Histoires"):
+        assert page in html or page.replace("'", "&#39;") in html
+    assert "_memory" not in html
+
+
+def test_internal_tables_are_hidden_and_tables_have_french_titles(ds):
+    data = get_json(ds, "/veille.json")
+    hidden = {t["name"] for t in data["tables"] if t["hidden"]}
+    assert {"items_fts", "_sqlite_migrations", "story_links"} <= hidden
+    assert not {"items", "sources", "fetches", "stories"} & hidden
+    assert "articles" in [v["name"] for v in data["views"]]
+    html = get(ds, "/veille/sources").text
+    assert "Sources</h1>" in html and "Dernier succès (UTC)." in html
+    assert "<h1>Articles (view)</h1>" in get(ds, "/veille/articles").text
+
+
+def test_served_as_veille_whatever_the_file_name_and_never_immutable(built, tmp_path):
+    other = tmp_path / "archive-2026.sqlite"
+    shutil.copy(built[1], other)
+    app = make_datasette(other)
+    databases = get_json(app, "/-/databases.json")
+    assert [(d["name"], d["is_mutable"], d["is_memory"]) for d in databases] == [("veille", True, False)]
+    assert len(get_json(app, "/veille/items.json?_shape=array")) > 5
+
+
+# --- the articles view -----------------------------------------------------------------------
+
+def test_articles_open_newest_first_with_readable_dates_and_safe_links(ds, db):
+    data = get_json(ds, "/veille/articles.json?_shape=array")
+    dates = [r["date"] for r in data]
+    assert dates == sorted(dates, reverse=True) and len(dates) == rows(db, "select count(*) n from items")[0]["n"]
+    html = get(ds, "/veille/articles").text
+    shown = readable_date("2026-11-27T08:30:00Z")
+    assert shown == "27/11/2026 09:30"  # Europe/Paris
+    assert f'<time datetime="2026-11-27T08:30:00Z" title="2026-11-27T08:30:00Z UTC">{shown}</time>' in html
+    assert '<a href="https://ansm.sante.fr/informations-de-securite/rappel-de-lots-de-doliprane-1000-mg" rel="noopener noreferrer nofollow">Rappel de lots de Doliprane 1000 mg comprimés</a>' in html
+
+
+def test_search_ignores_accents(ds):
+    found = get_json(ds, "/veille/articles.json?_search=epidemie&_shape=array")
+    assert [r["titre"] for r in found] == ["Épidémie de bronchiolite : point de situation et recommandations"]
+    canned = get_json(ds, "/veille/recherche.json?texte=EPIDÉMIE+bronchiolite&specialite=&type=&depuis=&_shape=array")
+    assert [r["titre"] for r in canned] == ["Épidémie de bronchiolite : point de situation et recommandations"]
+    assert len(get_json(ds, "/veille/recherche.json?texte=rappel*+dolip*&specialite=&type=&depuis=&_shape=array")) >= 2
+
+
+def test_facets_specialty_source_tier_type_language(ds, db):
+    data = get_json(ds, "/veille/articles.json")
+    facets = data["facet_results"]
+    assert {"specialites", "source", "niveau", "type", "langue"} <= set(facets)
+    oncology = next(v for v in facets["specialites"]["results"] if v["value"] == "oncologie")
+    expected = sorted(r["id"] for r in rows(db, "select item_id id from item_specialties where specialty = 'oncologie'"))
+    assert oncology["count"] == len(expected) >= 2
+    filtered = get_json(ds, "/veille/articles.json?specialites__arraycontains=oncologie&_shape=array")
+    assert sorted(r["id"] for r in filtered) == expected
+    assert all("oncologie" in json.loads(r["specialites"]) for r in filtered)
+    tiers = {v["value"]: v["count"] for v in facets["niveau"]["results"]}
+    assert set(tiers) == {"official", "press"}
+    assert {v["value"] for v in facets["langue"]["results"]} == {"fr", "en"}
+    assert "recall" in {v["value"] for v in facets["type"]["results"]}
+
+
+# --- canned queries --------------------------------------------------------------------------
+
+def test_aujourdhui_one_row_per_story_official_first_with_source_count(ds, db):
+    today = get_json(ds, "/veille/aujourdhui.json?_shape=array")
+    titles = [r["titre"] for r in today]
+    assert "Cancer du poumon : nouvelles recommandations de dépistage en oncologie" in titles
+    lung = [r for r in today if r["titre"].startswith("Cancer du poumon")]
+    story = rows(db, "select count(distinct story_id) n, count(*) c from items where title like 'Cancer du poumon%'")[0]
+    if story["n"] == 1 and story["c"] == 2:  # the two sources were clustered into one story
+        assert len(lung) == 1 and lung[0]["source"] == "spf" and lung[0]["nb_sources"] == 2
+    assert today[0]["niveau"] == "official"
+    assert all(r["date"] >= (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ") for r in today)
+    assert "Doliprane" not in " ".join(titles)  # days old
+
+
+def test_recherche_parameters(ds):
+    def search(**params):
+        query = "&".join(f"{k}={params.get(k, '')}" for k in ("texte", "specialite", "type", "depuis"))
+        return get_json(ds, f"/veille/recherche.json?{query}&_shape=array")
+
+    everything = search()
+    assert [r["date"] for r in everything] == sorted((r["date"] for r in everything), reverse=True)
+    assert {r["type"] for r in search(type="recall")} == {"recall"}
+    onco = search(specialite="oncologie")
+    assert onco and all("oncologie" in json.loads(r["specialites"]) for r in onco)
+    assert all(r["date"] >= "2026-11-27" for r in search(depuis="2026-11-27"))
+    assert len(search(depuis="2026-11-27")) < len(everything)
+    assert [r["titre"] for r in search(texte="doliprane", type="recall", depuis="2026-11-26")]
+
+
+def test_par_specialite_counts(ds, db):
+    counts = get_json(ds, "/veille/par_specialite.json?depuis=2000-01-01&jusqua=&_shape=array")
+    expected = {r["specialty"]: r["n"] for r in rows(db, "select specialty, count(*) n from item_specialties group by specialty")}
+    assert {r["specialite"]: r["articles"] for r in counts} == expected
+    assert next(r for r in counts if r["specialite"] == "oncologie")["libelle"] == "Oncologie"
+    assert get_json(ds, "/veille/par_specialite.json?depuis=2000-01-01&jusqua=2001-01-01&_shape=array") == []
+
+
+def test_sante_des_sources_errors_and_quiet_sources(built, tmp_path):
+    db = tmp_path / "quiet.db"
+    shutil.copy(built[1], db)
+    # Time passes: `who` got new items every 6 hours, then nothing for 10 days.
+    long_ago = datetime.now(UTC) - timedelta(days=10)
+    fetches = [
+        {"source_id": "who", "started_at": (long_ago - timedelta(hours=6 * n)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+         "outcome": "new", "items_new": 1, "items_seen": 1, "http_status": 200, "duration_ms": 5}
+        for n in range(5)
+    ]
+    with Store(str(db)) as store, store.immediate() as conn:
+        conn.execute("delete from fetches where source_id = 'who'")
+        conn["fetches"].insert_all(fetches)
+        conn.execute("update sources set last_new_item_at = ? where id = 'who'", [fetches[0]["started_at"]])
+    health = {r["source"]: r for r in get_json(make_datasette(db), "/veille/sante_sources.json?_shape=array")}
+    assert health["broken"]["etat"] == "en erreur" and "500" in health["broken"]["derniere_erreur"]
+    assert health["broken"]["erreurs"] == 1 and health["broken"]["prochaine_collecte"]
+    assert health["who"]["etat"] == "muette" and health["who"]["rythme_habituel_h"] == 6.0
+    assert health["ansm"]["etat"] == "ok" and health["ansm"]["dernier_succes"]
+    assert list(health)[0] == "broken"  # problems first
+
+
+def test_histoires_reported_by_two_sources_or_more(ds, db):
+    stories = get_json(ds, "/veille/histoires.json?_shape=array")
+    assert stories and all(s["nb_sources"] >= 2 for s in stories)
+    doliprane = [s for s in stories if "Doliprane 1000" in s["titre"]]
+    assert doliprane and doliprane[0]["source_principale"] == "ansm-securite"
+    assert set(doliprane[0]["sources"].split(",")) >= {"ansm-securite", "egora", "vidal"}
+
+
+# --- Atom --------------------------------------------------------------------------------------
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.mark.parametrize("path", ["/veille/articles.atom", "/veille/aujourdhui.atom", "/veille/recherche.atom?texte=&specialite=&type=&depuis=", "/veille/histoires.atom", "/veille/sante_sources.atom", "/veille/par_specialite.atom?depuis=2000-01-01&jusqua="])
+def test_atom_feeds_are_valid_and_only_link_http(ds, path):
+    response = get(ds, path)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/xml")
+    feed = ET.fromstring(response.content)
+    assert feed.find(f"{ATOM}title").text.startswith("Veille médicale : ")
+    entries = feed.findall(f"{ATOM}entry")
+    assert entries
+    for entry in entries:
+        for link in entry.findall(f"{ATOM}link"):
+            assert link.get("href").startswith(("http://", "https://"))
+        content = entry.find(f"{ATOM}content")
+        assert content is None or content.get("type") == "text"
+
+
+def test_empty_atom_feed_is_valid(ds):
+    response = get(ds, "/veille/recherche.atom?texte=zzzyyyxxx&specialite=&type=&depuis=")
+    assert response.status_code == 200
+    assert ET.fromstring(response.content).findall(f"{ATOM}entry") == []
+
+
+# --- safety ------------------------------------------------------------------------------------
+
+# Datasette's own pages carry <script src=...>; what must never appear is the feeds' markup.
+INERT_BAD = ("<script>alert", "<img src=x", 'href="javascript:', "href='javascript:", 'href="data:', 'href="file:')
+
+
+def assert_inert(html: str) -> None:
+    lowered = html.lower()
+    for bad in INERT_BAD:
+        assert bad not in lowered, bad
+
+
+def test_hostile_items_render_inert(ds, db):
+    trapped = item_id(db, "Titre piégé")
+    pages = [
+        "/veille/articles", "/veille/articles?_search=piegee", "/veille/articles?_search=lien",
+        "/veille/items", f"/veille/items/{trapped}", f"/veille/items/{item_id(db, 'Lien javascript')}",
+        f"/veille/items/{item_id(db, 'Alerte piégée')}",
+        "/veille/aujourdhui", "/veille/recherche?texte=pi%C3%A9g%C3%A9&specialite=&type=&depuis=",
+        "/veille/recherche?texte=lien&specialite=&type=&depuis=",
+    ]
+    for path in pages:
+        response = get(ds, path)
+        assert response.status_code == 200
+        assert_inert(response.text)
+    html = get(ds, f"/veille/items/{trapped}").text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;Titre piégé" in html  # shown as text
+    for path in ("/veille/articles.atom", "/veille/aujourdhui.atom", "/veille/recherche.atom?texte=lien&specialite=&type=&depuis="):
+        body = get(ds, path).text
+        assert "<script" not in body.lower() and "<img" not in body.lower()
+        assert 'href="javascript:' not in body and 'href="data:' not in body and 'href="file:' not in body
+    titles = [e.find(f"{ATOM}title").text for e in ET.fromstring(get(ds, "/veille/articles.atom").content).findall(f"{ATOM}entry")]
+    assert '<script>alert("x")</script>Titre piégé' in titles  # text, escaped by XML
+
+
+def test_javascript_urls_in_the_database_are_never_links(built, tmp_path):
+    """The normaliser already drops non-http(s) links; Datasette must not rely on it."""
+    db = tmp_path / "js.db"
+    shutil.copy(built[1], db)
+    with Store(str(db)) as store, store.immediate() as conn:
+        conn.execute("update items set url = 'javascript:alert(1)' where title like 'Lien javascript%'")
+        conn.execute("update items set url = ' JAVASCRIPT:alert(2)' where title like 'Lien data%'")
+    app = make_datasette(db)
+    for path in ("/veille/articles?_search=lien", "/veille/recherche?texte=lien&specialite=&type=&depuis=",
+                 f"/veille/items/{item_id(db, 'Lien javascript')}", "/veille/items?_search=lien"):
+        html = get(app, path).text
+        assert "javascript:alert(1)" in html  # shown as text
+        assert 'href="javascript' not in html.lower() and 'href=" javascript' not in html.lower()
+    for path in ("/veille/articles.atom?_search=lien", "/veille/recherche.atom?texte=lien&specialite=&type=&depuis="):
+        feed = ET.fromstring(get(app, path).content)
+        hrefs = [link.get("href") for e in feed.findall(f"{ATOM}entry") for link in e.findall(f"{ATOM}link")]
+        assert len(feed.findall(f"{ATOM}entry")) == 3 and hrefs == []
+
+
+NASTY = [
+    '"', '"unbalanced', "NOT", "NOT epidemie", "epidemie NOT", "AND", "OR OR", "*", "**", "cardio*",
+    "*cardio", "(", ")", "((epidemie", "epidemie))", "NEAR(a b", "-doliprane", "^rappel", "title:rappel",
+    "items_fts:x", "'", "';drop table items;--", "\\", "%", "_", "\x00", "🦠 épidémie", "rappel" * 2000,
+    "é" * 5000 + "*", " ".join(["mot"] * 500), "\"a\" \"b", "{title}: x", "x:", "+", "a + b",
+]
+
+
+@pytest.mark.parametrize("text", NASTY, ids=range(len(NASTY)))
+def test_any_search_text_answers(ds, text):
+    from urllib.parse import quote
+
+    q = quote(text)
+    for path in (
+        f"/veille/articles?_search={q}", f"/veille/articles.json?_search={q}",
+        f"/veille/items?_search={q}", f"/veille/recherche?texte={q}&specialite=&type=&depuis=",
+        f"/veille/recherche.json?texte={q}&specialite=&type=&depuis=",
+        f"/veille/recherche.atom?texte={q}&specialite=&type=&depuis=",
+    ):
+        response = get(ds, path)
+        assert response.status_code == 200, (path[:80], response.status_code, response.text[:300])
+
+
+def test_fts_query_quotes_every_word():
+    assert fts_query('NOT "épidémie" (cardio* OR') == '"NOT" "épidémie" "cardio"* "OR"'
+    assert fts_query("((( ---") is None and fts_query("") is None and fts_query(None) is None
+    assert len(fts_query("mot " * 1000).split()) == 16
+
+
+# --- exposure ----------------------------------------------------------------------------------
+
+def test_local_allows_sql_public_does_not(db):
+    local = make_datasette(db)
+    assert get(local, "/veille.json?sql=select+count(*)+from+items").status_code == 200
+    public = make_datasette(db, public=True)
+    assert get(public, "/veille.json?sql=select+count(*)+from+items").status_code == 403
+    assert get(public, "/veille/recherche.json?texte=rappel&specialite=&type=&depuis=").status_code == 200
+    assert get(public, "/veille/articles.json?_search=rappel").status_code == 200
+    settings = get_json(public, "/-/settings.json")
+    assert settings["sql_time_limit_ms"] == 1000 and settings["default_allow_sql"] is False
+    assert settings["allow_download"] is False and settings["suggest_facets"] is False
+    assert "Edit SQL" not in get(public, "/veille/recherche?texte=&specialite=&type=&depuis=").text
+    plugins = {p["name"] for p in get_json(public, "/-/plugins.json")}
+    assert not {n for n in plugins if "write" in n or "upload" in n or "insert" in n or "edit" in n}
+
+
+def test_hosts():
+    assert default_host(None, public=False) == "127.0.0.1"
+    assert default_host(None, public=True) == "0.0.0.0"  # noqa: S104
+    assert default_host("192.168.1.5", public=True) == "192.168.1.5"
+
+
+def test_serve_command_is_documented():
+    result = CliRunner().invoke(cli, ["serve", "--help"])
+    assert result.exit_code == 0
+    assert "--public" in result.output and "Example:" in result.output and "127.0.0.1" in result.output
+
+
+def test_serve_refuses_a_non_sqlite_file(tmp_path):
+    bad = tmp_path / "notes.db"
+    bad.write_text("not a database")
+    result = CliRunner().invoke(cli, ["--db", str(bad), "serve"])
+    assert result.exit_code == 2 and "not a SQLite database" in result.output
+    assert bad.read_text() == "not a database"
+
+
+# --- metadata and views ------------------------------------------------------------------------
+
+def test_packaged_metadata_is_the_repository_one():
+    assert PACKAGED_METADATA.read_bytes() == (ROOT / "datasette-metadata.json").read_bytes()
+
+
+def test_metadata_is_found_next_to_the_config_first(tmp_path, monkeypatch):
+    monkeypatch.delenv("VEILLE_METADATA", raising=False)
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "conf" / "feeds.yaml"
+    config.parent.mkdir()
+    assert find_metadata(str(config)) == ROOT / "datasette-metadata.json"  # the checkout
+    (config.parent / "datasette-metadata.json").write_text("{}")
+    assert find_metadata(str(config)) == config.parent / "datasette-metadata.json"
+
+
+def test_views_are_created_once_and_read_only_files_are_served(built, tmp_path):
+    db = tmp_path / "ro.db"
+    shutil.copy(built[1], db)
+    ensure_views(str(db))
+    ensure_views(str(db))
+    assert rows(db, "select count(*) n from sqlite_master where type = 'view' and name = 'articles'")[0]["n"] == 1
+    os.chmod(db, 0o444)
+    try:
+        if os.access(db, os.W_OK):
+            pytest.skip("running as root: files are always writable")
+        assert get(make_datasette(db), "/veille/articles.json").status_code == 200
+    finally:
+        os.chmod(db, 0o644)
