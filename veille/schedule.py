@@ -122,6 +122,7 @@ class ServiceStore(Store):
         self.write_lock = write_lock
         self.loop: asyncio.AbstractEventLoop | None = None
         self.task: asyncio.Task | None = None
+        self.stop_requested = False
         super().__init__(path)
 
     @contextlib.contextmanager
@@ -136,9 +137,14 @@ class ServiceStore(Store):
             self.loop, self.task = asyncio.get_running_loop(), asyncio.current_task()
         except RuntimeError:
             pass
+        else:
+            if self.stop_requested:  # the stop came before the loop existed: fetch nothing
+                raise asyncio.CancelledError
         return super().states()
 
     def cancel_collection(self) -> bool:
+        """Cancel the collection in progress at its next await (or as soon as it starts)."""
+        self.stop_requested = True
         loop, task = self.loop, self.task
         if loop is None or task is None or loop.is_closed():
             return False
@@ -237,7 +243,8 @@ class Service:
             self.scheduler.shutdown(wait=False)
         clean = True
         if self.collector is not None and self.collector.is_alive():
-            if self.store is not None and self.store.cancel_collection():
+            if self.store is not None:
+                self.store.cancel_collection()
                 log.info("stopping: cancelling the fetches in progress")
             self.collector.join(STOP_GRACE)
             clean = not self.collector.is_alive()
@@ -546,9 +553,12 @@ def _result_line(r: SourceResult, nxt: datetime | None, tz: ZoneInfo) -> str:
     return f"collected {r.source_id}: {r.items_new} new, {r.items_seen - r.items_new} already known{warning}{when}"
 
 
-def _setup_logging(verbose: bool) -> None:
+def _setup_logging(verbose: bool, tz: ZoneInfo) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S")
+    # Log times in settings.timezone, like the "next run" times in the messages.
+    formatter.converter = lambda ts: datetime.fromtimestamp(ts, tz).timetuple()  # type: ignore[assignment,method-assign]
+    handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
@@ -577,8 +587,8 @@ def run_command(env: Env, serve: bool, host: str, port: int, digest_now: bool) -
         veille run --serve
         veille --config feeds.yaml --db db/veille.db run --digest-now
     """
-    _setup_logging(env.verbose)
     service = Service(env, serve=serve, host=host, port=port, digest_now=digest_now)
+    _setup_logging(env.verbose, service.tz)
     stop = threading.Event()
     signals = 0
 
