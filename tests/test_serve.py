@@ -21,7 +21,13 @@ from veille.cli import cli
 from veille.config import load_config
 from veille.pipeline import collect
 from veille.plugins.datasette_veille import fts_query, readable_date
-from veille.serve import PACKAGED_METADATA, default_host, ensure_views, find_metadata, make_datasette
+from veille.serve import (
+    PACKAGED_METADATA,
+    default_host,
+    ensure_views,
+    find_metadata,
+    make_datasette,
+)
 from veille.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
