@@ -119,6 +119,7 @@ def test_service_end_to_end(server, write_config, tmp_path):
     finally:
         service.kill()
     log = "\n".join(service.lines)
+    print(log)  # shown with pytest -s: what the service says during a run
     assert code == 0, log
     assert "SIGTERM received" in log and log.rstrip().endswith("INFO stopped"), log
     assert "Traceback" not in log, log

@@ -188,6 +188,7 @@ class Service:
         self.web_server: Any = None
         self.web_error: BaseException | None = None
         self.collections = 0
+        self.collecting = False
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -245,7 +246,8 @@ class Service:
         if self.collector is not None and self.collector.is_alive():
             if self.store is not None:
                 self.store.cancel_collection()
-                log.info("stopping: cancelling the fetches in progress")
+                if self.collecting:
+                    log.info("stopping: cancelling the fetches in progress")
             self.collector.join(STOP_GRACE)
             clean = not self.collector.is_alive()
         if self.web_server is not None:
@@ -397,12 +399,14 @@ class Service:
             return
         log.info("collecting %d source%s: %s", len(chosen), "s" if len(chosen) > 1 else "", ", ".join(chosen))
         started = time.monotonic()
+        self.collecting = True
         try:
             results = collect(config, self.store, chosen, only_due=False)
         except asyncio.CancelledError:
             log.info("collection interrupted by the stop request; its finished sources are saved")
             return
         finally:
+            self.collecting = False
             self.store.loop = self.store.task = None
         self.collections += 1
         rows = {r["id"]: r for r in self.store.source_rows()}
