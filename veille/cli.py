@@ -11,7 +11,7 @@ import click
 
 from veille import __version__
 from veille.errors import ConfigError, StoreError, VeilleError
-from veille.models import SPECIALTIES, TIERS, SourceResult
+from veille.models import KINDS, SPECIALTIES, TIERS, SourceResult
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -250,44 +250,164 @@ def sources_list(env: Env, as_json: bool) -> None:
             click.echo(f"    last error: {rec['last_error']}")
 
 
+def _source_input(address: str, kind: str | None) -> tuple[str, str, str | None]:
+    """(kind, address to store, default name) for what the user typed after `sources add`."""
+    from veille.config import normalise_source_url
+    from veille.kinds import Recognised, bridge_advice, recognise
+
+    advice = bridge_advice(address)
+    if advice:
+        raise UsageProblem(advice)
+    text = address.strip()
+    if kind in ("feed", "page"):
+        if text.lower().startswith("page:"):
+            text = text[5:]
+        return kind, normalise_source_url(text), None
+    found: Recognised | None = recognise(text)
+    if kind is None:
+        if found is not None:
+            return found.kind, found.address, found.name
+        return "feed", normalise_source_url(text), None
+    if found is None or found.kind != kind:
+        retry = {"pubmed": f"pubmed:{text}", "bluesky": f"bsky:{text}", "mastodon": f"@{text.lstrip('@')}"}
+        found = recognise(retry.get(kind, text)) if kind in retry else None
+    if found is None or found.kind != kind:
+        raise UsageProblem(
+            f"{address!r} is not a {kind} address; examples: @someone@med-mastodon.com, "
+            "name.bsky.social, https://www.youtube.com/@channel, pubmed:\"heart failure\""
+        )
+    return found.kind, found.address, found.name
+
+
 @sources.command("add", context_settings=CONTEXT)
-@click.argument("url")
-@click.option("--name", help="Display name (default: the feed's title).")
+@click.argument("address", metavar="ADDRESS")
+@click.option("--kind", type=click.Choice(KINDS), help="Force the kind (default: recognised from ADDRESS).")
+@click.option("--name", help="Display name (default: the source's title).")
 @click.option("--id", "source_id", help="Slug (default: derived from the name).")
 @click.option("--tier", type=click.Choice(TIERS), help="official, journal, society, press or social.")
 @click.option("--lang", help="Language code, e.g. fr or en.")
 @click.option("--specialty", "specialties", multiple=True, type=click.Choice(SPECIALTIES), metavar="SLUG",
               help="Specialty added to every item (repeatable).")
 @click.option("--every", help="Fetch interval: 30m, 2h, 1d (default 1h).")
+@click.option("--fulltext", is_flag=True, help="Fetch each new item's article page and store its main text.")
+@click.option("--replies", is_flag=True, help="Mastodon, Bluesky: collect replies too.")
+@click.option("--reposts", is_flag=True, help="Mastodon boosts, Bluesky reposts: collect them too.")
 @click.option("--no-check", is_flag=True, help="Do not fetch the source once before adding it.")
 @pass_env
 @user_errors
 def sources_add(
-    env: Env, url: str, name: str | None, source_id: str | None, tier: str | None, lang: str | None,
-    specialties: tuple[str, ...], every: str | None, no_check: bool,
+    env: Env, address: str, kind: str | None, name: str | None, source_id: str | None, tier: str | None,
+    lang: str | None, specialties: tuple[str, ...], every: str | None, fulltext: bool, replies: bool,
+    reposts: bool, no_check: bool,
 ) -> None:
-    """Add a source to feeds.yaml (created if missing).
+    """Add a source to feeds.yaml (created if missing): a feed, a web site (its feed is found),
+    a Mastodon or Bluesky account, a YouTube channel, a PubMed query, or a page (--kind page).
+
+    X/Twitter, Facebook and LinkedIn accounts need a bridge you run (RSS-Bridge, Nitter):
+    the command explains how.
 
     \b
     Example:
         veille sources add https://ansm.sante.fr/rss/actualites --name "ANSM actualités" --tier official --lang fr
+        veille sources add https://www.has-sante.fr/      (finds the site's feed)
+        veille sources add @someone@med-mastodon.com
+        veille sources add cnrs.bsky.social
+        veille sources add https://www.youtube.com/@InstitutPasteur
+        veille sources add 'pubmed:"heart failure"[ti] AND france[ad]'
+        veille sources add https://www.ameli.fr/medecin/actualites --kind page
     """
-    from veille.config import add_source, load_config, normalise_source_url, refuse_duplicate
-    from veille.discover import check_feed
+    from veille.config import add_source, load_config, refuse_duplicate
+    from veille.discover import check_source
 
-    url = normalise_source_url(url)
+    kind, target, default_name = _source_input(address, kind)
+    options: dict[str, Any] = {}
+    if replies:
+        options["replies"] = True
+    if reposts:
+        options["boosts" if kind == "mastodon" else "reposts"] = True
     if os.path.exists(env.config_path):
-        refuse_duplicate(load_config(env.config_path), url)  # before any network call
+        refuse_duplicate(load_config(env.config_path), target, kind)  # before any network call
     title = None
     if not no_check:
-        found = check_feed(url, env.config_path)
+        found = check_source(kind, target, env.config_path, tuple(options.items()))
         click.echo(f"found: {found.kind}, {found.title or 'untitled'}, {found.count} items")
-        url, title = found.url, found.title
+        target, title = found.url, found.title
+        if os.path.exists(env.config_path):
+            refuse_duplicate(load_config(env.config_path), target, kind)
+    if fulltext:
+        options["fulltext"] = True
     added = add_source(
-        env.config_path, url=url, name=name or title or url, source_id=source_id, tier=tier,
-        lang=lang, specialties=specialties, every=every,
+        env.config_path, url=target, name=name or title or default_name or target, source_id=source_id,
+        kind=kind, tier=tier, lang=lang, specialties=specialties, every=every, extra=options,
     )
-    click.echo(f"added {added.id!r} ({added.name}) to {env.config_path}")
+    click.echo(f"added {added.id!r} ({added.name}, {added.kind}) to {env.config_path}")
+
+
+@sources.command("import", context_settings=CONTEXT)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--tier", type=click.Choice(TIERS), help="Tier of the imported sources that have none.")
+@pass_env
+@user_errors
+def sources_import(env: Env, file: str, tier: str | None) -> None:
+    """Add the feeds of an OPML file (exported by another reader, or by Veille).
+
+    Reports what was added, skipped as already present, and refused (with why).
+    Nothing is fetched: `veille collect` then shows each source's health.
+
+    \b
+    Example:
+        veille sources import ~/Downloads/feedly.opml --tier press
+    """
+    from veille.opml import import_outlines, read_opml
+
+    with open(file, "rb") as f:
+        outlines = read_opml(f.read())
+    report = import_outlines(env.config_path, outlines, tier=tier)
+    for source_id, address in report.added:
+        click.echo(f"added {source_id!r}: {address}")
+    for address, why in report.skipped:
+        click.echo(f"skipped {address}: {why}")
+    for address, why in report.refused:
+        click.echo(f"refused {address}: {why}")
+    click.echo(
+        f"{len(report.added)} added, {len(report.skipped)} already present, "
+        f"{len(report.refused)} refused ({env.config_path})"
+    )
+
+
+@sources.command("export", context_settings=CONTEXT)
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@pass_env
+@user_errors
+def sources_export(env: Env, file: str | None) -> None:
+    """Write the sources as OPML 2.0, to FILE or to standard output.
+
+    Other readers get real feed addresses (Mastodon, Bluesky and YouTube included); Veille
+    itself gets every setting back with `veille sources import`.
+
+    \b
+    Example:
+        veille sources export veille.opml
+    """
+    from veille.opml import export_opml
+
+    data = export_opml(env.config().sources)
+    if file is None:
+        click.echo(data.decode("utf-8"), nl=False)
+        return
+    import tempfile
+
+    directory = os.path.dirname(os.path.abspath(file))
+    fd, tmp = tempfile.mkstemp(prefix=".opml-", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, file)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    click.echo(f"wrote {len(env.config().sources)} sources to {file}")
 
 
 @sources.command("remove", context_settings=CONTEXT)

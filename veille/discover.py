@@ -1,17 +1,21 @@
-"""Checking a source before adding it, and finding the feed of a web site."""
+"""Checking a source before adding it, and finding the feed of a web site.
+
+``check_source`` fetches any kind once (a feed, an account, a channel, a PubMed query, a page)
+and says what it found; for a web site it looks for the feeds the site announces with
+``<link rel="alternate">``, then at the usual paths, and lists them when there are several."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urljoin
 
 from lxml import html as lxml_html
 
 from veille.errors import ConfigError, NotAFeedError, VeilleError
 from veille.fetch import Fetcher
-from veille.models import Settings, Source
+from veille.models import Settings, Source, SourceState
 from veille.parse import looks_like_html, parse_document
 
 FEED_TYPES = {
@@ -23,7 +27,7 @@ COMMON_PATHS = ("/feed", "/rss.xml", "/feed.xml", "/atom.xml", "/rss", "/index.x
 
 @dataclass(frozen=True)
 class Found:
-    url: str
+    url: str  # the address to store (a feed found on a site, a channel id looked up)
     kind: str
     title: str | None
     count: int
@@ -47,47 +51,95 @@ def feed_links(page: bytes, base: str) -> list[tuple[str, str]]:
     return out
 
 
-async def _check(url: str, settings: Settings) -> Found:
+async def _check(url: str, settings: Settings, fetcher: Fetcher | None = None) -> Found:
+    if fetcher is None:
+        async with Fetcher(settings, clients=1) as own:
+            return await _check(url, settings, own)
     source = Source(id="check", name="check", url=url)
-    async with Fetcher(settings, clients=1) as fetcher:
-        fetched = await fetcher.fetch(source)
-        if fetched.error:
-            raise VeilleError(f"{url}: {fetched.error} (use --no-check to add it anyway)")
-        body = fetched.body or b""
-        try:
-            feed = parse_document(body, url=fetched.url, content_type=fetched.header("content-type"))
-            return Found(url=fetched.permanent_url or url, kind="feed", title=feed.title, count=len(feed.entries))
-        except NotAFeedError:
-            if not looks_like_html(body):
-                raise
-        # A web page: look for the feeds it announces, then at the usual places.
-        candidates = feed_links(body, fetched.url)
-        if len(candidates) > 1:
-            listing = "\n".join(f"  {u}  {t}" for u, t in candidates)
-            raise ConfigError(
-                f"{url} announces several feeds; add the one you want:\n{listing}"
-            )
-        tried = [u for u, _ in candidates] or [urljoin(fetched.url, p) for p in COMMON_PATHS]
-        for candidate in tried:
-            sub = await fetcher.fetch(Source(id="check", name="check", url=candidate))
-            if sub.error or not sub.body:
-                continue
-            try:
-                feed = parse_document(sub.body, url=sub.url, content_type=sub.header("content-type"))
-            except VeilleError:
-                continue
-            return Found(url=sub.permanent_url or candidate, kind="feed", title=feed.title, count=len(feed.entries))
-        raise NotAFeedError(
-            f"{url} is a web page and no feed was found on it; look for an RSS link on the site, "
-            "or use --no-check to add the address anyway"
+    fetched = await fetcher.fetch(source)
+    if fetched.error:
+        raise VeilleError(f"{url}: {fetched.error} (use --no-check to add it anyway)")
+    body = fetched.body or b""
+    try:
+        feed = parse_document(body, url=fetched.url, content_type=fetched.header("content-type"))
+        return Found(url=fetched.permanent_url or url, kind="feed", title=feed.title, count=len(feed.entries))
+    except NotAFeedError:
+        if not looks_like_html(body):
+            raise
+    # A web page: look for the feeds it announces, then at the usual places.
+    candidates = feed_links(body, fetched.url)
+    if len(candidates) > 1:
+        listing = "\n".join(f"  {u}  {t}" for u, t in candidates)
+        raise ConfigError(
+            f"{url} announces several feeds; add the one you want:\n{listing}"
         )
+    tried = [u for u, _ in candidates] or [urljoin(fetched.url, p) for p in COMMON_PATHS]
+    for candidate in tried:
+        sub = await fetcher.fetch(Source(id="check", name="check", url=candidate))
+        if sub.error or not sub.body:
+            continue
+        try:
+            feed = parse_document(sub.body, url=sub.url, content_type=sub.header("content-type"))
+        except VeilleError:
+            continue
+        return Found(url=sub.permanent_url or candidate, kind="feed", title=feed.title, count=len(feed.entries))
+    raise NotAFeedError(
+        f"{url} is a web page and no feed was found on it; look for an RSS link on the site, "
+        "or follow the page's text itself with --kind page (a new item each time it changes)"
+    )
+
+
+async def check_kind(
+    kind: str, address: str, settings: Settings, fetcher: Fetcher | None = None,
+    options: tuple[tuple[str, object], ...] = (),
+) -> Found:
+    """Fetch an account, channel, PubMed query or page once, as ``veille collect`` would."""
+    from veille.kinds import fetch_source, parse_source
+    from veille.kinds.youtube import channel_id_in_page, feed_query
+
+    if fetcher is None:
+        async with Fetcher(settings, clients=1) as own:
+            return await check_kind(kind, address, settings, own, options)
+    source = Source(id="check", name="check", url=address, kind=kind, options=options)
+    if kind == "youtube" and feed_query(address) is None:
+        # Look the channel id up once, now, rather than at every collect.
+        from veille.kinds._common import setting
+        from veille.kinds.youtube import BASE
+
+        base = setting(settings, "youtube", "base_url", BASE)
+        path = address.split("youtube.com", 1)[-1] if "youtube.com" in address else "/" + address.lstrip("/")
+        page = await fetcher.fetch(source, url=f"{base}{path}")
+        channel = channel_id_in_page(page.body or b"") if not page.error else None
+        if channel:
+            source = replace(source, url=f"{BASE}/channel/{channel}")
+    fetched = await fetch_source(fetcher, source, SourceState(id="check"), settings)
+    if fetched.error or fetched.body is None:
+        raise VeilleError(f"{address}: {fetched.error or 'nothing received'} (use --no-check to add it anyway)")
+    feed = parse_source(
+        kind, fetched.body, url=fetched.url, content_type=fetched.header("content-type"),
+        options=dict(options), max_items=settings.max_items,
+    )
+    return Found(url=source.url, kind=kind, title=feed.title, count=len(feed.entries))
+
+
+def _settings(config_path: str | None) -> Settings:
+    if config_path and os.path.exists(config_path):
+        from veille.config import load_config
+
+        return load_config(config_path).settings
+    return Settings()
+
+
+def check_source(
+    kind: str, address: str, config_path: str | None = None, options: tuple[tuple[str, object], ...] = ()
+) -> Found:
+    """Fetch any source once and say what it is (raises a VeilleError with advice otherwise)."""
+    settings = _settings(config_path)
+    if kind == "feed":
+        return asyncio.run(_check(address, settings))
+    return asyncio.run(check_kind(kind, address, settings, options=options))
 
 
 def check_feed(url: str, config_path: str | None = None) -> Found:
     """Fetch ``url`` once and say what it is; raises a VeilleError with advice when it is no feed."""
-    settings = Settings()
-    if config_path and os.path.exists(config_path):
-        from veille.config import load_config
-
-        settings = load_config(config_path).settings
-    return asyncio.run(_check(url, settings))
+    return asyncio.run(_check(url, _settings(config_path)))

@@ -35,7 +35,6 @@ _RECOGNISERS = (pubmed, page, youtube, bluesky, mastodon)
 # Networks that give no open, login-free access to accounts.
 CLOSED_NETWORKS = {
     "x.com": "X (Twitter)", "twitter.com": "X (Twitter)", "mobile.twitter.com": "X (Twitter)",
-    "nitter.net": "X (Twitter)",
     "facebook.com": "Facebook", "fb.com": "Facebook", "m.facebook.com": "Facebook", "fb.me": "Facebook",
     "linkedin.com": "LinkedIn", "lnkd.in": "LinkedIn",
     "instagram.com": "Instagram",
