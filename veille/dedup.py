@@ -32,6 +32,7 @@ Design
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
 import math
@@ -75,12 +76,19 @@ MIN_TITLE_FOR_SUMMARY = 0.3
 NUMBER_MISMATCH_FACTOR = 0.6
 KIND_MISMATCH_FACTOR = 0.5
 SUBJECT_MISMATCH_FACTOR = 0.5
+RARE_CONFLICT_FACTOR = 0.4
+NAME_CONFLICT_FACTOR = 0.5
+RARE_RATIO = 3  # "rare" = at least this many times rarer in the window than anything shared
 IDF_MIN_DOCS = 50  # below this many documents in the window, no frequency weighting
 IDF_FREE_RATE = 0.005  # tokens in at most 0.5 % of the window keep their full weight
 IDF_FLOOR = 0.2
+WEIGHTS_RENEW_ADDS = 500  # window weights are recomputed after this many adds...
+WEIGHTS_RENEW_SHARE = 0.02  # ... or when the number of stories changed by this share
 QUERY_TOKENS = 6  # postings of the query's rarest tokens that are read
-POSTING_CAP = 2000  # most recent entries read from one posting list
-CANDIDATES = 40  # candidates scored precisely
+COMMON_READ = 128  # entries read from a common token's posting when nothing rarer is shared
+CANDIDATES = 6  # candidates scored precisely, at most
+CANDIDATE_RATIO = 0.34  # ... among those sharing at least this share of the best candidate's weight
+COMMON_POSTING = 64  # a posting longer than this is common (no story has that many items in days)
 
 
 # --------------------------------------------------------------------------------------------
@@ -128,21 +136,32 @@ def representative(docs: Iterable[StoryDoc]) -> StoryDoc:
 # Text
 
 
-_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d"})
+_LIGATURES = {"œ": "oe", "Œ": "Oe", "æ": "ae", "Æ": "Ae", "ß": "ss", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D"}
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _DIGIT_GROUP = re.compile(r"(?<=\d)[ .\u00a0\u202f\u2009](?=\d{3}(?!\d))")
 
 
+def _ascii(text: str) -> str:
+    """``text`` in ASCII, case kept: ligatures spelt out, accents dropped, "1 000" -> "1000"."""
+    if not text.isascii():
+        for char, spelt in _LIGATURES.items():
+            if char in text:
+                text = text.replace(char, spelt)
+        text = unicodedata.normalize("NFKD", text)
+        text = _DIGIT_GROUP.sub("", text).encode("ascii", "ignore").decode("ascii")
+    elif " " in text or "." in text:
+        text = _DIGIT_GROUP.sub("", text)
+    return text
+
+
 def fold(text: str) -> str:
     """Lower-case ASCII words separated by single spaces: accents, case, punctuation removed."""
-    text = _DIGIT_GROUP.sub("", text.translate(_LIGATURES))
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return _NON_ALNUM.sub(" ", text.lower()).strip()
+    return _NON_ALNUM.sub(" ", _ascii(text).lower()).strip()
 
 
 _STOP = frozenset(
     """
-    a au aux avec ce ces cet cette d de des du elle en entre et il ils j l la le les leur leurs
+    a au aux avec ce ces cet cette d dans de des du elle en entre et il ils j l la le les leur leurs
     lui m ma mais me meme mes moi mon n ne ni nos notre nous on ou par pas plus pour qu que qui
     s sa se selon ses si son sont sur t ta te tes toi ton tu un une vos votre vous y est ete etre
     ont a apres avant chez contre depuis dont sans sous vers tout tous toute toutes tres
@@ -252,6 +271,30 @@ DISEASES = frozenset(
 ) - {"west", "nile", "fievre", "scarlet", "charbon"}
 
 
+_RAW_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
+def _names(words: list[str], first_ok: bool) -> frozenset[str]:
+    """Stems of the words written as names: capitalised inside a sentence-case title, the first
+    word of a "Name :" prefix, acronyms and words like EzriCare or H5N1 anywhere."""
+    long_words = [w for w in words if len(w) >= 4 and w[0].isalpha()]
+    title_case = bool(long_words) and sum(w[0].isupper() for w in long_words) >= 0.6 * len(long_words)
+    names = set()
+    for i, word in enumerate(words):
+        if len(word) < 2 or word.isdigit() or word.islower():
+            continue
+        marked = (word.isupper() and word.isalpha()) or any(c.isupper() for c in word[1:]) or (
+            any(c.isdigit() for c in word) and any(c.isalpha() for c in word)
+        )
+        if not marked and not title_case and word[0].isupper() and (i > 0 or first_ok):
+            marked = True
+        if marked:
+            info = _word_info(word.lower())
+            if info is not None and _distinguishing(info[0]):
+                names.add(info[0])
+    return frozenset(names)
+
+
 def _kind(word: str) -> str | None:
     if word.startswith("approvision"):
         return "shortage"
@@ -269,13 +312,17 @@ def _stem(word: str) -> str:
     return _SYNONYMS.get(word, word)
 
 
-def _words(folded: str) -> list[str]:
-    return [w for w in folded.split() if w not in _STOP and (len(w) > 1 or w.isdigit())]
+@functools.lru_cache(maxsize=1 << 16)
+def _word_info(word: str) -> tuple[str, str | None] | None:
+    """(stem, kind of event) of a folded word, or None for a stop word."""
+    if word in _STOP or (len(word) < 2 and not word.isdigit()):
+        return None
+    return _stem(word), _kind(word)
 
 
 def tokens(text: str) -> list[str]:
     """The stemmed tokens of ``text`` (stop words removed), in order, duplicates kept."""
-    return [_stem(w) for w in _words(fold(text))]
+    return [info[0] for w in fold(text).split() if (info := _word_info(w)) is not None]
 
 
 _STEMMED_BOILERPLATE = frozenset(_stem(w) for w in BOILERPLATE)
@@ -314,96 +361,177 @@ class _Features:
     keys: tuple[str, ...]  # distinguishing title stems (index keys)
     subject: frozenset[str]  # distinguishing stems before a "Subject :" colon
     diseases: frozenset[str]
+    names: frozenset[str]  # stems of capitalised words (products, places, people)
+    fuzzy: tuple[tuple[str, str], ...]  # (stem, word) of long non-numeric words, sorted
+    has_text: bool  # the summary adds tokens to the title's
 
 
 def _features(doc: StoryDoc) -> _Features:
-    title_words = _words(fold(doc.title))
+    words = _RAW_WORD.findall(_ascii(doc.title))
     title: dict[str, str] = {}
-    for word in title_words:
-        title.setdefault(_stem(word), word)
+    kinds = set()
+    for word in words:
+        lower = word.lower()
+        info = _word_info(lower)
+        if info is None:
+            continue
+        title.setdefault(info[0], lower)
+        if info[1] is not None:
+            kinds.add(info[1])
     head = set(title)
     if doc.text:
         head.update(tokens(doc.text[:SUMMARY_CHARS]))
-    kinds = frozenset(kind for word in title_words if (kind := _kind(word)) is not None)
     numbers = frozenset(t for t in title if t[0].isdigit())
     keys = tuple(t for t in title if _distinguishing(t))
     subject: frozenset[str] = frozenset()
+    first_ok = False
     found = _SUBJECT.match(doc.title)
-    if found is not None and len(found.group(1).split()) <= 5:
-        subject = frozenset(t for t in tokens(found.group(1)) if _distinguishing(t))
+    if found is not None:
+        before = _RAW_WORD.findall(_ascii(found.group(1)))
+        if len(before) <= 5:
+            subject = frozenset(info[0] for w in before if (info := _word_info(w.lower())) is not None and _distinguishing(info[0]))
+        # "Doliprane :", "Navikame 50 mg :", "Novo Nordisk :" but not "Défaut de dissolution :"
+        first_ok = len(before) == 1 or (len(before) > 1 and (before[1][0].isdigit() or before[1][0].isupper()))
     diseases = frozenset(t for t in title if t in _STEMMED_DISEASES)
-    return _Features(title, frozenset(head), numbers, kinds, keys, subject, diseases)
+    fuzzy = tuple(sorted((t, word) for t, word in title.items() if len(word) >= MIN_FUZZY_LEN and not word[0].isdigit()))
+    return _Features(
+        title, frozenset(head), numbers, frozenset(kinds), keys, subject, diseases, _names(words, first_ok), fuzzy, len(head) > len(title)
+    )
 
 
 class _Weights:
-    """Token weights: boilerplate is light; tokens frequent in the window are lighter."""
+    """Token weights: boilerplate is light; tokens frequent in the window are lighter.
 
-    __slots__ = ("df", "n")
+    Frequencies count *stories* (not documents) of the window, so that the members of one story
+    do not make its own words look common. The index keeps one instance (and its cache) for a
+    while and renews it as the window changes (``StoryIndex._weights_for``).
+    """
 
-    def __init__(self, df: dict[str, int] | None = None, n: int = 0) -> None:
+    __slots__ = ("df", "n", "epoch", "_cache")
+
+    def __init__(self, df: dict[str, int] | None = None, n: int = 0, epoch: int = 0) -> None:
         self.df = df if df is not None else {}
         self.n = n
+        self.epoch = epoch
+        self._cache: dict[str, float] = {}
+
+    def df_of(self, token: str) -> int:
+        """Stories of the window using ``token`` (at least 1: the document that has it)."""
+        return self.df.get(token, 0) or 1
+
+    def total(self, tokens: Iterable[str]) -> float:
+        cache = self._cache
+        total = 0.0
+        for t in tokens:
+            v = cache.get(t)
+            total += v if v is not None else self(t)
+        return total
 
     def __call__(self, token: str) -> float:
-        base = _base_weight(token)
-        if self.n < IDF_MIN_DOCS:
-            return base
-        rate = self.df.get(token, 0) / self.n
-        if rate <= IDF_FREE_RATE:
-            return base
-        return base * max(IDF_FLOOR, 1.0 - 0.4 * math.log10(rate / IDF_FREE_RATE))
+        cached = self._cache.get(token)
+        if cached is not None:
+            return cached
+        weight = _base_weight(token)
+        if self.n >= IDF_MIN_DOCS:
+            rate = self.df_of(token) / self.n
+            if rate > IDF_FREE_RATE:
+                weight *= max(IDF_FLOOR, 1.0 - 0.4 * math.log10(rate / IDF_FREE_RATE))
+        self._cache[token] = weight
+        return weight
 
 
 def _ochiai(a: Iterable[str], b: frozenset[str] | set[str], wa: float, wb: float, w: _Weights) -> float:
     if wa <= 0 or wb <= 0:
         return 0.0
-    shared = sum(w(t) for t in a if t in b)
+    shared = w.total(t for t in a if t in b)
     return shared / math.sqrt(wa * wb)
 
 
-def _score(a: _Features, b: _Features, w: _Weights) -> tuple[float, str]:
-    """Similarity of two documents (0..1) and how it was reached; symmetric."""
-    shared = [t for t in a.title if t in b.title]
+def _names_differ(a: _Features, b: _Features, shared: list[str], soft_a: set[str], soft_b: set[str], w: _Weights) -> bool:
+    """Whether each title has its own rare word while they share only common ones.
+
+    "Pénurie de Larobipo 100 mg : les recommandations de l'ANSM" and "Pénurie de Sarubiru 100 mg :
+    les recommandations de l'ANSM" share a template; the words that name the story differ.
+    """
+    common = [w.df_of(t) for t in shared if _distinguishing(t)]
+    if not common:
+        return False
+    rarest_shared = min(common)
+    if rarest_shared < RARE_RATIO:
+        return False
+    own_a = [w.df_of(t) for t in a.title if t not in b.title and t not in soft_a and _distinguishing(t)]
+    own_b = [w.df_of(t) for t in b.title if t not in a.title and t not in soft_b and _distinguishing(t)]
+    return bool(own_a and own_b) and min(own_a) * RARE_RATIO <= rarest_shared and min(own_b) * RARE_RATIO <= rarest_shared
+
+
+def _score(
+    a: _Features, b: _Features, w: _Weights, floor: float = 0.0, wa: float | None = None, wb: float | None = None
+) -> tuple[float, str]:
+    """Similarity of two documents (0..1) and how it was reached; symmetric.
+
+    Returns ``(0.0, ...)`` early when the score cannot reach ``floor``.
+    """
+    bt = b.title
+    shared = [t for t in a.title if t in bt]
     distinguishing = sum(1 for t in shared if _distinguishing(t))
-    inter = sum(w(t) for t in shared)
     method = "title-tokens"
+    left_a = [(t, word) for t, word in a.fuzzy if t not in bt]
+    left_b = [(t, word) for t, word in b.fuzzy if t not in a.title] if left_a else []
+    if not distinguishing and not left_b:
+        return 0.0, method
+    wa = w.total(a.title) if wa is None else wa
+    wb = w.total(bt) if wb is None else wb
+    if wa <= 0 or wb <= 0:
+        return 0.0, method
+    norm = math.sqrt(wa * wb)
+    inter = w.total(shared)
+    if floor > 0:
+        reach = (inter + (min(w.total(t for t, _ in left_a), w.total(t for t, _ in left_b)) if left_b else 0.0)) / norm
+        if a.has_text or b.has_text:
+            reach = max(reach, (1 - SUMMARY_SHARE) * reach + SUMMARY_SHARE) if reach >= MIN_TITLE_FOR_SUMMARY else reach
+        if reach < floor:
+            return 0.0, method
     # Typo-tolerant soft matches between leftover long words (rapidfuzz).
-    left_a = sorted((t, word) for t, word in a.title.items() if t not in b.title and len(word) >= MIN_FUZZY_LEN and not word[0].isdigit())
-    if left_a:
-        left_b = sorted((t, word) for t, word in b.title.items() if t not in a.title and len(word) >= MIN_FUZZY_LEN and not word[0].isdigit())
-        used: set[str] = set()
-        for ta, wa_word in left_a:
+    soft_a: set[str] = set()
+    soft_b: set[str] = set()
+    if left_b:
+        for ta, word_a in left_a:
             best, best_tb = 0.0, ""
-            for tb, wb_word in left_b:
-                if tb in used:
+            for tb, word_b in left_b:
+                if tb in soft_b:
                     continue
-                sim = Levenshtein.normalized_similarity(wa_word, wb_word)
+                sim = Levenshtein.normalized_similarity(word_a, word_b, score_cutoff=FUZZY_MIN_SIMILARITY)
                 if sim > best:
                     best, best_tb = sim, tb
             if best >= FUZZY_MIN_SIMILARITY:
-                used.add(best_tb)
+                soft_a.add(ta)
+                soft_b.add(best_tb)
                 inter += min(w(ta), w(best_tb)) * best
                 if _distinguishing(ta) and _distinguishing(best_tb):
                     distinguishing += 1
                 method = "title-tokens+rapidfuzz"
     if distinguishing == 0:
         return 0.0, method
-    wa = sum(w(t) for t in a.title)
-    wb = sum(w(t) for t in b.title)
-    score = min(1.0, inter / math.sqrt(wa * wb)) if wa > 0 and wb > 0 else 0.0
-    if score >= MIN_TITLE_FOR_SUMMARY and (a.head != frozenset(a.title) or b.head != frozenset(b.title)):
-        ha = sum(w(t) for t in a.head)
-        hb = sum(w(t) for t in b.head)
+    score = min(1.0, inter / norm)
+    if score >= MIN_TITLE_FOR_SUMMARY and (a.has_text or b.has_text):
+        ha = w.total(a.head)
+        hb = w.total(b.head)
         support = _ochiai(a.head, b.head, ha, hb, w)
         combined = (1 - SUMMARY_SHARE) * score + SUMMARY_SHARE * support
         if combined > score:
             score = combined
             method += "+summary"
+    if (a.names - bt.keys() - soft_a) and (b.names - a.title.keys() - soft_b):
+        score *= NAME_CONFLICT_FACTOR
+        method += "-names"
+    elif _names_differ(a, b, shared, soft_a, soft_b, w):
+        score *= RARE_CONFLICT_FACTOR
+        method += "-rare"
     if a.numbers and b.numbers and not (a.numbers & b.numbers):
         score *= NUMBER_MISMATCH_FACTOR
         method += "-numbers"
     if (a.diseases and b.diseases and not (a.diseases & b.diseases)) or (
-        a.subject and b.subject and not (a.subject & b.title.keys()) and not (b.subject & a.title.keys())
+        a.subject and b.subject and not (a.subject & bt.keys()) and not (b.subject & a.title.keys())
     ):
         score *= SUBJECT_MISMATCH_FACTOR
         method += "-subject"
@@ -429,6 +557,8 @@ class _Entry:
     features: _Features
     ts: float  # published_at as a POSIX timestamp
     seq: int
+    total: float = 0.0  # weight of the title's tokens, as of weights epoch ``epoch``
+    epoch: int = -1
 
 
 class StoryIndex:
@@ -456,9 +586,12 @@ class StoryIndex:
         self._retain_s = self.retain.total_seconds()
         self._entries: dict[int, _Entry] = {}
         self._by_item: dict[str, int] = {}
-        self._postings: dict[str, dict[int, None]] = {}
-        self._df: dict[str, int] = {}
+        self._postings: dict[str, dict[int, float]] = {}  # token -> seq -> timestamp
+        self._df: dict[str, int] = {}  # token -> number of stories in the index using it
+        self._story_tokens: dict[str, dict[str, int]] = {}  # story -> token -> members using it
         self._heap: list[tuple[float, int]] = []
+        self._weights = _Weights(self._df, 0)
+        self._weights_seq = 0
         self._seq = 0
         self._newest = -math.inf
         self.evicted = 0
@@ -488,10 +621,14 @@ class StoryIndex:
         seq = self._seq
         self._entries[seq] = _Entry(doc, story_id, features, ts, seq)
         self._by_item[doc.item_id] = seq
+        counts = self._story_tokens.setdefault(story_id, {})
         for t in features.title:
-            self._df[t] = self._df.get(t, 0) + 1
+            n = counts.get(t, 0)
+            counts[t] = n + 1
+            if not n:
+                self._df[t] = self._df.get(t, 0) + 1
         for t in features.keys:
-            self._postings.setdefault(t, {})[seq] = None
+            self._postings.setdefault(t, {})[seq] = ts
         heapq.heappush(self._heap, (ts, seq))
         if ts > self._newest:
             self._newest = ts
@@ -509,12 +646,20 @@ class StoryIndex:
         entry = self._entries.pop(seq)
         if self._by_item.get(entry.doc.item_id) == seq:
             del self._by_item[entry.doc.item_id]
+        counts = self._story_tokens[entry.story_id]
         for t in entry.features.title:
+            n = counts[t] - 1
+            if n:
+                counts[t] = n
+                continue
+            del counts[t]
             left = self._df[t] - 1
             if left:
                 self._df[t] = left
             else:
                 del self._df[t]
+        if not counts:
+            del self._story_tokens[entry.story_id]
         for t in entry.features.keys:
             posting = self._postings[t]
             del posting[seq]
@@ -527,40 +672,65 @@ class StoryIndex:
         """The story within the window that ``doc`` tells best, or None."""
         return self._match(doc, _features(doc))
 
+    def _weights_for(self) -> _Weights:
+        """The weights of the window, renewed when it changed enough since they were made."""
+        n = len(self._story_tokens)
+        w = self._weights
+        if self._seq - self._weights_seq >= WEIGHTS_RENEW_ADDS or abs(n - w.n) > WEIGHTS_RENEW_SHARE * w.n:
+            w = self._weights = _Weights(self._df, n, w.epoch + 1)
+            self._weights_seq = self._seq
+        return w
+
     def _match(self, doc: StoryDoc, features: _Features) -> StoryMatch | None:
         if not features.keys or not self._entries:
             return None
-        weights = _Weights(self._df, len(self._entries))
+        weights = self._weights_for()
+        epoch = weights.epoch
+        wa = weights.total(features.title)
         ts = doc.published_at.timestamp()
-        # Read the postings of the rarest distinguishing tokens, most recent entries first.
-        keys = sorted(features.keys, key=lambda t: (len(self._postings.get(t, ())), t))[:QUERY_TOKENS]
+        lo, hi = ts - self._window_s, ts + self._window_s
+        # Read the postings of the rarest distinguishing tokens, most recent entries first; a
+        # token common in the window is read only while nothing rarer found a candidate.
+        postings = self._postings
+        keys = sorted(features.keys, key=lambda t: (len(postings.get(t, ())), t))[:QUERY_TOKENS]
+        common = COMMON_POSTING
         tally: dict[int, float] = {}
         for t in keys:
-            posting = self._postings.get(t)
+            posting = postings.get(t)
             if not posting:
                 continue
-            wt = weights(t)
-            for n, seq in enumerate(reversed(posting)):
-                if n >= POSTING_CAP:
+            if len(posting) > common:
+                if tally:
                     break
-                tally[seq] = tally.get(seq, 0.0) + wt
+                cap = COMMON_READ  # nothing rarer is shared: the most recent users of t only
+            else:
+                cap = common
+            wt = 1.0 / len(posting)  # rarer shared tokens rank candidates first
+            for n, (seq, when) in enumerate(reversed(posting.items())):
+                if n >= cap:
+                    break
+                if lo <= when <= hi:
+                    tally[seq] = tally.get(seq, 0.0) + wt
+            if cap == COMMON_READ:
+                break
+        tally.pop(self._by_item.get(doc.item_id, -1), None)
         if not tally:
             return None
-        candidates = sorted(tally.items(), key=lambda kv: (-kv[1], kv[0]))
+        candidates = heapq.nsmallest(CANDIDATES, tally.items(), key=lambda kv: (-kv[1], kv[0]))
+        top = candidates[0][1]
         best: tuple[float, str, str, str] | None = None  # (score, item_id, story_id, method)
-        scored = 0
-        for seq, _ in candidates:
-            entry = self._entries[seq]
-            if entry.doc.item_id == doc.item_id or abs(entry.ts - ts) > self._window_s:
-                continue
-            scored += 1
-            score, method = _score(features, entry.features, weights)
-            if score >= self.threshold:
-                key = (score, entry.doc.item_id)
-                if best is None or key[0] > best[0] or (key[0] == best[0] and key[1] < best[1]):
-                    best = (score, entry.doc.item_id, entry.story_id, method)
-            if scored >= CANDIDATES:
+        for seq, shared_weight in candidates:
+            if shared_weight < CANDIDATE_RATIO * top:
                 break
+            entry = self._entries[seq]
+            if entry.epoch != epoch:
+                entry.total = weights.total(entry.features.title)
+                entry.epoch = epoch
+            score, method = _score(features, entry.features, weights, self.threshold, wa, entry.total)
+            if score >= self.threshold and (
+                best is None or score > best[0] or (score == best[0] and entry.doc.item_id < best[1])
+            ):
+                best = (score, entry.doc.item_id, entry.story_id, method)
         if best is None:
             return None
         score, item_id, story_id, method = best
