@@ -13,9 +13,10 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-## make run: install, then collect every enabled source into db/veille.db
+## make run: install, then run the service: collect on schedule, daily digest, Datasette UI
 run: $(STAMP)
-	$(BIN)/veille collect
+	@echo "Veille: Datasette on http://localhost:8001/ (Ctrl-C stops)"
+	$(BIN)/veille run --serve
 
 ## make test: install with test dependencies, lint, then run the test suite
 test: $(STAMP)
@@ -29,6 +30,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_collect.py
+	$(BIN)/python bench/bench_search.py --rows 100000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -8,6 +8,7 @@ import contextlib
 import os
 import random
 import sqlite3
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -257,21 +258,43 @@ class Collector:
             warning=processed.warning if processed else None,
         )
 
-    async def collect(self, sources: Sequence[Source], progress: Progress | None = None) -> list[SourceResult]:
+    async def collect(
+        self,
+        sources: Sequence[Source],
+        progress: Progress | None = None,
+        stop: threading.Event | None = None,
+    ) -> list[SourceResult]:
+        """Collect concurrently. When ``stop`` is set, the sources still on the network are
+        abandoned at their next await; a source's write is synchronous, so it is never cut."""
         states = self.store.states()
         results: list[SourceResult] = []
+        if stop is not None and stop.is_set():
+            return results
         async with Fetcher(self.config.settings) as fetcher:
             tasks = [
                 asyncio.create_task(self.collect_source(fetcher, s, states.get(s.id, SourceState(id=s.id))))
                 for s in sources
             ]
-            for task in asyncio.as_completed(tasks):
-                result = await task
+            watcher = asyncio.create_task(_cancel_on(stop, tasks)) if stop is not None else None
+            for future in asyncio.as_completed(tasks):
+                try:
+                    result = await future
+                except asyncio.CancelledError:
+                    continue
                 results.append(result)
                 if progress:
                     progress(result, len(results), len(tasks))
+            if watcher is not None:
+                watcher.cancel()
         order = {s.id: i for i, s in enumerate(sources)}
         return sorted(results, key=lambda r: order[r.source_id])
+
+
+async def _cancel_on(stop: threading.Event, tasks: Sequence[asyncio.Task]) -> None:
+    while not stop.is_set():
+        await asyncio.sleep(0.1)
+    for task in tasks:
+        task.cancel()
 
 
 def _process_call(body: bytes, kwargs: dict) -> Processed:
@@ -338,21 +361,33 @@ def collect(
     only_due: bool = False,
     progress: Progress | None = None,
     workers: int | None = None,
+    executor: Executor | None = None,
+    stop: threading.Event | None = None,
 ) -> list[SourceResult]:
-    """Collect the chosen sources (all enabled ones by default) and return one result each."""
+    """Collect the chosen sources (all enabled ones by default) and return one result each.
+
+    ``executor``: a process pool for parsing that the caller owns (the service starts one before
+    its threads); otherwise one is started here when there are many sources. ``stop``: see
+    Collector.collect."""
     store.sync_sources(config.sources)
     sources, skipped = select_sources(config, store, source_ids, only_due=only_due)
-    executor: Executor | None = None
+    own_pool = executor is None
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     default_tagger()  # built once here, shared with forked workers
-    if len(sources) >= POOL_THRESHOLD and workers > 1:
-        # Parsing is CPU-bound: use the second core. Start the workers before the event loop
-        # (and its resolver threads) exists, so forking is safe.
-        executor = ProcessPoolExecutor(max_workers=workers)
-        list(executor.map(int, range(workers)))
+    if own_pool and len(sources) >= POOL_THRESHOLD and workers > 1:
+        executor = make_pool(workers)
     try:
-        results = asyncio.run(Collector(config, store, executor=executor).collect(sources, progress))
+        results = asyncio.run(Collector(config, store, executor=executor).collect(sources, progress, stop))
     finally:
-        if executor is not None:
+        if own_pool and executor is not None:
             executor.shutdown(cancel_futures=True)
     return skipped + results
+
+
+def make_pool(workers: int = 2) -> ProcessPoolExecutor:
+    """Worker processes for parsing (CPU-bound: the second core). Call it before starting
+    threads or an event loop: the workers are forked, and are all started here."""
+    default_tagger()
+    pool = ProcessPoolExecutor(max_workers=workers)
+    list(pool.map(int, range(workers)))
+    return pool

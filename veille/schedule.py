@@ -35,6 +35,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -115,43 +116,17 @@ def config_changes(old: Config, new: Config) -> tuple[list[Source], list[str], l
 
 
 class ServiceStore(Store):
-    """The service's Store: each write transaction holds the service's writer lock, and the
-    event loop of the collection in progress is remembered so that a stop can cancel it."""
+    """The service's Store: each write transaction holds the service's writer lock, so that an
+    urgent exit can wait for the write in progress and never leave one half-done."""
 
     def __init__(self, path: str, write_lock: threading.RLock):
         self.write_lock = write_lock
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.task: asyncio.Task | None = None
-        self.stop_requested = False
         super().__init__(path)
 
     @contextlib.contextmanager
     def immediate(self, retries: int = 5) -> Iterator[Any]:
         with self.write_lock, super().immediate(retries) as db:
             yield db
-
-    def states(self):  # type: ignore[no-untyped-def]
-        # Collector.collect() reads the states first thing inside its event loop: remember that
-        # loop and task. Outside a loop (select_sources) there is nothing to remember.
-        try:
-            self.loop, self.task = asyncio.get_running_loop(), asyncio.current_task()
-        except RuntimeError:
-            pass
-        else:
-            if self.stop_requested:  # the stop came before the loop existed: fetch nothing
-                raise asyncio.CancelledError
-        return super().states()
-
-    def cancel_collection(self) -> bool:
-        """Cancel the collection in progress at its next await (or as soon as it starts)."""
-        self.stop_requested = True
-        loop, task = self.loop, self.task
-        if loop is None or task is None or loop.is_closed():
-            return False
-        with contextlib.suppress(RuntimeError):  # the loop closed in between
-            loop.call_soon_threadsafe(task.cancel)
-            return True
-        return False
 
 
 def _local(moment: datetime | None, tz: ZoneInfo) -> str:
@@ -182,6 +157,7 @@ class Service:
         self.stopping = threading.Event()
         self.config_stamp = self._stamp()
         self.store: ServiceStore | None = None
+        self.pool: ProcessPoolExecutor | None = None
         self.scheduler: Any = None
         self.collector: threading.Thread | None = None
         self.web: threading.Thread | None = None
@@ -205,6 +181,10 @@ class Service:
             self.store = ServiceStore(self.env.db_path, self.write_lock)
         except VeilleError as e:
             raise UsageProblem(str(e)) from e
+        # Parsing workers are forked now, before the web, scheduler and collector threads exist.
+        from veille.pipeline import make_pool
+
+        self.pool = make_pool()
         if self.serve:
             self._start_web()
         self.scheduler = BackgroundScheduler(
@@ -244,10 +224,8 @@ class Service:
             self.scheduler.shutdown(wait=False)
         clean = True
         if self.collector is not None and self.collector.is_alive():
-            if self.store is not None:
-                self.store.cancel_collection()
-                if self.collecting:
-                    log.info("stopping: cancelling the fetches in progress")
+            if self.collecting:
+                log.info("stopping: abandoning the fetches in progress")
             self.collector.join(STOP_GRACE)
             clean = not self.collector.is_alive()
         if self.web_server is not None:
@@ -257,6 +235,8 @@ class Service:
         if self.store is not None and clean:
             with self.write_lock:
                 self.store.close()
+        if self.pool is not None:
+            self.pool.shutdown(wait=clean, cancel_futures=True)
         return clean
 
     def abort(self, code: int) -> None:
@@ -401,13 +381,11 @@ class Service:
         started = time.monotonic()
         self.collecting = True
         try:
-            results = collect(config, self.store, chosen, only_due=False)
-        except asyncio.CancelledError:
-            log.info("collection interrupted by the stop request; its finished sources are saved")
-            return
+            results = collect(config, self.store, chosen, only_due=False, executor=self.pool, stop=self.stopping)
         finally:
             self.collecting = False
-            self.store.loop = self.store.task = None
+        if self.stopping.is_set() and len(results) < len(chosen):
+            log.info("collection interrupted by the stop request; its finished sources are saved")
         self.collections += 1
         rows = {r["id"]: r for r in self.store.source_rows()}
         for r in results:
