@@ -94,3 +94,15 @@ def test_tag_dry_run():
     assert "pharmacologie" in [s["specialty"] for s in data["specialties"]]
     out = CliRunner().invoke(cli, ["tag", "Rappel vaccinal contre la grippe pour les plus de 65 ans"]).output
     assert "type: recall" not in out
+
+
+def test_items_carry_their_specialties_and_tier_for_browsing(story_db):
+    config, db = story_db
+    for item in rows(db, "select id, specialties, tier, source_id from items"):
+        expected = [r["specialty"] for r in rows(db, "select specialty from item_specialties where item_id = ? order by specialty", (item["id"],))]
+        assert json.loads(item["specialties"]) == expected
+        assert item["tier"] == one(db, "select tier from sources where id = ?", (item["source_id"],))["tier"]
+    # A tier changed in feeds.yaml follows on the items.
+    config.write_text(config.read_text().replace("tier: press", "tier: society"))
+    run_cli(config, db, "collect")
+    assert {r["tier"] for r in rows(db, "select tier from items where source_id = 'vidal'")} == {"society"}

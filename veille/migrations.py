@@ -132,3 +132,17 @@ def m002_stories_and_tags(db: Database) -> None:
 def m003_meta(db: Database) -> None:
     """Small key/value facts about the database (e.g. which taxonomy its labels come from)."""
     db["veille_meta"].create({"key": str, "value": str}, pk="key")
+
+
+@migrations()
+def m004_denormalised_item_facets(db: Database) -> None:
+    """The item's specialties (a JSON array of slugs) and its source's tier, kept on the row so
+    that browsing and facets need no join or subquery per item (searching 1M items in Datasette)."""
+    db["items"].add_column("specialties", str, not_null_default="[]")
+    db["items"].add_column("tier", str)
+    db.execute(
+        "update items set specialties = coalesce((select json_group_array(specialty) from "
+        "(select specialty from item_specialties x where x.item_id = items.id order by specialty)), '[]')"
+    )
+    db.execute("update items set tier = (select tier from sources s where s.id = items.source_id)")
+    db["items"].create_index(["tier", "published_at"])

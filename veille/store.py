@@ -144,6 +144,8 @@ class Store:
                     db["sources"].insert(values)
                 else:
                     db["sources"].update(s.id, values)
+                    if row["tier"] != s.tier:
+                        db.execute("update items set tier = ? where source_id = ?", [s.tier, s.id])
             for source_id, row in rows.items():
                 if source_id not in configured and row["disabled_reason"] != REMOVED:
                     db["sources"].update(source_id, {"enabled": 0, "disabled_reason": REMOVED})
@@ -196,6 +198,10 @@ class Store:
                 "update items set source_id = (select s.source_id from item_sources s "
                 "where s.item_id = items.id order by s.first_seen_at limit 1) where source_id = ?",
                 [source_id],
+            )
+            db.execute(
+                "update items set tier = (select tier from sources where sources.id = items.source_id) "
+                "where tier is not (select tier from sources where sources.id = items.source_id)"
             )
             db.execute("delete from fetches where source_id = ?", [source_id])
             db.execute("delete from sources where id = ?", [source_id])
@@ -285,13 +291,14 @@ class Store:
             if row is None:
                 db.execute(
                     "insert into items (id, source_id, guid, url, canonical_url, title, summary, "
-                    "content, author, published_at, fetched_at, updated_at, lang, content_hash, extra) "
-                    "values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "content, author, published_at, fetched_at, updated_at, lang, content_hash, extra, "
+                    "tier) values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     [
                         item.id, source.id, item.guid, item.url, item.canonical_url, item.title,
                         item.summary, item.content, item.author, item.published_at,
                         item.fetched_at, item.fetched_at, item.lang, item.content_hash,
                         json.dumps(dict(item.extra), ensure_ascii=False) if item.extra else None,
+                        source.tier,
                     ],
                 )
                 new_ids.append(item.id)
@@ -311,6 +318,7 @@ class Store:
                 if owner != source.id and my_rank < TIER_RANK.get(tiers.get(owner, ""), 99):
                     # The best-ranked source carrying an article owns it (official first).
                     updates["source_id"] = source.id
+                    updates["tier"] = source.tier
                 if updates:
                     sets = ", ".join(f"[{k}] = ?" for k in updates)
                     db.execute(f"update items set {sets} where id = ?", [*updates.values(), item_id])

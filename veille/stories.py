@@ -116,6 +116,16 @@ def write_tags(db: Database, item_id: str, tagging: Tagging) -> None:
         ],
     )
     db.execute("update items set item_type = ? where id = ?", [tagging.item_type, item_id])
+    _denormalise(db, item_id)
+
+
+def _denormalise(db: Database, item_id: str) -> None:
+    db.execute(
+        "update items set specialties = coalesce((select json_group_array(specialty) from "
+        "(select specialty from item_specialties where item_id = ? order by specialty)), '[]') "
+        "where id = ?",
+        [item_id, item_id],
+    )
 
 
 def add_source_specialties(db: Database, item_id: str, specialties: Iterable[str]) -> None:
@@ -124,6 +134,7 @@ def add_source_specialties(db: Database, item_id: str, specialties: Iterable[str
         "insert or ignore into item_specialties (item_id, specialty, score, evidence) values (?, ?, 1.0, ?)",
         [(item_id, slug, json.dumps(["source"])) for slug in specialties],
     )
+    _denormalise(db, item_id)
 
 
 def sync_specialties(db: Database) -> None:
