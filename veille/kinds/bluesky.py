@@ -150,15 +150,20 @@ def _embed(view: Any) -> tuple[str | None, list[str]]:
             lines.append(f"[Video: {_text(view['alt'])}]")
     elif kind.startswith("app.bsky.embed.recordWithMedia"):
         link, lines = _embed(view.get("media"))
-        lines = lines + _embed(view.get("record"))[1]
+        # Its ``record`` is a plain reference to a record#view: no $type of its own.
+        lines = lines + _quote(view.get("record"))
     elif kind.startswith("app.bsky.embed.record"):
-        record = view.get("record") if isinstance(view.get("record"), dict) else {}
-        value = record.get("value") if isinstance(record.get("value"), dict) else {}
-        author = record.get("author") if isinstance(record.get("author"), dict) else {}
-        quoted = _text(value.get("text"))
-        if quoted:
-            lines.append(f"Quoting @{_text(author.get('handle')) or '?'}: {quoted}")
+        lines = _quote(view)
     return link, lines
+
+
+def _quote(view: Any) -> list[str]:
+    """The quoted post of a record#view, as one line."""
+    record = view.get("record") if isinstance(view, dict) and isinstance(view.get("record"), dict) else {}
+    value = record.get("value") if isinstance(record.get("value"), dict) else {}
+    author = record.get("author") if isinstance(record.get("author"), dict) else {}
+    quoted = _text(value.get("text"))
+    return [f"Quoting @{_text(author.get('handle')) or '?'}: {quoted}"] if quoted else []
 
 
 def post_entry(item: Any, *, web: str = WEB, reposted_by: str | None = None) -> Entry | None:

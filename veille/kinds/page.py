@@ -100,7 +100,9 @@ def parse(body: bytes, *, url: str, options: dict[str, Any], max_items: int = 10
         return Feed(title=title, link=page_url, lang=None, entries=())
     version = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
     if previous is None:
-        summary = cap(" ".join(text.split()), SUMMARY_CHARS)
+        first, _, rest = text.partition("\n")
+        lead = rest if first.strip() == title and rest.strip() else text  # no title twice
+        summary = cap(" ".join(lead.split()), SUMMARY_CHARS)
         item_title = title
     else:
         summary = what_changed(previous, text)

@@ -109,11 +109,13 @@ def _explain(fetched: Fetched) -> str:
 
 def _date(record: dict[str, Any]) -> datetime | None:
     """The date the article entered PubMed, else its (e)publication date."""
-    for entry in record.get("history") or []:
-        if isinstance(entry, dict) and entry.get("pubstatus") in ("pubmed", "entrez"):
-            moment = parse_date(str(entry.get("date") or ""))
-            if moment:
-                return moment
+    history = [h for h in record.get("history") or [] if isinstance(h, dict)]
+    for status in ("pubmed", "entrez"):
+        for entry in history:
+            if entry.get("pubstatus") == status:
+                moment = parse_date(str(entry.get("date") or ""))
+                if moment:
+                    return moment
     for key in ("sortpubdate", "epubdate", "pubdate"):
         raw = str(record.get(key) or "")
         moment = parse_date(raw)
