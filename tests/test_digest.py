@@ -23,11 +23,11 @@ from veille.digest import (
     arrange,
     build_digest,
     period_for_date,
-    render,
     safe_url,
     write_atomic,
 )
 from veille.models import ITEM_TYPES, SPECIALTIES
+from veille.render import render
 from veille.store import Store
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -118,7 +118,8 @@ def send(smtp: SmtpSettings, msg: EmailMessage) -> None:
 
 def send_digest(settings: Any, digest: Any, recipients: Sequence[str], environ: dict[str, str] | None = None) -> None:
     """Mail `digest` (a veille.digest.Digest) as Markdown text + HTML."""
-    from veille.digest import mail_subject, render_html, render_markdown
+    from veille.digest import mail_subject
+    from veille.render import render_html, render_markdown
 
     if not recipients:
         raise MailError("no recipient: pass --mail-to ADDR or set settings.digest.mail_to")
