@@ -36,7 +36,13 @@ class Found:
 def feed_links(page: bytes, base: str) -> list[tuple[str, str]]:
     """(url, title) of the feeds a page announces with <link rel="alternate">."""
     try:
-        doc = lxml_html.fromstring(page)
+        # Pages that declare no charset are mostly UTF-8 today; lxml would read them as Latin-1.
+        doc = lxml_html.fromstring(page.decode("utf-8"))
+    except UnicodeDecodeError:
+        try:
+            doc = lxml_html.fromstring(page)
+        except (ValueError, lxml_html.etree.ParserError):
+            return []
     except (ValueError, lxml_html.etree.ParserError):
         return []
     out: list[tuple[str, str]] = []

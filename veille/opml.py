@@ -67,13 +67,11 @@ def export_opml(sources: Iterable[Source], title: str = "Veille sources") -> byt
     etree.SubElement(head, "title").text = title
     etree.SubElement(head, "dateCreated").text = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
     body = etree.SubElement(root, "body")
-    groups: dict[str, Any] = {}
     for source in sources:
-        parent = groups.get(source.tier)
-        if parent is None:
-            parent = groups[source.tier] = etree.SubElement(body, "outline", text=source.tier, title=source.tier)
-        outline = etree.SubElement(parent, "outline", type="rss", text=source.name, title=source.name)
+        # Flat, in feeds.yaml's order; the tier is an OPML 2.0 category, which readers show as a folder.
+        outline = etree.SubElement(body, "outline", type="rss", text=source.name, title=source.name)
         outline.set("xmlUrl", feed_url(source))
+        outline.set("category", f"/{source.tier}")
         values: dict[str, str] = {
             "kind": source.kind,
             "address": source.url,
