@@ -81,6 +81,9 @@ def build(path: Path, rows: int) -> None:
     span = (datetime(2026, 11, 28, tzinfo=UTC) - start).total_seconds()
     type_weights = [2, 2, 3, 6, 2, 15, 3, 1, 66]
 
+    tier_of = {s["id"]: s["tier"] for s in sources}
+    tags: list[dict] = []
+
     def items():
         for n in range(rows):
             when = start + timedelta(seconds=span * n / rows + rng.uniform(-3600, 3600))
@@ -91,12 +94,18 @@ def build(path: Path, rows: int) -> None:
                     summary_words.insert(rng.randrange(len(summary_words) + 1), term)
             title = " ".join(title_words).capitalize()
             iso = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+            item_id = f"b{n:09d}"
+            mine = sorted(set(rng.sample(specialties, rng.choice((1, 1, 2))))) if rng.random() < 0.6 else []
+            tags.extend({"item_id": item_id, "specialty": s, "score": 3.0, "evidence": "[]"} for s in mine)
+            source_id = f"src-{rng.randrange(200):03d}"
             yield {
-                "id": f"b{n:09d}", "source_id": f"src-{rng.randrange(200):03d}", "guid": f"g{n}",
+                "id": item_id, "source_id": source_id, "guid": f"g{n}",
                 "url": f"https://example.org/a/{n}", "canonical_url": f"https://example.org/a/{n}",
                 "title": title, "summary": " ".join(summary_words) + ".", "content": "",
                 "published_at": iso, "fetched_at": iso, "lang": "fr",
                 "item_type": rng.choices(ITEM_TYPES, type_weights)[0], "story_id": None,
+                # m004's denormalised columns, as the store maintains them.
+                "specialties": json.dumps(mine, separators=(",", ":")), "tier": tier_of[source_id],
             }
 
     with db.conn:
@@ -105,11 +114,6 @@ def build(path: Path, rows: int) -> None:
         db.execute(
             "insert into item_sources (item_id, source_id, guid, first_seen_at) "
             "select id, source_id, guid, fetched_at from items"
-        )
-        tags = (
-            {"item_id": f"b{n:09d}", "specialty": s, "score": 3.0, "evidence": "[]"}
-            for n in range(rows) if rng.random() < 0.6
-            for s in set(rng.sample(specialties, rng.choice((1, 1, 2))))
         )
         db["item_specialties"].insert_all(tags, batch_size=10_000)
     inserted = time.perf_counter()

@@ -41,23 +41,22 @@ TIER_ORDER_SQL = (
 
 # Views are schema: created or replaced (when their SQL changed) by ensure_views() before
 # serving. The browsing view has French column names: Datasette 0.65 has no column titles.
-# Why `i.rowid + 0`: Datasette searches with `rowid in (select rowid from items_fts ...)`. On a
-# real rowid SQLite starts from the matches and sorts all of them by date, computing every
-# column (the specialties subquery too) first: 1.7 s for a frequent word in 100k items. With an
-# expression it walks the published_at index newest first and stops after one page
-# (bench/bench_search.py).
+# It reads items alone: m004 keeps each item's specialties (a sorted JSON array) and its source's
+# tier on the row, so a page, a count or a facet costs no join and no subquery per item.
+# `rowid` is the real rowid: a search (veille_search_filters in the plugin: `rowid in (the most
+# recent matches)`) then looks its few matches up by rowid (bench/bench_search.py).
 VIEWS: dict[str, str] = {
     "articles": """
 create view articles as
 select
-  i.rowid + 0 as rowid,
+  i.rowid as rowid,
   i.published_at as date,
   i.title as titre,
   i.source_id as source,
-  s.tier as niveau,
+  i.tier as niveau,
   i.item_type as type,
   i.lang as langue,
-  (select json_group_array(x.specialty) from item_specialties x where x.item_id = i.id) as specialites,
+  i.specialties as specialites,
   i.summary as resume,
   i.story_id as histoire,
   i.url as lien,
@@ -69,7 +68,6 @@ select
        then i.url end as atom_link,
   i.summary as atom_content
 from items i
-left join sources s on s.id = i.source_id
 """.strip(),
 }
 

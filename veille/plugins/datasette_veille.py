@@ -7,6 +7,8 @@ Registered by :func:`veille.serve.make_datasette` with ``pm.register``; it only 
   Canned queries use it so quotes, NOT, parentheses or 10,000 characters never raise an FTS5
   syntax error (a 500) but find the words.
   The table page's ``?_search=`` gets the same treatment (``escape_fts`` is replaced).
+- ``filters_from_request``: the articles page's ``?_search=`` looks among the most recent
+  matches only, so that it answers in milliseconds for any term on 1M items.
 - ``render_cell``: ISO UTC dates are shown in local time (``27/11/2026 09:30``); a ``titre``
   cell links to the row's ``lien`` only when it is http(s) (feeds carry ``javascript:`` links).
   Everything goes through markupsafe, so feed text is always text.
@@ -83,6 +85,56 @@ def table_search_query(text: object) -> str:
     same quoting as :func:`fts_query`, and a query matching nothing instead of an FTS5 syntax
     error (a 400 page) when no word is left (``"``, ``((``)."""
     return fts_query(text) or '""'
+
+
+# --- the articles page's search ------------------------------------------------------------
+# Datasette's own ``?_search=`` filters with ``rowid in (select rowid from fts where fts match
+# ...)``: SQLite first collects every match (500,000 rowids for a frequent word in 1M items),
+# then counts them, facets them five times and sorts them all by date: 1-2 s. A table whose
+# metadata has ``plugins.veille.search`` (the articles view; without ``fts_table``, so Datasette
+# adds nothing) is searched here instead, like the Recherche canned query: among the ``window``
+# matches collected most recently (FTS5 walks its index newest first and stops there), then
+# filtered, counted, faceted and sorted by date as usual. Any term costs at most ``window``
+# rows; a rare term finds all its matches.
+
+DEFAULT_SEARCH_WINDOW = 2000
+
+
+def _thousands(n: int) -> str:
+    return f"{n:,}".replace(",", " ")
+
+
+@hookimpl(specname="filters_from_request", trylast=True)  # trylast: our extra_context wins
+def veille_search_filters(request, database, table, datasette):  # noqa: ANN001, ANN201
+    config = (datasette.plugin_config("veille", database=database, table=table) or {}).get("search")
+    if not isinstance(config, dict) or not config.get("fts_table"):
+        return None
+
+    async def inner():  # noqa: ANN202
+        from datasette.filters import FilterArguments
+        from datasette.utils import escape_sqlite
+
+        text = request.args.get("_search", "")
+        extra = {"supports_search": True, "search": text}
+        if not text.strip():
+            return FilterArguments([], extra_context=extra)
+        fts = escape_sqlite(str(config["fts_table"]))
+        window = int(config.get("window", DEFAULT_SEARCH_WINDOW))
+        newest = f"select rowid from {fts} where {fts} match escape_fts(:search) order by rowid desc limit {window}"
+        description = f'search matches "{text}"'
+        # Is the window full? Reading window + 1 rowids off the index costs well under 1 ms.
+        probe = await datasette.get_database(database).execute(
+            f"select count(*) from (select rowid from {fts} where {fts} match escape_fts(:search) "
+            f"order by rowid desc limit {window + 1})",
+            {"search": text},
+        )
+        if probe.first()[0] > window:
+            description += f" (parmi les {_thousands(window)} correspondances les plus récentes)"
+        return FilterArguments(
+            [f"rowid in ({newest})"], {"search": text}, [description], extra,
+        )
+
+    return inner
 
 
 # trylast: called after Datasette's own prepare_connection, so our escape_fts replaces its.
