@@ -150,7 +150,7 @@ class Collector:
             max_items=self.config.settings.max_items,
             kind=source.kind,
             options=source.options,
-            previous=_previous_page_text(self.store, source.id) if source.kind == "page" else None,
+            previous=self.store.previous_page_text(source.id) if source.kind == "page" else None,
         )
         if self.executor is None:
             return process_document(fetched.body, **kwargs)  # type: ignore[arg-type]
@@ -184,7 +184,7 @@ class Collector:
         """Replace the content of the new items with their article's main text (``fulltext: true``).
         An article that cannot be read leaves its item as the feed gave it."""
         conf = FulltextSettings.from_settings(self.config.settings)
-        known = _known_item_ids(self.store, [i.id for i in processed.items])
+        known = self.store.known_item_ids([i.id for i in processed.items])
         todo = [i for i in processed.items if i.id not in known and i.url][: conf.max_items]
         if not todo:
             return processed
@@ -299,26 +299,6 @@ async def _cancel_on(stop: threading.Event, tasks: Sequence[asyncio.Task]) -> No
 
 def _process_call(body: bytes, kwargs: dict) -> Processed:
     return process_document(body, **kwargs)
-
-
-# Two reads the pipeline needs before a source's transaction (no network call may happen inside
-# it). They belong in store.py; kept here until its owner moves them.
-def _known_item_ids(store: Store, ids: Sequence[str]) -> set[str]:
-    known: set[str] = set()
-    for start in range(0, len(ids), 500):
-        chunk = list(ids[start : start + 500])
-        marks = ",".join("?" * len(chunk))
-        known.update(r[0] for r in store.db.execute(f"select id from items where id in ({marks})", chunk))
-    return known
-
-
-def _previous_page_text(store: Store, source_id: str) -> str | None:
-    """The text of the last stored version of a page (None before the first)."""
-    row = store.db.execute(
-        "select content, summary from items where source_id = ? order by fetched_at desc, rowid desc limit 1",
-        [source_id],
-    ).fetchone()
-    return (row[0] or row[1] or "") if row else None
 
 
 def select_sources(

@@ -339,6 +339,24 @@ class Store:
             refresh_stories(db, touched_stories)
         return WriteOutcome(tuple(new_ids), tuple(changed), len(unique))
 
+    # Reads the pipeline needs before a source's transaction (no network call may happen in it).
+
+    def known_item_ids(self, ids: Sequence[str]) -> set[str]:
+        known: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            known.update(r[0] for r in self.db.execute(f"select id from items where id in ({marks})", chunk))
+        return known
+
+    def previous_page_text(self, source_id: str) -> str | None:
+        """The text of the last stored version of a page (None before the first)."""
+        row = self.db.execute(
+            "select content, summary from items where source_id = ? order by fetched_at desc, rowid desc limit 1",
+            [source_id],
+        ).fetchone()
+        return (row[0] or row[1] or "") if row else None
+
     # --- checks ------------------------------------------------------------------------------
 
     def integrity(self) -> str:
