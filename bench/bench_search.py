@@ -8,12 +8,19 @@ The database (real schema: migrations, FTS5, the `articles` view) is built once 
 synthetic titles and summaries and cached in bench/.cache/search-<rows>.db. Terms are chosen by
 frequency, from one in two items to none. For each term, median and p95 in milliseconds of:
 
-- sqlite: the Recherche canned query's SQL straight on sqlite3 (the floor for that query)
-- recherche.json: the Recherche canned query through Datasette's JSON API
-- articles.json ?_search: the table page's search as Veille serves it (count and facets, with
-  their time limits), then with ?_nocount=1&_nofacet=1, then as HTML (what a browser gets)
-- out-of-the-box: the same table search with Datasette's default settings (facet suggestions on)
-- floor: a `select 1` canned query through the same path
+- sqlite3 direct: the Recherche canned query's SQL, and the articles search's main query (arrival
+  order, and by date as after a click on the date column), the floor for each
+- floor: a `select 1` canned query through Datasette's JSON API (in process)
+- recherche.json / HTML: the Recherche canned query
+- articles.json?_search=: the table page's search as Veille serves it (the most recent matches,
+  arrival order, count and 5 facets), without facets, and sorted by date; the HTML page as the
+  search form submits it (Datasette redirects once) and as a link
+- Datasette's own _search: the same view searched by Datasette itself (every match, counted,
+  faceted, suggested facets, sorted by date), the "out of the box" figure
+- no search: the articles page and JSON without a search (count and facets over every item)
+
+Each line: median and p95 in ms, and the median as a multiple of the floor. Other processes on
+the machine inflate everything: the load average is printed before and after.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import sqlite3
 import statistics
@@ -33,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from veille.models import ITEM_TYPES, TIERS  # noqa: E402
-from veille.plugins.datasette_veille import fts_query  # noqa: E402
+from veille.plugins.datasette_veille import fts_query, table_search_query  # noqa: E402
 from veille.serve import ensure_views, load_metadata, make_datasette  # noqa: E402
 from veille.store import Store  # noqa: E402
 
@@ -131,10 +139,28 @@ def build(path: Path, rows: int) -> None:
     print(f"built {rows:,} items in {inserted - started:.1f} s, FTS index in {time.perf_counter() - inserted:.1f} s")
 
 
-def stats(samples: list[float]) -> str:
+def stats(samples: list[float]) -> tuple[float, float]:
     samples = sorted(samples)
-    p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
-    return f"{statistics.median(samples):8.1f} {p95:8.1f}"
+    return statistics.median(samples), samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
+
+
+class Table:
+    """Prints one line per measurement: median, p95 and the median as a multiple of the floor."""
+
+    def __init__(self) -> None:
+        self.floor: float | None = None
+
+    def header(self, title: str) -> None:
+        print(f"\n{'term':<15}{'matches':>9} | {title:<50}{'median':>8} {'p95':>8} {'x floor':>8}  (ms)")
+
+    def line(self, term: str, matches: int | str, label: str, samples: list[float] | None, note: str = "") -> None:
+        if not samples:
+            print(f"{term:<15}{matches:>9} | {label:<50}{'-':>8} {'-':>8} {'':>8}  {note}")
+            return
+        median, p95 = stats(samples)
+        ratio = f"{median / self.floor:7.1f}x" if self.floor else ""
+        count = f"{matches:,}" if isinstance(matches, int) else matches
+        print(f"{term:<15}{count:>9} | {label:<50}{median:8.1f} {p95:8.1f} {ratio:>8}  {note}".rstrip())
 
 
 def timed(fn, budget_s: float = 3.0, most: int = 25, least: int = 3) -> list[float]:
@@ -163,58 +189,119 @@ def bench_metadata() -> dict:
     return metadata
 
 
-async def run_client(db_path: Path, terms: list[str], counts: dict[str, int]) -> None:
+def stock_metadata() -> dict:
+    """Datasette's own table search on the articles view (what Veille does without its plugin's
+    search): every match, counted, faceted, sorted by date."""
+    metadata = bench_metadata()
+    articles = metadata["databases"]["veille"]["tables"]["articles"]
+    articles.pop("plugins", None)
+    articles["fts_table"] = "items_fts"
+    articles["fts_pk"] = "rowid"
+    return metadata
+
+
+def search_window() -> int:
+    articles = bench_metadata()["databases"]["veille"]["tables"]["articles"]
+    return int(articles["plugins"]["veille"]["search"]["window"])
+
+
+def form_url(term: str) -> str:
+    """What the articles page's search form submits (Datasette's table.html: search box, empty
+    filter row, sort select and its descending checkbox); Datasette answers with a redirect."""
+    from urllib.parse import urlencode
+
+    return "/veille/articles?" + urlencode({
+        "_search": term, "_filter_column": "", "_filter_op": "exact", "_filter_value": "",
+        "_sort": "date", "_sort_by_desc": "on",
+    })
+
+
+async def run_client(db_path: Path, terms: list[str], counts: dict[str, int], table: Table) -> None:
     from urllib.parse import quote
 
     ds = make_datasette(db_path, metadata=bench_metadata())
     stock = make_datasette(
-        db_path, metadata=bench_metadata(),
-        settings={"suggest_facets": True, "facet_time_limit_ms": 200, "sql_time_limit_ms": 1000},
+        db_path, metadata=stock_metadata(),
+        settings={"suggest_facets": True, "facet_time_limit_ms": 200, "sql_time_limit_ms": 5000},
     )
     await ds.invoke_startup()
     await stock.invoke_startup()
 
-    async def get(app, url: str) -> None:
-        r = await app.client.get(url)
-        if r.status_code != 200:
+    async def get(app, url: str, ok: tuple[int, ...] = (200,)) -> int:
+        r = await app.client.get(url, follow_redirects=True)
+        if r.status_code not in ok:
             raise SystemExit(f"{url}: HTTP {r.status_code} {r.text[:300]}")
+        return r.status_code
 
-    floor = await atimed(lambda: get(ds, "/veille/plancher.json?_shape=array"), most=200)
-    print(f"\nDatasette floor, select 1 canned query (in process): median/p95 {stats(floor)} ms")
-    print(f"\n{'term':<16}{'matches':>9} | {'path':<44}{'median':>8} {'p95':>8}  (ms)")
+    floor = await atimed(lambda: get(ds, "/veille/plancher.json?_shape=array"), most=300)
+    table.floor = stats(floor)[0]
+    table.header("Datasette in process (ds.client)")
+    table.line("-", "-", "floor: select 1 canned query (.json)", floor)
+    for label, url in (("articles.json, no search (count + 5 facets)", "/veille/articles.json"),
+                       ("articles HTML, no search", "/veille/articles")):
+        table.line("-", "-", label, await atimed(lambda url=url: get(ds, url), budget_s=2.0, most=10))
     for term in terms:
         q = quote(term)
         paths = [
-            ("recherche.json (canned, _shape=array)", ds, f"/veille/recherche.json?texte={q}&specialite=&type=&depuis=&_shape=array"),
-            ("recherche HTML (canned)", ds, f"/veille/recherche?texte={q}&specialite=&type=&depuis="),
-            ("articles.json ?_search (count+facets)", ds, f"/veille/articles.json?_search={q}"),
-            ("articles.json ?_search&_nocount&_nofacet", ds, f"/veille/articles.json?_search={q}&_nocount=1&_nofacet=1"),
-            ("articles HTML ?_search (browser page)", ds, f"/veille/articles?_search={q}"),
-            ("out of the box: articles.json ?_search", stock, f"/veille/articles.json?_search={q}"),
+            ("recherche.json (canned, _shape=array)", f"/veille/recherche.json?texte={q}&specialite=&type=&depuis=&_shape=array"),
+            ("recherche HTML (canned, form parameters)", f"/veille/recherche?texte={q}&specialite=&type=&depuis="),
+            ("articles.json?_search= (count + 5 facets)", f"/veille/articles.json?_search={q}"),
+            ("articles.json?_search=&_nofacet=1", f"/veille/articles.json?_search={q}&_nofacet=1"),
+            ("articles.json?_search=&_sort_desc=date (a click)", f"/veille/articles.json?_search={q}&_sort_desc=date"),
+            ("articles HTML, search form (redirect + page)", form_url(term)),
+            ("articles HTML ?_search= (a link)", f"/veille/articles?_search={q}"),
         ]
-        for label, app, url in paths:
-            samples = await atimed(lambda app=app, url=url: get(app, url), budget_s=2.0, most=15)
-            print(f"{term:<16}{counts.get(term, 0):>9,} | {label:<44}{stats(samples)}")
+        for label, url in paths:
+            samples = await atimed(lambda url=url: get(ds, url), budget_s=2.0, most=15)
+            table.line(term, counts.get(term, 0), label, samples)
+        # Datasette's own search is slow on frequent terms: a few samples; a timeout is a 400.
+        statuses: list[int] = []
+
+        async def stock_get(url: str = f"/veille/articles.json?_search={q}", statuses: list[int] = statuses) -> None:
+            statuses.append(await get(stock, url, ok=(200, 400)))
+
+        samples = await atimed(stock_get, budget_s=1.0, most=5, least=2)
+        note = "" if set(statuses) == {200} else "sql_time_limit (5 s) hit"
+        table.line(term, counts.get(term, 0), "Datasette's own _search (stock settings) .json", samples, note)
 
 
-def run_sqlite(db_path: Path, terms: list[str]) -> dict[str, int]:
+def articles_search_sql(db_path: Path, order: str = "arrivee") -> str:
+    """The articles page's main query for ?_search= (as Datasette writes it, one page + 1)."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    columns = [r[1] for r in conn.execute("pragma table_info(articles)")]
+    conn.close()
+    return (
+        f"select {', '.join(columns)} from articles where arrivee in (select rowid from items_fts "
+        f"where items_fts match escape_fts(:search) order by rowid desc limit {search_window()}) "
+        f"order by {order} desc limit 51"
+    )
+
+
+def run_sqlite(db_path: Path, terms: list[str], table: Table) -> dict[str, int]:
     metadata = json.loads((ROOT / "datasette-metadata.json").read_text(encoding="utf-8"))
-    sql = metadata["databases"]["veille"]["queries"]["recherche"]["sql"]
+    recherche = metadata["databases"]["veille"]["queries"]["recherche"]["sql"]
+    articles = articles_search_sql(db_path)
+    by_date = articles_search_sql(db_path, "date")
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     conn.create_function("veille_fts", 1, fts_query, deterministic=True)
+    conn.create_function("escape_fts", 1, table_search_query, deterministic=True)
+    print("\narticles search plan:", " / ".join(r[3] for r in conn.execute("explain query plan " + articles, {"search": "x"})))
     counts = {}
-    print(f"\n{'term':<16}{'matches':>9} | {'sqlite3 direct, Recherche SQL':<44}{'median':>8} {'p95':>8}  (ms)")
+    table.header("sqlite3 direct (no Datasette)")
     for term in terms:
         q = fts_query(term)
         counts[term] = conn.execute("select count(*) from items_fts where items_fts match ?", [q]).fetchone()[0] if q else 0
         params = {"texte": term, "specialite": "", "type": "", "depuis": ""}
-        samples = timed(lambda params=params: conn.execute(sql, params).fetchall())
-        print(f"{term:<16}{counts[term]:>9,} | {'recherche SQL':<44}{stats(samples)}")
+        table.line(term, counts[term], "Recherche SQL", timed(lambda params=params: conn.execute(recherche, params).fetchall()))
+        table.line(term, counts[term], "articles search, main query (arrival order)",
+                   timed(lambda term=term: conn.execute(articles, {"search": term}).fetchall()))
+        table.line(term, counts[term], "articles search, main query (by date, a click)",
+                   timed(lambda term=term: conn.execute(by_date, {"search": term}).fetchall()))
     conn.close()
     return counts
 
 
-def run_http(db_path: Path, terms: list[str]) -> None:
+def run_http(db_path: Path, terms: list[str], table: Table) -> None:
     import socket
     import subprocess
     from urllib.parse import quote
@@ -232,23 +319,26 @@ def run_http(db_path: Path, terms: list[str]) -> None:
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        with httpx.Client(base_url=base, timeout=30) as client:
+        with httpx.Client(base_url=base, timeout=30, follow_redirects=True) as client:
             for _ in range(100):
                 try:
                     client.get("/-/versions.json")
                     break
                 except httpx.TransportError:
                     time.sleep(0.1)
-            floor = timed(lambda: client.get("/veille/plancher.json?_shape=array").raise_for_status(), most=200)
-            print(f"\nover HTTP (veille serve, httpx keep-alive): floor median/p95 {stats(floor)} ms")
+            floor = timed(lambda: client.get("/veille/plancher.json?_shape=array").raise_for_status(), most=300)
+            table.floor = stats(floor)[0]
+            table.header("over HTTP (veille serve, httpx keep-alive)")
+            table.line("-", "-", "floor: select 1 canned query (.json)", floor)
             for term in terms:
                 q = quote(term)
                 for label, url in (
                     ("recherche.json (canned, _shape=array)", f"/veille/recherche.json?texte={q}&specialite=&type=&depuis=&_shape=array"),
-                    ("articles HTML ?_search (browser page)", f"/veille/articles?_search={q}"),
+                    ("articles.json?_search= (count + 5 facets)", f"/veille/articles.json?_search={q}"),
+                    ("articles HTML, search form (redirect + page)", form_url(term)),
                 ):
                     samples = timed(lambda url=url: client.get(url).raise_for_status(), budget_s=2.0, most=15)
-                    print(f"{term:<16}{'':>9} | {label:<44}{stats(samples)}")
+                    table.line(term, "", label, samples)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -267,10 +357,13 @@ def main() -> None:
     else:
         ensure_views(str(path))
     print(f"database: {path} ({path.stat().st_size / 1e6:.0f} MB, {args.rows:,} items)")
-    counts = run_sqlite(path, TERMS)
-    asyncio.run(run_client(path, TERMS, counts))
+    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} ({os.cpu_count()} CPUs)")
+    table = Table()
+    counts = run_sqlite(path, TERMS, table)
+    asyncio.run(run_client(path, TERMS, counts, table))
     if args.http:
-        run_http(path, TERMS)
+        run_http(path, TERMS, table)
+    print(f"\nload average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

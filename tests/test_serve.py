@@ -20,12 +20,14 @@ from tests.helpers import rows
 from veille.cli import cli
 from veille.config import load_config
 from veille.pipeline import collect
-from veille.plugins.datasette_veille import fts_query, readable_date
+from veille.plugins.datasette_veille import fts_query, readable_date, search_order
 from veille.serve import (
     PACKAGED_METADATA,
+    VIEWS,
     default_host,
     ensure_views,
     find_metadata,
+    load_metadata,
     make_datasette,
 )
 from veille.store import Store
@@ -198,6 +200,81 @@ def test_facets_specialty_source_tier_type_language(ds, db):
     assert set(tiers) == {"official", "press"}
     assert {v["value"] for v in facets["langue"]["results"]} == {"fr", "en"}
     assert "recall" in {v["value"] for v in facets["type"]["results"]}
+
+
+def test_articles_view_reads_items_alone():
+    """m004 keeps specialties and tier on the item row: no join, no subquery per item."""
+    sql = VIEWS["articles"].lower()
+    assert " join " not in sql and "item_specialties" not in sql and "sources" not in sql
+    assert "i.rowid as arrivee" in sql  # a real rowid: a search looks its matches up by rowid
+
+
+def test_search_looks_among_the_most_recent_matches(db):
+    def search(app, text):
+        return get_json(app, f"/veille/articles.json?_search={text}&_shape=objects")
+
+    everything = search(make_datasette(db), "lien")
+    matches = rows(db, "select rowid from items_fts where items_fts match 'lien' order by rowid desc")
+    assert len(matches) >= 2
+    assert sorted(r["arrivee"] for r in everything["rows"]) == sorted(m["rowid"] for m in matches)
+    assert everything["filtered_table_rows_count"] == len(matches)
+    assert "plus récentes" not in everything["human_description_en"]
+    assert [r["arrivee"] for r in everything["rows"]] == [m["rowid"] for m in matches]  # last arrived first
+    by_date = get_json(make_datasette(db), "/veille/articles.json?_search=lien&_sort_desc=date&_shape=array")
+    assert [r["date"] for r in by_date] == sorted((r["date"] for r in by_date), reverse=True)
+
+    metadata = load_metadata(ROOT / "datasette-metadata.json")
+    metadata["databases"]["veille"]["tables"]["articles"]["plugins"]["veille"]["search"]["window"] = 1
+    narrow = search(make_datasette(db, metadata=metadata), "lien")
+    assert [r["arrivee"] for r in narrow["rows"]] == [matches[0]["rowid"]]  # the last one collected
+    assert narrow["filtered_table_rows_count"] == 1
+    assert 'search matches "lien" (parmi les 1 correspondances les plus récentes)' in narrow["human_description_en"]
+
+
+def test_search_uses_the_fts_index_newest_first_then_rowids(ds, db):
+    import sqlite3
+
+    data = get_json(ds, "/veille/articles.json?_search=epidemie&_shape=objects")
+    conn = sqlite3.connect(db)
+    try:
+        conn.create_function("escape_fts", 1, fts_query)
+        plan = [r[3] for r in conn.execute("explain query plan " + data["query"]["sql"], data["query"]["params"])]
+    finally:
+        conn.close()
+    assert any("USING INTEGER PRIMARY KEY" in step for step in plan), plan
+    assert not any(step.split()[:2] == ["SCAN", "i"] for step in plan), plan  # never every item
+    assert not any("TEMP B-TREE" in step for step in plan), plan  # one page read, no sort
+    assert "order by rowid desc limit 2000" in data["query"]["sql"]
+
+
+def test_searches_default_to_arrival_order_unless_the_user_sorts():
+    config = {"sort_desc": "arrivee"}
+    form = [("_search", "x"), ("_sort", "date"), ("_sort_by_desc", "on")]  # the form restating the default
+    assert search_order(form, config, "date") == [("_search", "x"), ("_sort_desc", "arrivee")]
+    assert search_order([("_search", "x")], config, "date") == [("_search", "x"), ("_sort_desc", "arrivee")]
+    for chosen in ([("_search", "x"), ("_sort_desc", "date")], [("_search", "x"), ("_sort", "date")],
+                   [("_search", "x"), ("_sort", "titre"), ("_sort_by_desc", "on")], [("_search", " ")], []):
+        assert search_order(chosen, config, "date") is None
+
+
+def test_search_form_answers_in_arrival_order(ds):
+    url = "/veille/articles?_search=rappel&_filter_column=&_filter_op=exact&_filter_value=&_sort=date&_sort_by_desc=on"
+    response = asyncio.run(ds.client.get(url, follow_redirects=True))
+    assert response.status_code == 200 and "sorted by arrivee descending" in response.text
+    assert "_sort_desc=arrivee" in str(response.url)
+    page = get_json(ds, "/veille/articles.json?_search=rappel&_shape=array")
+    assert [r["arrivee"] for r in page] == sorted((r["arrivee"] for r in page), reverse=True) and page
+    assert get(ds, "/veille/articles.atom?_search=rappel").status_code == 200
+
+
+def test_empty_search_shows_everything_and_search_keeps_facets(ds, db):
+    everything = get_json(ds, "/veille/articles.json?_search=+&_shape=array")
+    assert len(everything) == rows(db, "select count(*) n from items")[0]["n"]
+    html = get(ds, "/veille/articles?_search=cancer").text
+    assert 'name="_search" value="cancer"' in html  # the search box is there, filled in
+    facets = get_json(ds, "/veille/articles.json?_search=cancer")["facet_results"]
+    assert "oncologie" in {v["value"] for v in facets["specialites"]["results"]}
+    assert {"source", "niveau", "type", "langue"} <= set(facets)
 
 
 # --- canned queries --------------------------------------------------------------------------

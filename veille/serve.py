@@ -43,13 +43,14 @@ TIER_ORDER_SQL = (
 # serving. The browsing view has French column names: Datasette 0.65 has no column titles.
 # It reads items alone: m004 keeps each item's specialties (a sorted JSON array) and its source's
 # tier on the row, so a page, a count or a facet costs no join and no subquery per item.
-# `rowid` is the real rowid: a search (veille_search_filters in the plugin: `rowid in (the most
-# recent matches)`) then looks its few matches up by rowid (bench/bench_search.py).
+# `arrivee` is the real rowid (arrival order; FTS5 shares it): a search (veille_search_filters in
+# the plugin: `arrivee in (the most recent matches)`) looks its few matches up by rowid and,
+# ordered by arrivee, reads one page and stops (bench/bench_search.py).
 VIEWS: dict[str, str] = {
     "articles": """
 create view articles as
 select
-  i.rowid as rowid,
+  i.rowid as arrivee,
   i.published_at as date,
   i.title as titre,
   i.source_id as source,

@@ -13,7 +13,7 @@ Registered by :func:`veille.serve.make_datasette` with ``pm.register``; it only 
   cell links to the row's ``lien`` only when it is http(s) (feeds carry ``javascript:`` links).
   Everything goes through markupsafe, so feed text is always text.
 - ``/-/veille.css``: hides the ``atom_*`` columns (they exist for datasette-atom) and the
-  ``rowid`` column of the articles view.
+  ``arrivee`` (arrival order) column of the articles view.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ DEFAULT_TIMEZONE = "Europe/Paris"
 
 CSS = """
 th[class*="col-atom_"], td[class*="col-atom_"],
-.table-articles th.col-rowid, .table-articles td.col-rowid,
+.table-articles th.col-arrivee, .table-articles td.col-arrivee,
 .table-articles th.col-lien, .table-articles td.col-lien { display: none; }
 td.col-titre { min-width: 18em; }
 td.col-resume { max-width: 40em; }
@@ -94,8 +94,10 @@ def table_search_query(text: object) -> str:
 # metadata has ``plugins.veille.search`` (the articles view; without ``fts_table``, so Datasette
 # adds nothing) is searched here instead, like the Recherche canned query: among the ``window``
 # matches collected most recently (FTS5 walks its index newest first and stops there), then
-# filtered, counted, faceted and sorted by date as usual. Any term costs at most ``window``
-# rows; a rare term finds all its matches.
+# filtered, counted and faceted as usual. Any term costs at most ``window`` rows; a rare term
+# finds all its matches. Unless the user picks an order, a search is shown in arrival order,
+# newest first (``sort_desc``, added by asgi_wrapper): SQLite then reads one page of rows by
+# rowid and stops, where sorting the window by date costs 10-30 ms on 1M items.
 
 DEFAULT_SEARCH_WINDOW = 2000
 
@@ -119,6 +121,7 @@ def veille_search_filters(request, database, table, datasette):  # noqa: ANN001,
         if not text.strip():
             return FilterArguments([], extra_context=extra)
         fts = escape_sqlite(str(config["fts_table"]))
+        pk = escape_sqlite(str(config.get("fts_pk", "rowid")))
         window = int(config.get("window", DEFAULT_SEARCH_WINDOW))
         newest = f"select rowid from {fts} where {fts} match escape_fts(:search) order by rowid desc limit {window}"
         description = f'search matches "{text}"'
@@ -131,10 +134,68 @@ def veille_search_filters(request, database, table, datasette):  # noqa: ANN001,
         if probe.first()[0] > window:
             description += f" (parmi les {_thousands(window)} correspondances les plus récentes)"
         return FilterArguments(
-            [f"rowid in ({newest})"], {"search": text}, [description], extra,
+            [f"{pk} in ({newest})"], {"search": text}, [description], extra,
         )
 
     return inner
+
+
+def search_order(args: list[tuple[str, str]], config: dict, default_sort_desc: str | None) -> list[tuple[str, str]] | None:
+    """The query arguments of a search, ordered by ``config["sort_desc"]`` (arrival, newest
+    first: one page costs one FTS index walk, where sorting the window by date costs 10-30 ms
+    on 1M items) unless the user chose an order; None when nothing changes.
+
+    The table page's form restates the browsing order (``_sort=date&_sort_by_desc=on``); that
+    is not a choice. A click on a column header (``_sort_desc=date``) is."""
+    sort_desc = config.get("sort_desc")
+    keys = {k for k, _ in args}
+    if not sort_desc or not any(k == "_search" and v.strip() for k, v in args):
+        return None
+    restated = dict(args).get("_sort") == default_sort_desc and "_sort_by_desc" in keys and "_sort_desc" not in keys
+    if keys & {"_sort", "_sort_desc", "_sort_by_desc"} and not restated:
+        return None
+    return [(k, v) for k, v in args if k not in ("_sort", "_sort_by_desc")] + [("_sort_desc", str(sort_desc))]
+
+
+@hookimpl
+def asgi_wrapper(datasette):  # noqa: ANN001, ANN201
+    """Searches of a table configured with ``plugins.veille.search.sort_desc`` default to that
+    order (see :func:`search_order`); the request is otherwise untouched."""
+    from urllib.parse import parse_qsl, urlencode
+
+    def wrap(app):  # noqa: ANN001, ANN202
+        async def veille_app(scope, receive, send):  # noqa: ANN001, ANN202
+            if scope.get("type") == "http" and b"_search" in scope.get("query_string", b""):
+                target = _search_table(datasette, scope.get("path", ""))
+                if target is not None:
+                    config, default_sort_desc = target
+                    args = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+                    changed = search_order(args, config, default_sort_desc)
+                    if changed is not None:
+                        scope = dict(scope, query_string=urlencode(changed).encode("latin-1"))
+            await app(scope, receive, send)
+
+        return veille_app
+
+    return wrap
+
+
+def _search_table(datasette, path: str) -> tuple[dict, str | None] | None:  # noqa: ANN001
+    """(search config, browsing sort_desc) when ``path`` is the page (any format) of a table whose
+    search is ours; looked up once per path."""
+    cache = datasette.__dict__.setdefault("_veille_search_paths", {})
+    if path not in cache:
+        found = None
+        for name in datasette.databases:
+            for table, meta in ((datasette.metadata(database=name) or {}).get("tables") or {}).items():
+                config = (((meta or {}).get("plugins") or {}).get("veille") or {}).get("search")
+                base = datasette.urls.table(name, table)
+                if isinstance(config, dict) and path.split(".")[0] == base:
+                    found = (config, meta.get("sort_desc"))
+        if len(cache) < 1000:
+            cache[path] = found
+        return found
+    return cache[path]
 
 
 # trylast: called after Datasette's own prepare_connection, so our escape_fts replaces its.
