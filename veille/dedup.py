@@ -10,23 +10,30 @@ Design
   into words, stripped of FR/EN stop words and stemmed crudely but predictably: a final plural
   ``s`` is dropped and words are cut to their first 6 letters (``rappelle``/``rappel``,
   ``comprimés``/``comprimé``, ``recalled``/``recalls``). Digit groups are kept whole
-  (``1 000`` -> ``1000``).
-* **Weights.** Ordinary tokens weigh 1. Template/boilerplate words (``rappel``, ``lot``,
-  ``alerte``, ``sécurité``, ``recall``, ``update``, agency names, dosage units, ...) weigh
-  ``0.15`` and are never used to find candidates. When the window holds enough documents, tokens
-  frequent in the window (IDF-like: more than 0.5 % of documents) are down-weighted further.
-* **Index.** An inverted index ``token -> documents`` over the non-boilerplate title tokens of the
-  documents in the window only. A lookup reads the postings of the query's rarest tokens (each
-  posting read is capped), ranks candidates by shared weight and scores the best few precisely.
-  Documents older than ``newest - retain`` (``retain`` defaults to ``window``) are evicted as
-  documents are added, so the cost of a lookup depends on the window's size, never on the archive.
+  (``1 000`` -> ``1000``). A few FR/EN equivalences (measles/rougeole, shortage/pénurie, ...).
+* **Weights.** Ordinary tokens weigh 1; generic and place words (``maladie``, ``patients``,
+  ``France``, ``RDC``, ...) 0.5; template words (``rappel``, ``lot``, ``alerte``, ``sécurité``,
+  ``recall``, ``update``, agency names, dosage units, ...) 0.15. Neither of the last two kinds
+  can link two titles on its own, nor is used to find candidates. Once the window holds enough
+  stories, tokens used by more than 0.5 % of its *stories* weigh less (IDF-like; counting
+  stories, not documents, keeps a big story's own words heavy).
+* **Index.** An inverted index ``token -> documents`` over the distinguishing title tokens of the
+  documents in the window only. A lookup reads the postings of the query's rarest tokens (a token
+  used by more than a few dozen documents is read only when nothing rarer is shared, and then
+  only its most recent users), ranks candidates by the rarity of what they share (sum of
+  1/posting length) and scores the best few precisely. Documents older than ``newest - retain``
+  (``retain`` defaults to ``window``) are evicted as documents are added, so the cost of a lookup
+  depends on the window's size, never on the archive's.
 * **Similarity.** Weighted cosine (Ochiai) between title token sets, with typo-tolerant soft
-  matches of leftover words (rapidfuzz Levenshtein, long non-numeric words only). The head of the
-  summary can raise a title score that is already plausible, never create one.
-* **Caution.** A match needs at least one shared *distinguishing* title token (not boilerplate):
-  "Rappel de lots de Doliprane" and "Rappel de lots de Spasfon" share only template words and
-  score 0. Titles whose numbers are all different (doses, strains) and titles of different event
-  kinds (recall vs shortage vs approval) are penalised.
+  matches of leftover long words (rapidfuzz Levenshtein). The head of the summary can raise a
+  title score that is already plausible (>= 0.3), never create one.
+* **Caution.** A match needs at least one shared *distinguishing* title token: "Rappel de lots de
+  Doliprane" and "Rappel de lots de Spasfon" share only template words and score 0. The score is
+  then multiplied down when each title has a name (capitalised word, acronym, "Name :" prefix)
+  the other lacks ("-names"), when each has its own rare word while they share only words common
+  in the window ("-rare"), when their numbers all differ ("-numbers"), when they name different
+  diseases or subjects ("-subject") or different kinds of event, recall vs shortage vs approval
+  ("-kind"). The suffixes appear in :attr:`StoryMatch.method`.
 * **Deterministic.** No randomness; ties are broken by item ids. Same input order -> same stories.
 """
 
@@ -84,11 +91,12 @@ IDF_FREE_RATE = 0.005  # tokens in at most 0.5 % of the window keep their full w
 IDF_FLOOR = 0.2
 WEIGHTS_RENEW_ADDS = 500  # window weights are recomputed after this many adds...
 WEIGHTS_RENEW_SHARE = 0.02  # ... or when the number of stories changed by this share
-QUERY_TOKENS = 6  # postings of the query's rarest tokens that are read
-COMMON_READ = 128  # entries read from a common token's posting when nothing rarer is shared
+QUERY_TOKENS = 5  # postings of the query's rarest tokens that are read
+COMMON_READ = 64  # entries read from a common token's posting when nothing rarer is shared
+COMMON_CANDIDATES = 3  # candidates scored then
 CANDIDATES = 6  # candidates scored precisely, at most
 CANDIDATE_RATIO = 0.34  # ... among those sharing at least this share of the best candidate's weight
-COMMON_POSTING = 64  # a posting longer than this is common (no story has that many items in days)
+COMMON_POSTING = 48  # a posting longer than this is common (no story has that many items in days)
 
 
 # --------------------------------------------------------------------------------------------
@@ -116,7 +124,7 @@ class StoryMatch:
 
 def new_story_id(doc: StoryDoc) -> str:
     """A deterministic story id for a story that starts with ``doc``."""
-    return "s" + hashlib.sha1(doc.item_id.encode("utf-8")).hexdigest()[:16]
+    return "s" + hashlib.sha1(doc.item_id.encode("utf-8"), usedforsecurity=False).hexdigest()[:16]
 
 
 def representative(docs: Iterable[StoryDoc]) -> StoryDoc:
@@ -695,6 +703,7 @@ class StoryIndex:
         keys = sorted(features.keys, key=lambda t: (len(postings.get(t, ())), t))[:QUERY_TOKENS]
         common = COMMON_POSTING
         tally: dict[int, float] = {}
+        limit = CANDIDATES
         for t in keys:
             posting = postings.get(t)
             if not posting:
@@ -703,6 +712,7 @@ class StoryIndex:
                 if tally:
                     break
                 cap = COMMON_READ  # nothing rarer is shared: the most recent users of t only
+                limit = COMMON_CANDIDATES
             else:
                 cap = common
             wt = 1.0 / len(posting)  # rarer shared tokens rank candidates first
@@ -716,12 +726,12 @@ class StoryIndex:
         tally.pop(self._by_item.get(doc.item_id, -1), None)
         if not tally:
             return None
-        candidates = heapq.nsmallest(CANDIDATES, tally.items(), key=lambda kv: (-kv[1], kv[0]))
-        top = candidates[0][1]
+        # Candidates sharing the rarest tokens first; those sharing much less than the best are
+        # not scored.
+        least = CANDIDATE_RATIO * max(tally.values())
+        candidates = sorted((-shared, seq) for seq, shared in tally.items() if shared >= least)
         best: tuple[float, str, str, str] | None = None  # (score, item_id, story_id, method)
-        for seq, shared_weight in candidates:
-            if shared_weight < CANDIDATE_RATIO * top:
-                break
+        for _, seq in candidates[:limit]:
             entry = self._entries[seq]
             if entry.epoch != epoch:
                 entry.total = weights.total(entry.features.title)
