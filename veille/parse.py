@@ -183,7 +183,10 @@ def parse_json_feed(body: bytes, *, url: str, max_items: int = 1000) -> Feed:
     except ValueError as e:
         raise ParseError(f"not a feed: invalid JSON ({e})") from None
     if not isinstance(doc, dict) or "jsonfeed.org" not in str(doc.get("version", "")):
-        raise ParseError("not a feed: JSON document that is not a JSON Feed")
+        hint = ""
+        if isinstance(doc, dict) and isinstance(doc.get("feed") or doc.get("posts"), list):
+            hint = " (it looks like a Bluesky API answer: add the account itself, e.g. `veille sources add name.bsky.social`)"
+        raise ParseError(f"not a feed: JSON document that is not a JSON Feed{hint}")
     feed_lang = _lang(doc.get("language"))
     entries = []
     items = doc.get("items")
