@@ -196,7 +196,7 @@ def stock_metadata() -> dict:
     articles = metadata["databases"]["veille"]["tables"]["articles"]
     articles.pop("plugins", None)
     articles["fts_table"] = "items_fts"
-    articles["fts_pk"] = "rowid"
+    articles["fts_pk"] = "arrivee"
     return metadata
 
 

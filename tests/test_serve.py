@@ -244,7 +244,7 @@ def test_search_uses_the_fts_index_newest_first_then_rowids(ds, db):
     assert any("USING INTEGER PRIMARY KEY" in step for step in plan), plan
     assert not any(step.split()[:2] == ["SCAN", "i"] for step in plan), plan  # never every item
     assert not any("TEMP B-TREE" in step for step in plan), plan  # one page read, no sort
-    assert "order by rowid desc limit 2000" in data["query"]["sql"]
+    assert "order by rowid desc limit 1000" in data["query"]["sql"]
 
 
 def test_searches_default_to_arrival_order_unless_the_user_sorts():

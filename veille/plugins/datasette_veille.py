@@ -99,7 +99,7 @@ def table_search_query(text: object) -> str:
 # newest first (``sort_desc``, added by asgi_wrapper): SQLite then reads one page of rows by
 # rowid and stops, where sorting the window by date costs 10-30 ms on 1M items.
 
-DEFAULT_SEARCH_WINDOW = 2000
+DEFAULT_SEARCH_WINDOW = 1000
 
 
 def _thousands(n: int) -> str:
