@@ -251,6 +251,9 @@ def run_one(n: int, window_days: float) -> dict[str, float]:
             # keep the bench's own bookkeeping bounded too
             if len(true_of_item) > 4 * len(index) + evict_every:
                 true_of_item = {i: s for i, s in true_of_item.items() if i in index}
+            if len(story_of_true) > 2 * len(index) + evict_every:  # variants cite stories <= 2 days old
+                keep = list(story_of_true.items())[-2 * len(index) :]
+                story_of_true = dict(keep)
     largest = max(largest, len(index))
     return {
         "n": n,

@@ -351,3 +351,39 @@ def test_empty_or_template_title_matches_nothing(titles: list[str], empty: str) 
     assert index.match(doc("e", empty, text="Rappel de lots")) is None
     sid, found = index.assign(doc("e2", empty, hours=1))
     assert found is None and sid == new_story_id(doc("e2", empty))
+
+
+# -- explanations and odds and ends
+
+
+def test_penalties_are_named_in_the_method() -> None:
+    score, method = similarity(doc("a", "Ozempic : tensions d'approvisionnement"), doc("b", "Rappel de lots d'Ozempic"))
+    assert "-kind" in method and score < 0.45
+    score, method = similarity(
+        doc("a", "Contamination microbienne : l'ANSM rappelle des lots de Robulisa"),
+        doc("b", "Fotanefe : retrait de lots après une contamination microbienne"),
+    )
+    assert "-names" in method and score < 0.45
+
+
+def test_cross_language_is_a_bonus() -> None:
+    score, _ = similarity(doc("a", "Rougeole : hausse des cas en Europe"), doc("b", "Measles cases rise in Europe"))
+    assert score > 0.0
+
+
+def test_invalid_arguments() -> None:
+    with pytest.raises(ValueError):
+        StoryIndex(window=timedelta(0))
+    with pytest.raises(ValueError):
+        StoryIndex(threshold=0.0)
+
+
+def test_readding_an_item_replaces_it() -> None:
+    index = StoryIndex()
+    a = TRIPLES[0][0]
+    index.add(a, "s1")
+    index.add(a, "s2")
+    assert len(index) == 1
+    found = index.match(TRIPLES[0][1])
+    assert found is not None and found.story_id == "s2"
+    assert index.match(a) is None  # an item never matches itself

@@ -145,6 +145,7 @@ def representative(docs: Iterable[StoryDoc]) -> StoryDoc:
 
 
 _LIGATURES = {"œ": "oe", "Œ": "Oe", "æ": "ae", "Æ": "Ae", "ß": "ss", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D"}
+_EMPTY: frozenset[str] = frozenset()
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _DIGIT_GROUP = re.compile(r"(?<=\d)[ .\u00a0\u202f\u2009](?=\d{3}(?!\d))")
 
@@ -300,7 +301,7 @@ def _names(words: list[str], first_ok: bool) -> frozenset[str]:
             info = _word_info(word.lower())
             if info is not None and _distinguishing(info[0]):
                 names.add(info[0])
-    return frozenset(names)
+    return frozenset(names) or _EMPTY
 
 
 def _kind(word: str) -> str | None:
@@ -363,14 +364,13 @@ def _distinguishing(token: str) -> bool:
 @dataclass(frozen=True, slots=True)
 class _Features:
     title: dict[str, str]  # stem -> first full folded word, in title order
-    head: frozenset[str]  # stems of title + summary head
+    head: frozenset[str]  # stems of title + summary head; empty when the summary adds nothing
     numbers: frozenset[str]
     kinds: frozenset[str]
     keys: tuple[str, ...]  # distinguishing title stems (index keys)
     subject: frozenset[str]  # distinguishing stems before a "Subject :" colon
     diseases: frozenset[str]
     names: frozenset[str]  # stems of capitalised words (products, places, people)
-    fuzzy: tuple[tuple[str, str], ...]  # (stem, word) of long non-numeric words, sorted
     has_text: bool  # the summary adds tokens to the title's
 
 
@@ -389,7 +389,7 @@ def _features(doc: StoryDoc) -> _Features:
     head = set(title)
     if doc.text:
         head.update(tokens(doc.text[:SUMMARY_CHARS]))
-    numbers = frozenset(t for t in title if t[0].isdigit())
+    numbers = frozenset(t for t in title if t[0].isdigit()) or _EMPTY
     keys = tuple(t for t in title if _distinguishing(t))
     subject: frozenset[str] = frozenset()
     first_ok = False
@@ -397,13 +397,20 @@ def _features(doc: StoryDoc) -> _Features:
     if found is not None:
         before = _RAW_WORD.findall(_ascii(found.group(1)))
         if len(before) <= 5:
-            subject = frozenset(info[0] for w in before if (info := _word_info(w.lower())) is not None and _distinguishing(info[0]))
+            subject = frozenset(info[0] for w in before if (info := _word_info(w.lower())) is not None and _distinguishing(info[0])) or _EMPTY
         # "Doliprane :", "Navikame 50 mg :", "Novo Nordisk :" but not "Défaut de dissolution :"
         first_ok = len(before) == 1 or (len(before) > 1 and (before[1][0].isdigit() or before[1][0].isupper()))
-    diseases = frozenset(t for t in title if t in _STEMMED_DISEASES)
-    fuzzy = tuple(sorted((t, word) for t, word in title.items() if len(word) >= MIN_FUZZY_LEN and not word[0].isdigit()))
+    diseases = frozenset(t for t in title if t in _STEMMED_DISEASES) or _EMPTY
     return _Features(
-        title, frozenset(head), numbers, frozenset(kinds), keys, subject, diseases, _names(words, first_ok), fuzzy, len(head) > len(title)
+        title,
+        frozenset(head) if len(head) > len(title) else _EMPTY,
+        numbers,
+        frozenset(kinds) or _EMPTY,
+        keys,
+        subject,
+        diseases,
+        _names(words, first_ok),
+        len(head) > len(title),
     )
 
 
@@ -483,8 +490,8 @@ def _score(
     shared = [t for t in a.title if t in bt]
     distinguishing = sum(1 for t in shared if _distinguishing(t))
     method = "title-tokens"
-    left_a = [(t, word) for t, word in a.fuzzy if t not in bt]
-    left_b = [(t, word) for t, word in b.fuzzy if t not in a.title] if left_a else []
+    left_a = sorted((t, word) for t, word in a.title.items() if t not in bt and len(word) >= MIN_FUZZY_LEN and not word[0].isdigit())
+    left_b = sorted((t, word) for t, word in bt.items() if t not in a.title and len(word) >= MIN_FUZZY_LEN and not word[0].isdigit()) if left_a else []
     if not distinguishing and not left_b:
         return 0.0, method
     wa = w.total(a.title) if wa is None else wa
@@ -522,9 +529,9 @@ def _score(
         return 0.0, method
     score = min(1.0, inter / norm)
     if score >= MIN_TITLE_FOR_SUMMARY and (a.has_text or b.has_text):
-        ha = w.total(a.head)
-        hb = w.total(b.head)
-        support = _ochiai(a.head, b.head, ha, hb, w)
+        head_a = a.head or frozenset(a.title)
+        head_b = b.head or frozenset(bt)
+        support = _ochiai(head_a, head_b, w.total(head_a), w.total(head_b), w)
         combined = (1 - SUMMARY_SHARE) * score + SUMMARY_SHARE * support
         if combined > score:
             score = combined
@@ -560,7 +567,7 @@ def similarity(a: StoryDoc, b: StoryDoc) -> tuple[float, str]:
 
 @dataclass(slots=True)
 class _Entry:
-    doc: StoryDoc
+    item_id: str  # the document itself is not kept: its summary may be long
     story_id: str
     features: _Features
     ts: float  # published_at as a POSIX timestamp
@@ -627,7 +634,7 @@ class StoryIndex:
         ts = doc.published_at.timestamp()
         self._seq += 1
         seq = self._seq
-        self._entries[seq] = _Entry(doc, story_id, features, ts, seq)
+        self._entries[seq] = _Entry(doc.item_id, story_id, features, ts, seq)
         self._by_item[doc.item_id] = seq
         counts = self._story_tokens.setdefault(story_id, {})
         for t in features.title:
@@ -652,8 +659,8 @@ class StoryIndex:
 
     def _remove(self, seq: int) -> None:
         entry = self._entries.pop(seq)
-        if self._by_item.get(entry.doc.item_id) == seq:
-            del self._by_item[entry.doc.item_id]
+        if self._by_item.get(entry.item_id) == seq:
+            del self._by_item[entry.item_id]
         counts = self._story_tokens[entry.story_id]
         for t in entry.features.title:
             n = counts[t] - 1
@@ -738,9 +745,9 @@ class StoryIndex:
                 entry.epoch = epoch
             score, method = _score(features, entry.features, weights, self.threshold, wa, entry.total)
             if score >= self.threshold and (
-                best is None or score > best[0] or (score == best[0] and entry.doc.item_id < best[1])
+                best is None or score > best[0] or (score == best[0] and entry.item_id < best[1])
             ):
-                best = (score, entry.doc.item_id, entry.story_id, method)
+                best = (score, entry.item_id, entry.story_id, method)
         if best is None:
             return None
         score, item_id, story_id, method = best
