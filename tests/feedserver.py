@@ -134,6 +134,11 @@ class FeedServer:
     def hits(self, path: str) -> int:
         return sum(1 for p, _ in self.requests if p == path)
 
+    def reset(self) -> None:
+        """Forget every route and request (one server serves a whole test session)."""
+        self._server.routes = {}
+        self._server.requests.clear()
+
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()

@@ -3,9 +3,7 @@ list to choose from when a site announces several feeds."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.feedserver import FEEDS, FeedServer
+from tests.feedserver import FEEDS
 from tests.helpers import run_cli
 from veille.config import load_config
 from veille.discover import feed_links
@@ -14,19 +12,6 @@ FORUM = """<!DOCTYPE html><html lang="fr"><head><title>Forum Santé - Doctissimo
 <link rel="alternate" type="application/rss+xml" title="Derniers sujets" href="/forum/sante/rss.xml">
 <link rel="stylesheet" href="/s.css"><link rel="alternate" hreflang="en" href="/en/">
 </head><body><h1>Forum</h1></body></html>"""
-
-@pytest.fixture(scope="module")
-def _module_server():
-    s = FeedServer()
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def server(_module_server):
-    _module_server._server.routes = {}
-    _module_server.requests.clear()
-    return _module_server
 
 
 SEVERAL = """<html><head>

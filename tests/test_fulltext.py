@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.feedserver import FEEDS, FeedServer
+from tests.feedserver import FEEDS
 from tests.helpers import one, rows
 from veille.config import load_config
 from veille.fetch import Fetcher, resolve
@@ -20,19 +20,6 @@ from veille.store import Store
 
 ARTICLE = (FEEDS / "kinds" / "article.html").read_bytes()
 
-
-@pytest.fixture(scope="module")
-def _module_server():
-    s = FeedServer()
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def server(_module_server):
-    _module_server._server.routes = {}
-    _module_server.requests.clear()
-    return _module_server
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.conftest import REALFEEDS
-from tests.feedserver import FEEDS, FeedServer, Route
+from tests.feedserver import FEEDS, Route
 from tests.helpers import one, rows, run_cli
 from veille.config import load_config
 from veille.kinds import bluesky, bridge_advice, mastodon, page, pubmed, recognise, youtube
@@ -40,20 +40,6 @@ class _ByPath(dict):
     def get(self, path, default=None):  # type: ignore[override]
         return super().get(path) or super().get(path.split("?", 1)[0], default)
 
-
-@pytest.fixture(scope="module")
-def _module_server():
-    s = FeedServer()
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def server(_module_server):
-    """One server for the module (stopping one costs half a second), emptied for each test."""
-    _module_server._server.routes = {}
-    _module_server.requests.clear()
-    return _module_server
 
 
 @pytest.fixture
