@@ -427,11 +427,8 @@ def sources_remove(env: Env, source_id: str, purge: bool) -> None:
     remove_source(env.config_path, source_id)
     click.echo(f"removed {source_id!r} from {env.config_path}")
     if purge and os.path.exists(env.db_path):
-        store = env.store()
-        try:
+        with env.store() as store:
             deleted = store.purge_source(source_id)
-        finally:
-            store.close()
         click.echo(f"purged {deleted} items that only {source_id!r} carried")
 
 
@@ -450,11 +447,8 @@ def sources_enable(env: Env, source_id: str) -> None:
 
     set_enabled(env.config_path, source_id, True)
     if os.path.exists(env.db_path):
-        store = env.store()
-        try:
+        with env.store() as store:
             store.enable_source(source_id)
-        finally:
-            store.close()
     click.echo(f"enabled {source_id!r}")
 
 
