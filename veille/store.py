@@ -22,7 +22,10 @@ from veille.stories import (
     StoryBook,
     add_source_specialties,
     refresh_stories,
+    specialties_json,
     sync_specialties,
+    write_item_specialties,
+    write_link,
     write_tags,
 )
 from veille.tag import Tagging
@@ -289,24 +292,33 @@ class Store:
                     [source.id, item.content_hash],
                 ).fetchone()
             if row is None:
+                # Tags and story are decided first, so the item is written once, whole.
+                tagging = tags.get(item.id)
+                story_id, match = stories.assign(item, source.tier) if stories else (None, None)
                 db.execute(
                     "insert into items (id, source_id, guid, url, canonical_url, title, summary, "
                     "content, author, published_at, fetched_at, updated_at, lang, content_hash, extra, "
-                    "tier) values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "tier, item_type, specialties, story_id) "
+                    "values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     [
                         item.id, source.id, item.guid, item.url, item.canonical_url, item.title,
                         item.summary, item.content, item.author, item.published_at,
                         item.fetched_at, item.fetched_at, item.lang, item.content_hash,
                         json.dumps(dict(item.extra), ensure_ascii=False) if item.extra else None,
                         source.tier,
+                        tagging.item_type if tagging else "news",
+                        specialties_json(tagging) if tagging else "[]",
+                        story_id,
                     ],
                 )
                 new_ids.append(item.id)
                 item_id = item.id
-                if item.id in tags:
-                    write_tags(db, item_id, tags[item.id])
-                if stories is not None:
-                    touched_stories.add(stories.assign(db, item, source.tier))
+                if tagging is not None:
+                    write_item_specialties(db, item_id, tagging)
+                if story_id is not None:
+                    touched_stories.add(story_id)
+                if match is not None:
+                    write_link(db, item_id, match)
             else:
                 item_id, owner, title, summary, content = row
                 updates: dict[str, object] = {}

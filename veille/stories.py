@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from veille.dedup import DEFAULT_WINDOW, StoryDoc, StoryIndex, representative
-from veille.models import Item
+from veille.dedup import DEFAULT_WINDOW, StoryDoc, StoryIndex, StoryMatch, representative
+from veille.models import TIER_RANK, TIERS, Item
 from veille.normalise import utc_iso
 from veille.tag import Tagging
 
@@ -37,56 +37,67 @@ def story_doc(item_id: str, source_id: str, tier: str, title: str, summary: str,
 
 
 class StoryBook:
-    """The near-duplicate index of recent items, loaded once per collect run."""
+    """The near-duplicate index of recent items. Loaded on the first new item, so a run where
+    nothing is new does not pay for it."""
 
     def __init__(self, db: Database, now: datetime, window: timedelta = DEFAULT_WINDOW):
-        self.index = StoryIndex(window=window)
-        since = utc_iso(now - 2 * window)
-        rows = db.execute(
-            "select i.id, i.source_id, coalesce(s.tier, 'press'), i.title, i.summary, i.published_at, "
-            "i.story_id from items i left join sources s on s.id = i.source_id "
-            "where i.published_at >= ? and i.story_id is not null order by i.published_at, i.id",
-            [since],
-        ).fetchall()
-        for row in rows:
-            doc = story_doc(*row)
-            self.index.add(doc, row[6])
+        self._db = db
+        self._since = utc_iso(now - 2 * window)
+        self._window = window
+        self._index: StoryIndex | None = None
 
-    def assign(self, db: Database, item: Item, tier: str) -> str:
-        """Give a new item its story (an existing one it matches, or its own)."""
+    @property
+    def index(self) -> StoryIndex:
+        if self._index is None:
+            self._index = StoryIndex(window=self._window)
+            rows = self._db.execute(
+                "select id, source_id, coalesce(tier, 'press'), title, summary, published_at, story_id "
+                "from items where published_at >= ? and story_id is not null order by published_at, id",
+                [self._since],
+            ).fetchall()
+            for row in rows:
+                self._index.add(story_doc(*row), row[6])
+        return self._index
+
+    def assign(self, item: Item, tier: str) -> tuple[str, StoryMatch | None]:
+        """The story of a new item: an existing one it matches, or its own (in memory; the
+        caller stores it with the item, and the link with `write_link`)."""
         doc = story_doc(item.id, item.source_id, tier, item.title, item.summary, item.published_at)
-        story_id, match = self.index.assign(doc)
-        db.execute("update items set story_id = ? where id = ?", [story_id, item.id])
-        if match is not None:
-            db.execute(
-                "insert or replace into story_links (item_id, story_id, matched_item_id, similarity, method) "
-                "values (?, ?, ?, ?, ?)",
-                [item.id, story_id, match.item_id, round(match.similarity, 4), match.method],
-            )
-        return story_id
+        return self.index.assign(doc)
+
+
+def write_link(db: Database, item_id: str, match: StoryMatch) -> None:
+    """Why an item joined its story: the item it matched and how similar they were."""
+    db.execute(
+        "insert or replace into story_links (item_id, story_id, matched_item_id, similarity, method) "
+        "values (?, ?, ?, ?, ?)",
+        [item_id, match.story_id, match.item_id, round(match.similarity, 4), match.method],
+    )
+
+
+_TIER_SQL = " ".join(f"when '{tier}' then {rank}" for tier, rank in TIER_RANK.items())
 
 
 def refresh_stories(db: Database, story_ids: Iterable[str]) -> None:
-    """Recompute each story's representative and counts from its members."""
+    """Recompute each story's representative and counts from its members (a story's own rows
+    only, through the story_id index)."""
     for story_id in sorted(set(story_ids)):
         members = db.execute(
-            "select i.id, i.source_id, coalesce(min(s.rank), 9), i.title, i.summary, i.published_at, "
-            "i.fetched_at from items i left join (select item_sources.item_id, case sources.tier "
-            "when 'official' then 0 when 'journal' then 1 when 'society' then 2 when 'press' then 3 "
-            "when 'social' then 4 else 5 end rank from item_sources join sources on "
-            "sources.id = item_sources.source_id) s on s.item_id = i.id where i.story_id = ? group by i.id",
+            "select i.id, i.source_id, coalesce((select min(case s.tier " + _TIER_SQL + " else 9 end) "
+            "from item_sources x join sources s on s.id = x.source_id where x.item_id = i.id), 9), "
+            "i.title, i.summary, i.published_at, i.fetched_at from items i where i.story_id = ?",
             [story_id],
         ).fetchall()
         if not members:
             db.execute("delete from stories where id = ?", [story_id])
             continue
-        tiers = ("official", "journal", "society", "press", "social", "press")
         docs = [
-            story_doc(m[0], m[1], tiers[min(int(m[2]), 5)], m[3], m[4], m[5], story_id) for m in members
+            story_doc(m[0], m[1], TIERS[m[2]] if m[2] < len(TIERS) else "press", m[3], m[4], m[5], story_id)
+            for m in members
         ]
         best = representative(docs)
         sources = db.execute(
-            "select count(distinct s.source_id) from item_sources s join items i on i.id = s.item_id "
+            "select count(distinct x.source_id) from items i join item_sources x on x.item_id = i.id "
             "where i.story_id = ?",
             [story_id],
         ).fetchone()[0]
@@ -105,9 +116,11 @@ def refresh_stories(db: Database, story_ids: Iterable[str]) -> None:
         )
 
 
-def write_tags(db: Database, item_id: str, tagging: Tagging) -> None:
-    """Replace an item's specialties and type with a fresh tagging."""
-    db.execute("delete from item_specialties where item_id = ?", [item_id])
+def specialties_json(tagging: Tagging) -> str:
+    return json.dumps(sorted(t.specialty for t in tagging.specialties), ensure_ascii=False)
+
+
+def write_item_specialties(db: Database, item_id: str, tagging: Tagging) -> None:
     db.conn.executemany(
         "insert into item_specialties (item_id, specialty, score, evidence) values (?, ?, ?, ?)",
         [
@@ -115,8 +128,16 @@ def write_tags(db: Database, item_id: str, tagging: Tagging) -> None:
             for t in tagging.specialties
         ],
     )
-    db.execute("update items set item_type = ? where id = ?", [tagging.item_type, item_id])
-    _denormalise(db, item_id)
+
+
+def write_tags(db: Database, item_id: str, tagging: Tagging) -> None:
+    """Replace a stored item's specialties and type with a fresh tagging."""
+    db.execute("delete from item_specialties where item_id = ?", [item_id])
+    write_item_specialties(db, item_id, tagging)
+    db.execute(
+        "update items set item_type = ?, specialties = ? where id = ?",
+        [tagging.item_type, specialties_json(tagging), item_id],
+    )
 
 
 def _denormalise(db: Database, item_id: str) -> None:
@@ -139,20 +160,12 @@ def add_source_specialties(db: Database, item_id: str, specialties: Iterable[str
 
 def sync_specialties(db: Database) -> None:
     """The specialties table mirrors the packaged taxonomy (labels for Datasette and digests).
-    Parsing the YAML costs a quarter of a second, so it is skipped when the file is unchanged."""
-    import hashlib
+    Labels come from the built tagger, which is cached between runs (parsing the YAML costs a
+    second); nothing is written when they are already current."""
+    from veille.tag import default_tagger
 
-    from veille.tag import TAXONOMY_DIR, load_specialties
-
-    path = TAXONOMY_DIR / "specialties.yaml"
-    digest = hashlib.sha1(path.read_bytes()).hexdigest()
-    row = db.execute("select value from veille_meta where key = 'taxonomy_sha1'").fetchone()
-    if row and row[0] == digest:
-        return
-    db.execute("insert or replace into veille_meta (key, value) values ('taxonomy_sha1', ?)", [digest])
-    specs = load_specialties(path)
+    wanted = {slug: (s.label_fr, s.label_en) for slug, s in default_tagger().specialties.items()}
     current = {r[0]: (r[1], r[2]) for r in db.execute("select slug, label_fr, label_en from specialties")}
-    wanted = {slug: (s.label_fr, s.label_en) for slug, s in specs.items()}
     if current != wanted:
         marks = ",".join("?" * len(wanted))
         db.execute(f"delete from specialties where slug not in ({marks})", list(wanted))
