@@ -163,3 +163,10 @@ def m005_fts_update_trigger_on_text_only(db: Database) -> None:
         end
         """
     )
+
+
+@migrations()
+def m006_content_hash_index(db: Database) -> None:
+    """'Same content in this source' looks items up by content hash alone (then checks the
+    source through item_sources): without this index each lookup scanned the whole table."""
+    db["items"].create_index(["content_hash"])
