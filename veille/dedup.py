@@ -576,6 +576,15 @@ class _Entry:
     epoch: int = -1
 
 
+Features = _Features
+
+
+def features(doc: StoryDoc) -> Features:
+    """What the index compares of a document (title and summary tokens, names, numbers...).
+    Pure and picklable, so it can be computed where the document is parsed."""
+    return _features(doc)
+
+
 class StoryIndex:
     """Stories of the documents published within a sliding time window.
 
@@ -753,12 +762,14 @@ class StoryIndex:
         score, item_id, story_id, method = best
         return StoryMatch(story_id=story_id, item_id=item_id, similarity=round(score, 4), method=method)
 
-    def assign(self, doc: StoryDoc) -> tuple[str, StoryMatch | None]:
+    def assign(self, doc: StoryDoc, features: Features | None = None) -> tuple[str, StoryMatch | None]:
         """Match ``doc``; on no match start a new story (``new_story_id(doc)``); then index it.
 
         A ``doc.story_id`` already known (loaded from the database) is kept as is.
+        ``features``: ``features(doc)`` computed beforehand (e.g. in a parsing worker process).
         """
-        features = _features(doc)
+        if features is None:
+            features = _features(doc)
         if doc.story_id is not None:
             self._add(doc, doc.story_id, features)
             return doc.story_id, None

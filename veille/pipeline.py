@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from veille.backoff import next_fetch
+from veille.dedup import Features
 from veille.errors import VeilleError
 from veille.fetch import Fetcher
 from veille.fulltext import ExtractionFailed, FulltextSettings, extract_killable
@@ -22,7 +23,7 @@ from veille.kinds import fetch_source, parse_source
 from veille.models import Config, Fetched, Item, Source, SourceResult, SourceState
 from veille.normalise import MAX_CONTENT, cap, clean_text, item_id, normalise, utc_iso
 from veille.store import Store
-from veille.stories import StoryBook
+from veille.stories import StoryBook, item_features
 from veille.tag import Tagging, default_tagger
 
 Progress = Callable[[SourceResult, int, int], None]
@@ -36,6 +37,7 @@ class Processed:
 
     items: tuple[Item, ...] = ()
     tags: tuple[tuple[str, Tagging], ...] = ()  # item id -> specialties and type
+    features: tuple[tuple[str, Features], ...] = ()  # item id -> what dedup compares
     error: str | None = None
     warning: str | None = None
 
@@ -79,7 +81,9 @@ def process_document(
         (item.id, tagger.tag(item.title, f"{item.summary}\n{item.content}", source_specialties))
         for item in items
     )
-    return Processed(items=tuple(items), tags=tags, warning=feed.warning)
+    # Dedup features are computed here too: the story index itself lives in the main process.
+    prepared = tuple((item.id, item_features(item)) for item in items)
+    return Processed(items=tuple(items), tags=tags, features=prepared, warning=feed.warning)
 
 
 def decide(
@@ -233,6 +237,7 @@ class Collector:
                 source_update=update,
                 now=now,
                 tags=dict(processed.tags) if processed else None,
+                features=dict(processed.features) if processed else None,
                 stories=self.stories,
             )
         except (VeilleError, sqlite3.Error) as e:

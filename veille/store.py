@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from veille.dedup import Features
 from veille.errors import StoreError
 from veille.migrations import migrations
 from veille.models import TIER_RANK, Item, Source, SourceState
@@ -239,12 +240,13 @@ class Store:
         source_update: dict,
         now: datetime,
         tags: Mapping[str, Tagging] | None = None,
+        features: Mapping[str, Features] | None = None,
         stories: StoryBook | None = None,
     ) -> WriteOutcome:
         """Everything one fetch of one source changes, in one transaction: all or nothing."""
         with self.immediate() as db:
             outcome = (
-                self._write_items(db, source, items, now, tags or {}, stories)
+                self._write_items(db, source, items, now, tags or {}, features or {}, stories)
                 if items
                 else WriteOutcome((), (), 0)
             )
@@ -263,6 +265,7 @@ class Store:
         items: Sequence[Item],
         now: datetime,
         tags: Mapping[str, Tagging],
+        features: Mapping[str, Features],
         stories: StoryBook | None,
     ) -> WriteOutcome:
         unique: dict[str, Item] = {}
@@ -274,27 +277,17 @@ class Store:
         changed: list[str] = []
         touched_stories: set[str] = set()
         seen_at = utc_iso(now)
+        by_id, by_guid, by_hash = self._known(db, source.id, list(unique.values()))
         for item in unique.values():
-            row = db.execute(
-                "select id, source_id, title, summary, content from items where id = ?", [item.id]
-            ).fetchone()
-            if row is None:
-                # Same item seen again in this source under a new URL or id: same guid, or
-                # same content (feeds that republish everything with new guids or links).
-                row = db.execute(
-                    "select i.id, i.source_id, i.title, i.summary, i.content from item_sources s "
-                    "join items i on i.id = s.item_id where s.source_id = ? and s.guid = ? limit 1",
-                    [source.id, item.guid],
-                ).fetchone() or db.execute(
-                    "select i.id, i.source_id, i.title, i.summary, i.content from items i "
-                    "join item_sources s on s.item_id = i.id and s.source_id = ? "
-                    "where i.content_hash = ? limit 1",
-                    [source.id, item.content_hash],
-                ).fetchone()
+            # The same item seen again: same id (URL), or in this source the same guid, or the
+            # same content (feeds that republish everything with new guids or links).
+            row = by_id.get(item.id) or by_guid.get(item.guid) or by_hash.get(item.content_hash)
             if row is None:
                 # Tags and story are decided first, so the item is written once, whole.
                 tagging = tags.get(item.id)
-                story_id, match = stories.assign(item, source.tier) if stories else (None, None)
+                story_id, match = (
+                    stories.assign(item, source.tier, features.get(item.id)) if stories else (None, None)
+                )
                 db.execute(
                     "insert into items (id, source_id, guid, url, canonical_url, title, summary, "
                     "content, author, published_at, fetched_at, updated_at, lang, content_hash, extra, "
@@ -313,6 +306,8 @@ class Store:
                 )
                 new_ids.append(item.id)
                 item_id = item.id
+                known = (item.id, source.id, item.title, item.summary, item.content)
+                by_id[item.id] = by_guid[item.guid] = by_hash[item.content_hash] = known
                 if tagging is not None:
                     write_item_specialties(db, item_id, tagging)
                 if story_id is not None:
@@ -350,6 +345,35 @@ class Store:
         if touched_stories:
             refresh_stories(db, touched_stories)
         return WriteOutcome(tuple(new_ids), tuple(changed), len(unique))
+
+    @staticmethod
+    def _known(db: Database, source_id: str, items: Sequence[Item]) -> tuple[dict, dict, dict]:
+        """What the database already holds of a document's items, in three queries per chunk
+        rather than three per item: rows by id, and this source's rows by guid and by content."""
+        by_id: dict[str, tuple] = {}
+        by_guid: dict[str, tuple] = {}
+        by_hash: dict[str, tuple] = {}
+        columns = "i.id, i.source_id, i.title, i.summary, i.content"
+        for start in range(0, len(items), 300):
+            chunk = items[start : start + 300]
+            marks = ",".join("?" * len(chunk))
+            for row in db.execute(
+                f"select {columns} from items i where i.id in ({marks})", [i.id for i in chunk]
+            ):
+                by_id[row[0]] = tuple(row)
+            for row in db.execute(
+                f"select s.guid, {columns} from item_sources s join items i on i.id = s.item_id "
+                f"where s.source_id = ? and s.guid in ({marks})",
+                [source_id, *(i.guid for i in chunk)],
+            ):
+                by_guid.setdefault(row[0], tuple(row[1:]))
+            for row in db.execute(
+                f"select i.content_hash, {columns} from items i join item_sources s "
+                f"on s.item_id = i.id and s.source_id = ? where i.content_hash in ({marks})",
+                [source_id, *(i.content_hash for i in chunk)],
+            ):
+                by_hash.setdefault(row[0], tuple(row[1:]))
+        return by_id, by_guid, by_hash
 
     # Reads the pipeline needs before a source's transaction (no network call may happen in it).
 

@@ -11,7 +11,15 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from veille.dedup import DEFAULT_WINDOW, StoryDoc, StoryIndex, StoryMatch, representative
+from veille.dedup import (
+    DEFAULT_WINDOW,
+    Features,
+    StoryDoc,
+    StoryIndex,
+    StoryMatch,
+    features,
+    representative,
+)
 from veille.models import TIER_RANK, TIERS, Item
 from veille.normalise import utc_iso
 from veille.tag import Tagging
@@ -59,11 +67,20 @@ class StoryBook:
                 self._index.add(story_doc(*row), row[6])
         return self._index
 
-    def assign(self, item: Item, tier: str) -> tuple[str, StoryMatch | None]:
+    def assign(self, item: Item, tier: str, prepared: Features | None = None) -> tuple[str, StoryMatch | None]:
         """The story of a new item: an existing one it matches, or its own (in memory; the
-        caller stores it with the item, and the link with `write_link`)."""
-        doc = story_doc(item.id, item.source_id, tier, item.title, item.summary, item.published_at)
-        return self.index.assign(doc)
+        caller stores it with the item, and the link with `write_link`). ``prepared``: the
+        item's `item_features`, computed in the parsing worker."""
+        return self.index.assign(item_story_doc(item, tier), prepared)
+
+
+def item_story_doc(item: Item, tier: str = "press") -> StoryDoc:
+    return story_doc(item.id, item.source_id, tier, item.title, item.summary, item.published_at)
+
+
+def item_features(item: Item) -> Features:
+    """The dedup features of an item (they do not depend on its source's tier)."""
+    return features(item_story_doc(item))
 
 
 def write_link(db: Database, item_id: str, match: StoryMatch) -> None:
