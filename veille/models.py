@@ -39,7 +39,7 @@ class Settings:
     """The optional top-level ``settings:`` of feeds.yaml."""
 
     user_agent: str | None = None
-    concurrency: int = 20  # requests in flight overall
+    concurrency: int = 40  # requests in flight overall (per_host keeps each site at 2)
     per_host: int = 2  # requests in flight per host
     connect_timeout: float = 10.0
     read_timeout: float = 20.0
