@@ -20,6 +20,19 @@ def feed(sid: str, titles: list[str]) -> str:
     return FEED.format(sid=sid, items="".join(ITEM.format(title=t, sid=sid, n=n) for n, t in enumerate(titles)))
 
 
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if text.encode() in f.read():
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
 def test_a_failed_write_rolls_back_the_whole_source(server, write_config, tmp_path):
     db = tmp_path / "veille.db"
     config = write_config([
@@ -77,6 +90,11 @@ def test_kill_9_mid_run_then_rerun(server, write_config, tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert 0 < written < 40, "the collector should have been killed mid-run"
+    # Its parsing workers do not outlive it.
+    deadline = time.monotonic() + 10
+    while _processes_mentioning(str(config)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_mentioning(str(config)) == []
     store = Store(str(db))
     assert store.integrity() == "ok" and store.fts_consistent()
     # Every source is either fully written or untouched.

@@ -9,6 +9,7 @@ import os
 import random
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -373,6 +374,19 @@ def make_pool(workers: int = 2) -> ProcessPoolExecutor:
     """Worker processes for parsing (CPU-bound: the second core). Call it before starting
     threads or an event loop: the workers are forked, and are all started here."""
     default_tagger()
-    pool = ProcessPoolExecutor(max_workers=workers)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_exit_with_parent, initargs=(os.getpid(),))
     list(pool.map(int, range(workers)))
     return pool
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a worker: exit when the collector is gone. A killed parent (kill -9, OOM) cannot shut
+    its pool down, and the workers, which hold the other end of their own queue, would wait
+    for work forever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="veille-parent-watch", daemon=True).start()
