@@ -112,6 +112,8 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
                 )
             except (httpcore.ConnectError, httpcore.ConnectTimeout, OSError) as e:
                 error = e
+        if isinstance(error, httpcore.ConnectTimeout):
+            raise error  # reported as a timeout, not as a refused connection
         raise httpcore.ConnectError(str(error) if error else f"no address for {host}")
 
     async def sleep(self, seconds: float) -> None:
