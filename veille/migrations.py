@@ -129,12 +129,6 @@ def m002_stories_and_tags(db: Database) -> None:
 
 
 @migrations()
-def m003_meta(db: Database) -> None:
-    """Small key/value facts about the database (e.g. which taxonomy its labels come from)."""
-    db["veille_meta"].create({"key": str, "value": str}, pk="key")
-
-
-@migrations()
 def m004_denormalised_item_facets(db: Database) -> None:
     """The item's specialties (a JSON array of slugs) and its source's tier, kept on the row so
     that browsing and facets need no join or subquery per item (searching 1M items in Datasette)."""
