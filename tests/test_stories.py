@@ -106,3 +106,13 @@ def test_items_carry_their_specialties_and_tier_for_browsing(story_db):
     config.write_text(config.read_text().replace("tier: press", "tier: society"))
     run_cli(config, db, "collect")
     assert {r["tier"] for r in rows(db, "select tier from items where source_id = 'vidal'")} == {"society"}
+
+
+def test_purging_a_source_recomputes_its_stories(story_db):
+    config, db = story_db
+    story = one(db, "select story_id from items where source_id = 'ansm' and title like '%Doliprane%'")["story_id"]
+    out = run_cli(config, db, "sources", "remove", "ansm", "--purge").output
+    assert "purged 2 items" in out
+    row = one(db, "select s.item_count, s.source_count, i.source_id from stories s join items i on i.id = s.representative_item_id where s.id = ?", (story,))
+    assert row == {"item_count": 2, "source_count": 2, "source_id": "vidal"}  # the earliest press item now
+    assert rows(db, "select id from stories where representative_item_id not in (select id from items)") == []

@@ -32,6 +32,7 @@ from veille.stories import (
 from veille.tag import Tagging
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+_TIER_CASE = " ".join(f"when '{tier}' then {rank}" for tier, rank in TIER_RANK.items())
 BUSY_TIMEOUT_MS = 10_000
 REMOVED = "removed from feeds.yaml"
 
@@ -185,8 +186,17 @@ class Store:
             return cur.rowcount > 0
 
     def purge_source(self, source_id: str) -> int:
-        """Delete a source, its fetches, and the items no other source carried."""
+        """Delete a source, its fetches, and the items no other source carried; the stories it
+        touched are recomputed."""
         with self.immediate() as db:
+            stories = [
+                r[0]
+                for r in db.execute(
+                    "select distinct i.story_id from items i join item_sources s on s.item_id = i.id "
+                    "where s.source_id = ? and i.story_id is not null",
+                    [source_id],
+                )
+            ]
             db.execute("delete from item_sources where source_id = ?", [source_id])
             orphans = [
                 r[0]
@@ -197,16 +207,18 @@ class Store:
                 ).fetchall()
             ]
             self._delete_items(db, orphans)
-            # Items that other sources also carried now belong to the best remaining one.
+            # Items that other sources also carried now belong to the best-ranked of them.
+            best = (
+                "(select s.source_id from item_sources s join sources so on so.id = s.source_id "
+                f"where s.item_id = items.id order by case so.tier {_TIER_CASE} else 9 end, "
+                "s.first_seen_at limit 1)"
+            )
             db.execute(
-                "update items set source_id = (select s.source_id from item_sources s "
-                "where s.item_id = items.id order by s.first_seen_at limit 1) where source_id = ?",
+                f"update items set source_id = {best}, "
+                f"tier = (select tier from sources where id = {best}) where source_id = ?",
                 [source_id],
             )
-            db.execute(
-                "update items set tier = (select tier from sources where sources.id = items.source_id) "
-                "where tier is not (select tier from sources where sources.id = items.source_id)"
-            )
+            refresh_stories(db, stories)
             db.execute("delete from fetches where source_id = ?", [source_id])
             db.execute("delete from sources where id = ?", [source_id])
         return len(orphans)
