@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.feedserver import FeedServer
+from veille.store import Store
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 REALFEEDS = SHARED / "realfeeds"
@@ -24,6 +26,21 @@ def server(_session_server: FeedServer) -> FeedServer:
     """A feed server on 127.0.0.1, emptied for each test (stopping one costs half a second)."""
     _session_server.reset()
     return _session_server
+
+
+@pytest.fixture(scope="session")
+def _template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "veille.db"
+    Store(str(path)).close()  # migrations and taxonomy once, not per test
+    return path
+
+
+@pytest.fixture
+def db(tmp_path: Path, _template_db: Path) -> Path:
+    """A fresh, migrated database file (a copy of a closed template)."""
+    path = tmp_path / "veille.db"
+    shutil.copyfile(_template_db, path)
+    return path
 
 
 @pytest.fixture

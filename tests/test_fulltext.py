@@ -4,7 +4,6 @@ stored, within hard limits (size, time, memory), only from addresses the source 
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 
 import pytest
@@ -21,19 +20,6 @@ from veille.store import Store
 ARTICLE = (FEEDS / "kinds" / "article.html").read_bytes()
 
 
-
-@pytest.fixture(scope="module")
-def _template_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("template") / "veille.db"
-    Store(str(path)).close()
-    return path
-
-
-@pytest.fixture
-def db(tmp_path, _template_db):
-    path = tmp_path / "veille.db"
-    shutil.copyfile(_template_db, path)
-    return path
 
 
 def feed(*links: str, extra: str = "") -> str:

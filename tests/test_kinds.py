@@ -4,7 +4,6 @@ real shapes, served on 127.0.0.1 (settings point the services there), real SQLit
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from datetime import datetime
 from pathlib import Path
@@ -57,20 +56,6 @@ def reply(status: int, body: bytes, headers: dict[str, str] | None = None):
         h._send(status, body, {"Content-Type": "application/json", **(headers or {})})
     return handler
 
-
-@pytest.fixture(scope="module")
-def _template_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("template") / "veille.db"
-    Store(str(path)).close()  # migrations and taxonomy once: 0.7 s a database
-    return path
-
-
-@pytest.fixture
-def db(tmp_path, _template_db):
-    """A fresh, migrated database (a copy of a closed template file)."""
-    path = tmp_path / "veille.db"
-    shutil.copyfile(_template_db, path)
-    return path
 
 
 def collect_all(config_path, db_path):
