@@ -10,21 +10,7 @@ import pytest
 from tests.feedserver import http_date
 from tests.helpers import one, rows, run_cli
 from veille.config import load_config
-from veille.pipeline import collect
 from veille.store import Store
-
-
-@pytest.fixture
-def db(tmp_path):
-    return tmp_path / "veille.db"
-
-
-def collect_all(config_path, db_path, *ids):
-    store = Store(str(db_path))
-    try:
-        return {r.source_id: r for r in collect(load_config(str(config_path)), store, ids)}
-    finally:
-        store.close()
 
 
 def test_collect_fixture_feeds_exact_rows(server, write_config, db):

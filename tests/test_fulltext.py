@@ -9,12 +9,12 @@ import time
 import pytest
 
 from tests.feedserver import FEEDS
-from tests.helpers import one, rows
+from tests.helpers import collect_all, one, rows
 from veille.config import load_config
 from veille.fetch import Fetcher, resolve
 from veille.fulltext import ExtractionFailed, FulltextSettings, extract_killable, run_killable
 from veille.models import Settings, SourceState
-from veille.pipeline import Collector, collect
+from veille.pipeline import Collector
 from veille.store import Store
 
 ARTICLE = (FEEDS / "kinds" / "article.html").read_bytes()
@@ -30,13 +30,6 @@ def feed(*links: str, extra: str = "") -> str:
     )
     return f'<rss version="2.0"><channel><title>Fil{extra}</title>{items}</channel></rss>'
 
-
-def collect_all(config_path, db_path):
-    store = Store(str(db_path))
-    try:
-        return {r.source_id: r for r in collect(load_config(str(config_path)), store)}
-    finally:
-        store.close()
 
 
 def test_article_page_is_extracted_into_content(server, write_config, db):

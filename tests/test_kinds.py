@@ -13,11 +13,9 @@ import pytest
 
 from tests.conftest import REALFEEDS
 from tests.feedserver import FEEDS, Route
-from tests.helpers import one, rows, run_cli
+from tests.helpers import collect_all, one, rows, run_cli
 from veille.config import load_config
 from veille.kinds import bluesky, bridge_advice, mastodon, page, pubmed, recognise, youtube
-from veille.pipeline import collect
-from veille.store import Store
 
 KINDS = FEEDS / "kinds"
 
@@ -57,13 +55,6 @@ def reply(status: int, body: bytes, headers: dict[str, str] | None = None):
     return handler
 
 
-
-def collect_all(config_path, db_path):
-    store = Store(str(db_path))
-    try:
-        return {r.source_id: r for r in collect(load_config(str(config_path)), store)}
-    finally:
-        store.close()
 
 
 def settings_for(server) -> str:

@@ -23,6 +23,7 @@ from lxml import etree
 from veille.backoff import format_every
 from veille.errors import ConfigError
 from veille.models import Source
+from veille.parse import xml_root
 
 NS = "https://veille.invalid/opml/1"
 
@@ -96,11 +97,7 @@ def export_opml(sources: Iterable[Source], title: str = "Veille sources") -> byt
 
 
 def _veille_attributes(data: bytes) -> dict[str, tuple[tuple[str, str], ...]]:
-    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
-    try:
-        root = etree.fromstring(data, parser=parser)
-    except etree.XMLSyntaxError:
-        return {}
+    root = xml_root(data)
     if root is None:
         return {}
     out: dict[str, tuple[tuple[str, str], ...]] = {}

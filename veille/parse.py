@@ -20,6 +20,26 @@ _JSON_START = re.compile(rb"^(\xef\xbb\xbf)?\s*[\[{]")
 _BOM = b"\xef\xbb\xbf"
 
 
+def json_document(body: bytes, what: str) -> Any:
+    """Decode a JSON answer; a ParseError saying it is ``not {what}`` when it is not JSON."""
+    try:
+        return json.loads(body.decode("utf-8-sig", errors="replace"))
+    except ValueError as e:
+        raise ParseError(f"not {what}: invalid JSON ({e})") from None
+
+
+def xml_root(body: bytes) -> Any:
+    """The root element of a possibly broken XML document, or None: lxml's recovering parser
+    with entities, network access and huge trees all refused (XXE, billion laughs)."""
+    from lxml import etree
+
+    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        return etree.fromstring(body, parser=parser)
+    except etree.XMLSyntaxError:
+        return None
+
+
 def looks_like_html(body: bytes) -> bool:
     return bool(_HTML_START.match(body[:4096]))
 
@@ -178,10 +198,7 @@ def parse_xml_feed(body: bytes, *, url: str, content_type: str | None = None, ma
 
 def parse_json_feed(body: bytes, *, url: str, max_items: int = 1000) -> Feed:
     """JSON Feed 1.0/1.1, tolerant of wrong types (a field of the wrong type is ignored)."""
-    try:
-        doc = json.loads(body.decode("utf-8-sig", errors="replace"))
-    except ValueError as e:
-        raise ParseError(f"not a feed: invalid JSON ({e})") from None
+    doc = json_document(body, "a feed")
     if not isinstance(doc, dict) or "jsonfeed.org" not in str(doc.get("version", "")):
         hint = ""
         if isinstance(doc, dict) and isinstance(doc.get("feed") or doc.get("posts"), list):

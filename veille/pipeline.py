@@ -77,14 +77,15 @@ def process_document(
             items.append(item)
     if not items and feed.entries:
         return Processed(error="the feed's entries have neither a title nor a link", warning=feed.warning)
-    tagger = default_tagger()
-    tags = tuple(
-        (item.id, tagger.tag(item.title, f"{item.summary}\n{item.content}", source_specialties))
-        for item in items
-    )
+    tags = tuple((item.id, tag_item(item, source_specialties)) for item in items)
     # Dedup features are computed here too: the story index itself lives in the main process.
     prepared = tuple((item.id, item_features(item)) for item in items)
     return Processed(items=tuple(items), tags=tags, features=prepared, warning=feed.warning)
+
+
+def tag_item(item: Item, source_specialties: tuple[str, ...]) -> Tagging:
+    """Specialties and type of an item: its title, then its summary and content as the body."""
+    return default_tagger().tag(item.title, f"{item.summary}\n{item.content}", source_specialties)
 
 
 def decide(
@@ -204,11 +205,9 @@ class Collector:
         )
         texts = {item.id: text for item, (text, _) in zip(todo, results, strict=True) if text}
         errors = [error for _, error in results if error]
-        tagger = default_tagger()
         items = tuple(replace(i, content=texts[i.id]) if i.id in texts else i for i in processed.items)
         tags = tuple(
-            (item_id_, tagger.tag(item.title, f"{item.summary}\n{item.content}", source.specialties))
-            if item_id_ in texts else (item_id_, tagging)
+            (item_id_, tag_item(item, source.specialties)) if item_id_ in texts else (item_id_, tagging)
             for (item_id_, tagging), item in zip(processed.tags, items, strict=True)
         )
         warning = processed.warning

@@ -34,11 +34,6 @@ TEMPLATES_DIR = PACKAGE_DIR / "templates"
 # the repository root), for installs where there is no checkout to find it in.
 PACKAGED_METADATA = TEMPLATES_DIR / METADATA_FILE
 
-TIER_ORDER_SQL = (
-    "case {col} when 'official' then 0 when 'journal' then 1 when 'society' then 2 "
-    "when 'press' then 3 when 'social' then 4 else 5 end"
-)
-
 # Views are schema: created or replaced (when their SQL changed) by ensure_views() before
 # serving. The browsing view has French column names: Datasette 0.65 has no column titles.
 # It reads items alone: m004 keeps each item's specialties (a sorted JSON array) and its source's

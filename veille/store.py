@@ -25,6 +25,7 @@ from veille.stories import (
     refresh_stories,
     specialties_json,
     sync_specialties,
+    tier_rank_sql,
     write_item_specialties,
     write_link,
     write_tags,
@@ -32,7 +33,6 @@ from veille.stories import (
 from veille.tag import Tagging
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
-_TIER_CASE = " ".join(f"when '{tier}' then {rank}" for tier, rank in TIER_RANK.items())
 BUSY_TIMEOUT_MS = 10_000
 REMOVED = "removed from feeds.yaml"
 
@@ -210,7 +210,7 @@ class Store:
             # Items that other sources also carried now belong to the best-ranked of them.
             best = (
                 "(select s.source_id from item_sources s join sources so on so.id = s.source_id "
-                f"where s.item_id = items.id order by case so.tier {_TIER_CASE} else 9 end, "
+                f"where s.item_id = items.id order by {tier_rank_sql('so.tier')}, "
                 "s.first_seen_at limit 1)"
             )
             db.execute(

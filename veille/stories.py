@@ -20,7 +20,7 @@ from veille.dedup import (
     features,
     representative,
 )
-from veille.models import TIER_RANK, TIERS, Item
+from veille.models import TIER_RANK, Item
 from veille.normalise import utc_iso
 from veille.tag import Tagging
 
@@ -92,26 +92,26 @@ def write_link(db: Database, item_id: str, match: StoryMatch) -> None:
     )
 
 
-_TIER_SQL = " ".join(f"when '{tier}' then {rank}" for tier, rank in TIER_RANK.items())
+def tier_rank_sql(column: str) -> str:
+    """SQL ranking a tier column like models.TIER_RANK (official first; unknown last)."""
+    cases = " ".join(f"when '{tier}' then {rank}" for tier, rank in TIER_RANK.items())
+    return f"case {column} {cases} else {len(TIER_RANK)} end"
 
 
 def refresh_stories(db: Database, story_ids: Iterable[str]) -> None:
     """Recompute each story's representative and counts from its members (a story's own rows
-    only, through the story_id index)."""
+    only, through the story_id index). A member's tier is the best of the sources carrying it."""
     for story_id in sorted(set(story_ids)):
         members = db.execute(
-            "select i.id, i.source_id, coalesce((select min(case s.tier " + _TIER_SQL + " else 9 end) "
-            "from item_sources x join sources s on s.id = x.source_id where x.item_id = i.id), 9), "
-            "i.title, i.summary, i.published_at, i.fetched_at from items i where i.story_id = ?",
+            "select i.id, i.source_id, coalesce((select s.tier from item_sources x join sources s "
+            f"on s.id = x.source_id where x.item_id = i.id order by {tier_rank_sql('s.tier')} limit 1), "
+            "'press'), i.title, i.summary, i.published_at, i.fetched_at from items i where i.story_id = ?",
             [story_id],
         ).fetchall()
         if not members:
             db.execute("delete from stories where id = ?", [story_id])
             continue
-        docs = [
-            story_doc(m[0], m[1], TIERS[m[2]] if m[2] < len(TIERS) else "press", m[3], m[4], m[5], story_id)
-            for m in members
-        ]
+        docs = [story_doc(*m[:6], story_id) for m in members]
         best = representative(docs)
         sources = db.execute(
             "select count(distinct x.source_id) from items i join item_sources x on x.item_id = i.id "

@@ -9,7 +9,6 @@ Settings: ``settings.bluesky.appview`` (default https://public.api.bsky.app),
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -26,7 +25,7 @@ from veille.kinds._common import (
     with_document,
 )
 from veille.models import Entry, Feed, Fetched, Settings, Source, SourceState
-from veille.parse import parse_date
+from veille.parse import json_document, parse_date
 
 APPVIEW = "https://public.api.bsky.app"
 WEB = "https://bsky.app"
@@ -204,10 +203,7 @@ def post_entry(item: Any, *, web: str = WEB, reposted_by: str | None = None) -> 
 
 def parse(body: bytes, *, url: str, options: dict[str, Any], max_items: int = 1000) -> Feed:
     """A getAuthorFeed answer (or several pages merged by ``fetch``) -> Feed."""
-    try:
-        doc = json.loads(body.decode("utf-8-sig", errors="replace"))
-    except ValueError as e:
-        raise ParseError(f"not a Bluesky feed: invalid JSON ({e})") from None
+    doc = json_document(body, "a Bluesky feed")
     if not isinstance(doc, dict) or not isinstance(doc.get("feed"), list):
         raise ParseError("not a Bluesky feed: no 'feed' list in the AppView's answer")
     meta = doc.get("veille") if isinstance(doc.get("veille"), dict) else {}

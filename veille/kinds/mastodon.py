@@ -12,14 +12,11 @@ Settings: ``settings.mastodon.instances`` maps an instance name to the base URL 
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
-
-from lxml import etree
 
 from veille.errors import ParseError
 from veille.fetch import Fetcher
@@ -34,7 +31,7 @@ from veille.kinds._common import (
 )
 from veille.models import Entry, Feed, Fetched, Settings, Source, SourceState
 from veille.normalise import html_to_text
-from veille.parse import parse_date, parse_xml_feed
+from veille.parse import json_document, parse_date, parse_xml_feed, xml_root
 
 PAGE_SIZE = 40
 FIRST_RUN_PAGES = 3
@@ -216,10 +213,7 @@ def parse(body: bytes, *, url: str, options: dict[str, Any], max_items: int = 10
     head = body.lstrip()[:1]
     if head != b"{":
         return parse_rss(body, url=url, content_type=content_type, max_items=max_items)
-    try:
-        doc = json.loads(body.decode("utf-8-sig", errors="replace"))
-    except ValueError as e:
-        raise ParseError(f"not a Mastodon answer: invalid JSON ({e})") from None
+    doc = json_document(body, "a Mastodon answer")
     if not isinstance(doc, dict) or not isinstance(doc.get("statuses"), list):
         raise ParseError("not a Mastodon answer: no list of statuses")
     account = doc.get("account") if isinstance(doc.get("account"), dict) else {}
@@ -276,11 +270,7 @@ MEDIA_NS = "http://search.yahoo.com/mrss/"
 
 
 def _rss_alt_texts(body: bytes) -> dict[str, list[str]]:
-    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
-    try:
-        root = etree.fromstring(body, parser=parser)
-    except etree.XMLSyntaxError:
-        return {}
+    root = xml_root(body)
     if root is None:
         return {}
     out: dict[str, list[str]] = {}

@@ -13,7 +13,6 @@ https://pubmed.ncbi.nlm.nih.gov).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import weakref
@@ -25,7 +24,7 @@ from veille.errors import ParseError
 from veille.fetch import Fetcher
 from veille.kinds._common import Pacer, Recognised, failed, get_json, setting, with_document
 from veille.models import Entry, Feed, Fetched, Settings, Source, SourceState
-from veille.parse import parse_date
+from veille.parse import json_document, parse_date
 
 EUTILS = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
 WEB = "https://pubmed.ncbi.nlm.nih.gov"
@@ -179,10 +178,7 @@ def record_entry(record: Any, *, web: str = WEB) -> Entry | None:
 
 def parse(body: bytes, *, url: str, options: dict[str, Any], max_items: int = 1000) -> Feed:
     """An esummary answer (JSON, version 2.0) -> Feed, in the order of its ``uids``."""
-    try:
-        doc = json.loads(body.decode("utf-8-sig", errors="replace"))
-    except ValueError as e:
-        raise ParseError(f"not a PubMed answer: invalid JSON ({e})") from None
+    doc = json_document(body, "a PubMed answer")
     result = doc.get("result") if isinstance(doc, dict) else None
     if not isinstance(result, dict):
         raise ParseError("not a PubMed answer: no 'result' in the esummary document")
