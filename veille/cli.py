@@ -123,8 +123,7 @@ def _result_line(r: SourceResult) -> str:
         return f"{r.source_id}: skipped ({r.error})"
     if r.outcome == "not_modified":
         return f"{r.source_id}: unchanged"
-    text = f"{r.source_id}: {r.items_new} new, {r.items_seen - r.items_new} already known"
-    return text + (f" (warning: {r.warning})" if r.warning else "")
+    return f"{r.source_id}: {r.counts}"
 
 
 @cli.command(context_settings=CONTEXT)

@@ -14,7 +14,6 @@ without a `story_id` (data collected before clustering) are a story of their own
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import re
 import sqlite3
@@ -251,19 +250,10 @@ def load_labels(conn: sqlite3.Connection | None = None) -> dict[str, tuple[str, 
     return labels
 
 
-@functools.lru_cache(maxsize=1)
 def _taxonomy_labels() -> dict[str, tuple[str, str]]:
-    path = Path(__file__).parent / "taxonomy" / "specialties.yaml"
-    if not path.exists():
-        return {}
-    from ruamel.yaml import YAML
+    from veille.tag import default_tagger
 
-    data = YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {}
-    return {
-        str(slug): (str(spec["label_fr"]), str(spec.get("label_en") or spec["label_fr"]))
-        for slug, spec in data.items()
-        if isinstance(spec, dict) and spec.get("label_fr")
-    }
+    return {slug: (spec.label_fr, spec.label_en) for slug, spec in default_tagger().specialties.items()}
 
 
 def _table_names(conn: sqlite3.Connection) -> set[str]:

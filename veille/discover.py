@@ -145,7 +145,3 @@ def check_source(
         return asyncio.run(_check(address, settings))
     return asyncio.run(check_kind(kind, address, settings, options=options))
 
-
-def check_feed(url: str, config_path: str | None = None) -> Found:
-    """Fetch ``url`` once and say what it is; raises a VeilleError with advice when it is no feed."""
-    return asyncio.run(_check(url, _settings(config_path)))

@@ -168,6 +168,11 @@ class SourceResult:
     duration_ms: int = 0
     warning: str | None = None
 
+    @property
+    def counts(self) -> str:
+        warning = f" (warning: {self.warning})" if self.warning else ""
+        return f"{self.items_new} new, {self.items_seen - self.items_new} already known{warning}"
+
 SPECIALTIES = (
     "addictologie", "allergologie", "anesthesie-reanimation", "biologie-medicale", "cardiologie",
     "chirurgie", "dermatologie", "endocrinologie", "gastro-enterologie", "genetique", "geriatrie",

@@ -531,8 +531,7 @@ def _result_line(r: SourceResult, nxt: datetime | None, tz: ZoneInfo) -> str:
         return f"skipped {r.source_id}: {r.error}"
     if r.outcome == "not_modified":
         return f"collected {r.source_id}: unchanged{when}"
-    warning = f" (warning: {r.warning})" if r.warning else ""
-    return f"collected {r.source_id}: {r.items_new} new, {r.items_seen - r.items_new} already known{warning}{when}"
+    return f"collected {r.source_id}: {r.counts}{when}"
 
 
 def _setup_logging(verbose: bool, tz: ZoneInfo) -> None:
