@@ -211,7 +211,7 @@ def test_oversized_body_and_decompression_bombs(server, write_config, db):
         settings="max_bytes: 1000000\n",
     )
     out = run_cli(config, db, "collect").output
-    assert "big: ERROR response larger than 0 MB" in out or "big: ERROR response larger than" in out
+    assert "big: ERROR response larger than" in out
     assert "bomb: ERROR response larger than" in out
     assert "stacked: ERROR refused stacked content encodings" in out
 
@@ -327,9 +327,8 @@ def test_one_failing_source_never_stops_the_others_and_strict(server, write_conf
     assert "ok: 3 new" in result.output and "dead: ERROR cannot connect" in result.output
     assert "missing: ERROR HTTP 404" in result.output
     assert run_cli(config, db, "collect", "--strict").exit_code == 1
-    assert rows(db, "select source_id, outcome from fetches where outcome = 'error' order by id")[:2] == [
-        {"source_id": "dead", "outcome": "error"}, {"source_id": "missing", "outcome": "error"},
-    ] or len(rows(db, "select 1 from fetches where outcome = 'error'")) == 4
+    failed = rows(db, "select source_id from fetches where outcome = 'error' order by source_id")
+    assert [r["source_id"] for r in failed] == ["dead", "dead", "missing", "missing"]
 
 
 def test_collect_named_sources_only(server, write_config, db):
