@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,17 @@ def recent_feed(name: str) -> bytes:
     return text.encode("utf-8")
 
 
+def shifted_feed(name: str, anchor: datetime = datetime(2026, 11, 29, tzinfo=UTC)) -> bytes:
+    """A fixture feed whose pubDates move by (now - anchor): the same story, told this week."""
+    delta = datetime.now(UTC) - anchor
+    text = (FEEDS / name).read_text(encoding="utf-8")
+
+    def shift(match: re.Match[str]) -> str:
+        return f"<pubDate>{format_datetime(parsedate_to_datetime(match[1]) + delta)}</pubDate>"
+
+    return re.sub(r"<pubDate>(.*?)</pubDate>", shift, text).encode("utf-8")
+
+
 def build_database(directory: Path, db_name: str = "veille.db") -> tuple[Path, Path]:
     """Fixture feeds -> feeds.yaml -> collect: the database a user would have."""
     server = FeedServer()
@@ -58,9 +70,9 @@ def build_database(directory: Path, db_name: str = "veille.db") -> tuple[Path, P
             ("has", server.add_file("/has.atom.xml", "has_recommandations.atom.xml"), "official"),
             ("who", server.add_file("/who.json", "who_news.json"), "official"),
             ("hostile", server.add_file("/hostile.xml", "hostile_links.rss.xml"), "press"),
-            ("ansm-securite", server.add_file("/story-ansm.xml", "story_ansm.rss.xml"), "official"),
-            ("egora", server.add_file("/story-egora.xml", "story_egora.rss.xml"), "press"),
-            ("vidal", server.add_file("/story-vidal.xml", "story_vidal.rss.xml"), "press"),
+            ("ansm-securite", server.add("/story-ansm.xml", shifted_feed("story_ansm.rss.xml")), "official"),
+            ("egora", server.add("/story-egora.xml", shifted_feed("story_egora.rss.xml")), "press"),
+            ("vidal", server.add("/story-vidal.xml", shifted_feed("story_vidal.rss.xml")), "press"),
             ("spf", server.add("/recent.xml", recent_feed("serve_recent.rss.xml")), "official"),
             ("quotidien", server.add("/recent-press.xml", recent_feed("serve_recent_press.rss.xml")), "press"),
             ("broken", server.add("/broken.xml", b"oops", status=500), "press"),
