@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -31,7 +32,17 @@ def one(db: Path | str, sql: str, params: tuple = ()):
     return result[0]
 
 
-def collect_all(config_path: Path | str, db_path: Path | str, *ids: str) -> dict[str, SourceResult]:
-    """Collect in-process (no CLI), one result per source id."""
+def loopback_plays_public(address: str) -> bool:
+    """Test device: 127.0.0.1 plays the public internet, every other address (127.0.0.2 among
+    them) the private network."""
+    return address == "127.0.0.1"
+
+
+def collect_all(
+    config_path: Path | str, db_path: Path | str, *ids: str, is_public: Callable[[str], bool] | None = None
+) -> dict[str, SourceResult]:
+    """Collect in-process (no CLI), one result per source id. ``is_public``: see
+    loopback_plays_public."""
+    extra = {"is_public": is_public} if is_public is not None else {}
     with Store(str(db_path)) as store:
-        return {r.source_id: r for r in collect(load_config(str(config_path)), store, ids)}
+        return {r.source_id: r for r in collect(load_config(str(config_path)), store, ids, **extra)}

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tests.feedserver import FEEDS
-from tests.helpers import collect_all, one, rows
+from tests.helpers import collect_all, loopback_plays_public, one, rows
 from veille.config import load_config
 from veille.fetch import Fetcher, resolve
 from veille.fulltext import ExtractionFailed, FulltextSettings, extract_killable, run_killable
@@ -38,7 +38,7 @@ def test_article_page_is_extracted_into_content(server, write_config, db):
         {"id": "has", "url": server.add("/has.xml", feed(server.url("/article"))), "fulltext": "true"},
         {"id": "plain", "url": server.add("/plain.xml", feed(server.url("/article?b=1")))},
     ])
-    results = collect_all(config, db)
+    results = collect_all(config, db, is_public=loopback_plays_public)
     assert (results["has"].items_new, results["has"].warning) == (1, None)
     item = one(db, "select summary, content from items where source_id = 'has'")
     assert item["summary"] == "Résumé court 1."
@@ -64,7 +64,7 @@ def test_article_page_is_extracted_into_content(server, write_config, db):
         db, "select specialty from item_specialties s join items i on i.id = s.item_id where i.source_id = 'has'")
     # Known items are not fetched again when the feed changes.
     server.add("/has.xml", feed(server.url("/article"), extra=" v2"))
-    assert collect_all(config, db)["has"].items_new == 0
+    assert collect_all(config, db, is_public=loopback_plays_public)["has"].items_new == 0
     assert server.hits("/article") == 1
 
 
@@ -79,7 +79,7 @@ def test_hanging_and_huge_pages_are_abandoned_and_items_kept(server, write_confi
         settings="fulltext:\n  deadline: 1\n  max_bytes: 100000\n",
     )
     started = time.monotonic()
-    result = collect_all(config, db)["s"]
+    result = collect_all(config, db, is_public=loopback_plays_public)["s"]
     assert time.monotonic() - started < 3.5  # the hanging page did not hold the run for 4 s
     assert (result.outcome, result.items_new) == ("new", 4)
     assert result.warning.startswith("full text: 3 of 4 article pages not read (timed out after 1 s")
@@ -124,6 +124,38 @@ def test_links_to_private_addresses_are_refused_from_a_public_source(server, tmp
     assert [u for u, c in got.items() if c] == [server.url("/article")]
     # Nothing but the feed, the public article and the redirect that pointed inside was requested.
     assert sorted(p for p, _ in server.requests) == ["/article", "/pub.xml", "/redirect"]
+
+
+def test_a_bridge_on_a_private_address_gets_only_public_article_pages(server, write_config, db):
+    # Issue 9: the RSS-Bridge set-up (a source on a private address) used to fetch its items'
+    # links to private and link-local addresses; the links are third parties' choice.
+    from tests.feedserver import FeedServer
+
+    bridge = FeedServer("127.0.0.2")  # the user's bridge, in the private network
+    try:
+        port = bridge.port
+        bridge.add("/article", ARTICLE, headers={"Content-Type": "text/html"})
+        server.add("/article", ARTICLE, headers={"Content-Type": "text/html"})
+        links = [
+            bridge.url("/article"),  # the bridge itself: still a link some post gave
+            "http://10.0.0.1/article",
+            "http://169.254.169.254/latest/meta-data/",
+            f"http://[::1]:{port}/article",
+            server.url("/article"),  # the public internet
+        ]
+        config = write_config([{"id": "bridge", "url": bridge.add("/x.xml", feed(*links)), "fulltext": "true"}])
+        result = collect_all(config, db, is_public=loopback_plays_public)["bridge"]
+        assert (result.outcome, result.items_new) == ("new", 5)
+        assert result.warning.startswith(
+            "full text: 4 of 5 article pages not read (refused to follow a link to 127.0.0.2: it is a "
+            "private, loopback or link-local address)"
+        )
+        got = {r["url"]: r["content"] for r in rows(db, "select url, content from items")}
+        assert [u for u, c in got.items() if c] == [server.url("/article")]
+        assert bridge.hits("/article") == 0
+        assert [p for p, _ in bridge.requests] == ["/x.xml"]
+    finally:
+        bridge.close()
 
 
 def test_extraction_that_never_ends_is_killed():

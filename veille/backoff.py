@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from datetime import datetime, timedelta
@@ -10,7 +11,10 @@ from veille.errors import ConfigError
 
 MAX_BACKOFF = timedelta(hours=24)
 MAX_RETRY_AFTER = timedelta(hours=24)
-_EVERY = re.compile(r"^\s*(\d+)\s*(s|m|min|h|d)?\s*$", re.IGNORECASE)
+MAX_EVERY = 31 * 86400  # a month: beyond, a date computed from it soon leaves the calendar
+# Twelve digits at most: Python refuses to convert more than 4,300, and no interval needs 13.
+_EVERY = re.compile(r"^\s*(\d{1,12})\s*(s|m|min|h|d)?\s*$", re.IGNORECASE)
+_SECONDS = re.compile(r"^[0-9]{1,32}$")
 _UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
 
 
@@ -27,6 +31,8 @@ def parse_every(value: str | int) -> int:
         seconds = int(match.group(1)) * _UNITS[(match.group(2) or "s").lower()]
     if seconds < 60:
         raise ConfigError(f"interval {value!r} is too short: the minimum is 1m")
+    if seconds > MAX_EVERY:
+        raise ConfigError(f"interval {value!r} is too long: the maximum is 31d")
     return seconds
 
 
@@ -51,6 +57,7 @@ def next_fetch(
     day) with ±25 % jitter so that failing sources do not retry together. A server's
     ``Retry-After`` wins when it asks for longer (capped at a day)."""
     rng = rng or random.Random()
+    every = min(max(int(every), 60), MAX_EVERY)  # the callers validated it; dates must never overflow
     if error_count <= 0:
         delay = timedelta(seconds=every)
     else:
@@ -58,24 +65,30 @@ def next_fetch(
         base = max(base, 60)
         delay = timedelta(seconds=base * rng.uniform(0.75, 1.25))
         delay = min(delay, MAX_BACKOFF + timedelta(hours=2))
-    if retry_after is not None and retry_after > 0:
-        delay = max(delay, min(timedelta(seconds=retry_after), MAX_RETRY_AFTER))
+    if retry_after is not None and math.isfinite(retry_after) and retry_after > 0:
+        capped = min(retry_after, MAX_RETRY_AFTER.total_seconds())  # before timedelta overflows
+        delay = max(delay, timedelta(seconds=capped))
     return now + delay
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date)."""
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), capped at
+    MAX_RETRY_AFTER: the value is the server's to choose (``90000000000000``, 20 digits)."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    cap = MAX_RETRY_AFTER.total_seconds()
+    if value.isdigit():  # also true for "²" or Arabic-Indic digits: those are not delta-seconds
+        return min(float(value), cap) if _SECONDS.match(value) else cap if value.isascii() else None
     from email.utils import parsedate_to_datetime
 
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
-    if when.tzinfo is None:
+    if when is None or when.tzinfo is None:
         return None
-    return max(0.0, (when - now).total_seconds())
+    try:
+        return min(cap, max(0.0, (when - now).total_seconds()))
+    except (OverflowError, TypeError):
+        return None

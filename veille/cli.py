@@ -85,6 +85,8 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except StoreError as e:  # the database, not the user's input (a full disk): exit 1
+            raise click.ClickException(str(e)) from e
         except VeilleError as e:
             raise UsageProblem(str(e)) from e
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import ipaddress
+import math
 import os
 import re
 import tempfile
@@ -12,7 +14,7 @@ from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -21,7 +23,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from veille.backoff import format_every, parse_every
 from veille.errors import ConfigError
 from veille.models import KINDS, SPECIALTIES, TIERS, Config, Settings, Source
-from veille.normalise import canonical_url, dedup_url
+from veille.normalise import canonical_url, clean_name, dedup_url
 
 SOURCE_KEYS = frozenset(
     {"id", "name", "kind", "url", "tier", "lang", "specialties", "every", "enabled", "fulltext"}
@@ -46,6 +48,18 @@ SETTING_KEYS: dict[str, type | tuple[type, ...]] = {
     "max_redirects": int,
     "max_items": int,
     "timezone": str,
+}
+# Inclusive bounds of the numeric settings: beyond them a value is a typo (``concurrency:
+# 100000000``, ``max_redirects: 100000``) or a way to make every fetch fail (``deadline: .nan``).
+SETTING_BOUNDS: dict[str, tuple[float, float]] = {
+    "concurrency": (1, 1000),
+    "per_host": (1, 100),
+    "connect_timeout": (0.1, 600),
+    "read_timeout": (0.1, 600),
+    "deadline": (0.1, 3600),
+    "max_bytes": (1024, 1024 * 1024 * 1024),
+    "max_redirects": (1, 30),
+    "max_items": (1, 100_000),
 }
 SECTION_KEYS = frozenset(
     {"digest", "smtp", "mastodon", "bluesky", "youtube", "pubmed", "dedup", "serve", "fulltext"}
@@ -151,7 +165,40 @@ def validate_url(url: str, kind: str = "feed") -> str | None:
         return f"{url!r}: only http:// and https:// addresses can be followed"
     if not parts.hostname:
         return f"{url!r} has no host name"
+    if "@" in parts.netloc:
+        return f"{url!r}: a user name or password in the address ('…@') is not supported"
+    try:
+        port = parts.port
+    except ValueError:
+        return f"{url!r}: the port must be a number from 1 to 65535"
+    if port == 0 or re.search(r":(?![0-9]*$)", parts.netloc.rsplit("]", 1)[-1]):
+        return f"{url!r}: the port must be a number from 1 to 65535"
+    if not _valid_host(parts.hostname):
+        return f"{url!r}: {parts.hostname!r} is not a valid host name"
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return f"{url!r}: spaces and control characters must be percent-encoded (%20)"
     return None
+
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+
+
+def _valid_host(host: str) -> bool:
+    """An IP address, or DNS labels (international names are checked in their punycode form)."""
+    host = host.rstrip(".")
+    if not host or len(host) > 253:
+        return False
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return False
+    return all(_LABEL.match(label) for label in host.lower().split("."))
 
 
 def _source(errors: _Errors, node: Any, index: int) -> Source | None:
@@ -222,7 +269,8 @@ def _source(errors: _Errors, node: Any, index: int) -> Source | None:
         return None
     return Source(
         id=values["id"],
-        name=values["name"],
+        # Names written by an older Veille may hold a feed title's escape sequences.
+        name=clean_name(values["name"]) or values["id"],
         url=values["url"],
         kind=kind,
         tier=tier,
@@ -248,12 +296,14 @@ def _settings(errors: _Errors, node: Any) -> Settings:
         if key in SETTING_KEYS:
             if _check_type(errors, _line(node, key), f"settings.{key}", value, SETTING_KEYS[key]):
                 values[key] = value
-                if isinstance(value, (int, float)) and value <= 0:
-                    errors.add(_line(node, key), f"settings.{key} must be positive")
+                _check_bounds(errors, _line(node, key), key, value)
         elif key in SECTION_KEYS:
             if not isinstance(value, dict):
                 errors.add(_line(node, key), f"settings.{key} must be a mapping")
             else:
+                _check_numbers(errors, value, f"settings.{key}")
+                if key == "digest":
+                    _check_mail_to(errors, value)
                 sections[key] = _plain(value)
         else:
             allowed = ", ".join(sorted(set(SETTING_KEYS) | SECTION_KEYS))
@@ -266,6 +316,42 @@ def _settings(errors: _Errors, node: Any) -> Settings:
         except (ZoneInfoNotFoundError, ValueError):
             errors.add(_line(node, "timezone"), f"unknown time zone {values['timezone']!r}")
     return Settings(**values, sections=sections)
+
+
+def _check_bounds(errors: _Errors, line: int | None, key: str, value: float) -> None:
+    low, high = SETTING_BOUNDS.get(key, (None, None))
+    if isinstance(value, float) and not math.isfinite(value):
+        errors.add(line, f"settings.{key} must be a number, not {value!r}")
+    elif low is not None and high is not None and not low <= value <= high:
+        errors.add(line, f"settings.{key} must be between {low:g} and {high:g}, not {value!r}")
+
+
+def _check_numbers(errors: _Errors, node: Any, where: str) -> None:
+    """No NaN or infinity anywhere in a section (``timeout: .inf``): no setting means that."""
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        if isinstance(value, float) and not math.isfinite(value):
+            errors.add(_line(node, key) if isinstance(node, dict) else _line(node),
+                       f"{where}.{key} must be a number, not {value!r}")
+        elif isinstance(value, (dict, list)):
+            _check_numbers(errors, value, f"{where}.{key}")
+
+
+def _check_mail_to(errors: _Errors, digest: Any) -> None:
+    from veille.mail import address_problem
+
+    raw = digest.get("mail_to")
+    if raw is None:
+        return
+    line = _line(digest, "mail_to")
+    addresses = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else None
+    if addresses is None:
+        errors.add(line, "settings.digest.mail_to must be an address or a list of addresses")
+        return
+    for address in addresses:
+        problem = address_problem(address)
+        if problem:
+            errors.add(line, f"settings.digest.mail_to: {problem}")
 
 
 def _plain(value: Any) -> Any:
@@ -313,7 +399,7 @@ def config_from_document(doc: Any, path: str) -> Config:
 
 def source_key(url: str, kind: str = "feed") -> str:
     """What makes two sources the same: the address after normalisation."""
-    if url.startswith(("http://", "https://")):
+    if url.lower().startswith(("http://", "https://")):  # HTTPS://ANSM.SANTE.FR is ansm.sante.fr
         return f"url:{dedup_url(url)}"
     return f"{kind}:{url.strip().lower()}"
 
@@ -328,7 +414,11 @@ def load_config(path: str) -> Config:
 def _locked(path: str) -> Iterator[None]:
     """Serialise edits of feeds.yaml between concurrent CLI calls and the scheduler."""
     lock_path = f"{path}.lock"
-    with open(lock_path, "a") as lock:
+    try:
+        lock = open(lock_path, "a")  # noqa: SIM115 - closed below
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot lock the file for editing ({e.strerror or e})") from None
+    with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
@@ -337,6 +427,16 @@ def _locked(path: str) -> Iterator[None]:
 
 
 def _write_atomic(path: str, text: str) -> None:
+    try:
+        _replace_file(path, text)
+    except OSError as e:
+        raise ConfigError(
+            f"{path}: could not write ({e.strerror or e}; a full disk or a read-only directory?); "
+            "the file is unchanged"
+        ) from None
+
+
+def _replace_file(path: str, text: str) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".feeds-", suffix=".yaml", dir=directory)
     try:
@@ -393,7 +493,9 @@ def normalise_source_url(url: str) -> str:
     if not host.isascii():
         canonical = canonical_url(url)
         return canonical
-    return url
+    # Scheme and host are case-insensitive: store them in lower case (the path keeps its case).
+    netloc = parts.netloc.lower()
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path, parts.query, parts.fragment))
 
 
 def refuse_duplicate(config: Config, url: str, kind: str = "feed") -> None:

@@ -477,6 +477,12 @@ def digest_settings(settings: Any) -> dict[str, Any]:
     mail_to = raw.get("mail_to") or []
     if isinstance(mail_to, str):
         mail_to = [mail_to]
+    from veille.mail import address_problem
+
+    for address in mail_to:
+        problem = address_problem(address)
+        if problem:
+            raise VeilleError(f"settings.digest.mail_to: {problem}")
     return {
         "time": parse_time_of_day(raw.get("time", DEFAULT_TIME)),
         "dir": str(raw.get("dir", DEFAULT_DIR)),
@@ -551,6 +557,12 @@ def digest_command(
         veille digest --type recall --type shortage --mail-to moi@example.org
     """
     check_choices(specialties, types)
+    from veille.mail import address_problem
+
+    for address in mail_to:
+        problem = address_problem(address)
+        if problem:
+            raise UsageProblem(f"--mail-to: {problem}")
     if day and since:
         raise UsageProblem("--date and --since cannot be used together; choose one")
     settings = env.config().settings if os.path.exists(env.config_path) else None
@@ -572,7 +584,12 @@ def digest_command(
 
     text = render(digest, fmt)
     if out:
-        write_atomic(out, text)
+        try:
+            write_atomic(out, text)
+        except OSError as e:
+            raise click.ClickException(
+                f"could not write {out}: {e.strerror or e} (nothing was written; a full disk?)"
+            ) from None
         click.echo(f"wrote {out} ({len(digest.entries)} stories)", err=True)
     else:
         click.echo(text, nl=False)

@@ -15,6 +15,7 @@ from lxml import html as lxml_html
 
 from veille.errors import ConfigError, NotAFeedError, VeilleError
 from veille.fetch import Fetcher
+from veille.kinds._common import link_policy
 from veille.models import Settings, Source, SourceState
 from veille.parse import looks_like_html, parse_document
 
@@ -80,8 +81,13 @@ async def _check(url: str, settings: Settings, fetcher: Fetcher | None = None) -
             f"{url} announces several feeds; add the one you want:\n{listing}"
         )
     tried = [u for u, _ in candidates] or [urljoin(fetched.url, p) for p in COMMON_PATHS]
+    refused = None
     for candidate in tried:
-        sub = await fetcher.fetch(Source(id="check", name="check", url=candidate))
+        # The page's links are its author's choice: off the site, public addresses only.
+        policy = link_policy(candidate, fetched.url)
+        sub = await fetcher.fetch(Source(id="check", name="check", url=candidate), require_public=policy)
+        if sub.error and "refused" in sub.error:
+            refused = sub.error
         if sub.error or not sub.body:
             continue
         try:
@@ -89,6 +95,8 @@ async def _check(url: str, settings: Settings, fetcher: Fetcher | None = None) -
         except VeilleError:
             continue
         return Found(url=sub.permanent_url or candidate, kind="feed", title=feed.title, count=len(feed.entries))
+    if refused and candidates:
+        raise VeilleError(f"{url} announces a feed that Veille will not follow: {refused}; nothing was added")
     raise NotAFeedError(
         f"{url} is a web page and no feed was found on it; look for an RSS link on the site, "
         "or follow the page's text itself with --kind page (a new item each time it changes)"

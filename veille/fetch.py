@@ -33,6 +33,7 @@ ACCEPT = (
 )
 REDIRECTS = (301, 302, 303, 307, 308)
 PERMANENT = (301, 308)
+RETRY_AFTER_STATUSES = (429, 503)
 CLIENTS = 4  # several small pools beat one big one (PERFORMANCE-NOTES: httpx pool bookkeeping)
 POOL = 10
 REASONS = {
@@ -381,7 +382,11 @@ class Fetcher:
                     if all_permanent:
                         permanent_url = target
                     continue
-                retry_after = parse_retry_after(response.headers.get("retry-after"), datetime.now(UTC))
+                # Only "slow down" answers say when to come back; a 200's Retry-After means nothing.
+                retry_after = (
+                    parse_retry_after(response.headers.get("retry-after"), datetime.now(UTC))
+                    if status in RETRY_AFTER_STATUSES else None
+                )
                 common = dict(
                     source_id=source_id,
                     url=url,

@@ -16,6 +16,7 @@ The recipients are --mail-to, else settings.digest.mail_to.
 from __future__ import annotations
 
 import os
+import re
 import smtplib
 import ssl
 from collections.abc import Sequence
@@ -31,6 +32,21 @@ SECURITY = ("starttls", "tls", "none")
 
 class MailError(VeilleError):
     """The digest could not be sent (configuration or SMTP failure)."""
+
+
+_ADDRESS = re.compile(r"^[^@\s<>(),;:\\\"\[\]]+@[^@\s<>(),;:\\\"\[\]]+\.[^@\s<>(),;:\\\"\[\]]+$")
+
+
+def address_problem(address: Any) -> str | None:
+    """Why ``address`` cannot be a recipient (a newline would start a new mail header), or None."""
+    if not isinstance(address, str):
+        return f"{address!r} is not an e-mail address"
+    if _ADDRESS.match(address.strip()) and address.strip().isprintable():
+        return None
+    shown = address.encode("unicode_escape").decode("ascii")[:80]
+    if any(c in address for c in "\r\n"):
+        return f"'{shown}' spans several lines; give one address per list entry (- a@b.fr)"
+    return f"'{shown}' is not an e-mail address such as moi@example.org"
 
 
 @dataclass(frozen=True)
@@ -123,6 +139,13 @@ def send_digest(settings: Any, digest: Any, recipients: Sequence[str], environ: 
 
     if not recipients:
         raise MailError("no recipient: pass --mail-to ADDR or set settings.digest.mail_to")
+    for address in recipients:
+        problem = address_problem(address)
+        if problem:
+            raise MailError(problem)
     smtp = smtp_settings(settings, environ)
-    msg = build_message(mail_subject(digest), smtp.sender, recipients, render_markdown(digest), render_html(digest))
+    try:
+        msg = build_message(mail_subject(digest), smtp.sender, recipients, render_markdown(digest), render_html(digest))
+    except ValueError as e:  # the email package refuses header values with line breaks
+        raise MailError(f"could not build the message: {e}") from e
     send(smtp, msg)

@@ -21,6 +21,7 @@ MAX_CONTENT = 200_000
 MAX_AUTHOR = 200
 MAX_GUID = 1_000
 MAX_URL = 2_000
+MAX_NAME = 120  # a source's display name (a feed's title can be 5,000 characters)
 
 # Query parameters that only track the reader; removing them never changes the page.
 TRACKING_PARAMS = frozenset(
@@ -105,7 +106,14 @@ def dedup_url(url: str) -> str:
 
 # --- Text ------------------------------------------------------------------------------------
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+# Lone surrogates too: JSON can carry them ("\\ud800") and UTF-8 cannot encode them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# Terminal escape sequences (CSI "ESC[31m", OSC "ESC]0;title BEL", two-byte "ESC c") and the
+# bidirectional overrides that make a terminal line read differently from what it is.
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -~]|[\u202a-\u202e\u2066-\u2069]"
+)
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _NEWLINES = re.compile(r"\s*\n\s*")
 _BLOCK_TAGS = frozenset(
@@ -122,6 +130,12 @@ def clean_text(text: str, *, keep_newlines: bool = False) -> str:
         text = _SPACES.sub(" ", text)
         return _NEWLINES.sub("\n", text).strip()
     return " ".join(text.split())
+
+
+def clean_name(text: str, limit: int = MAX_NAME) -> str:
+    """A display name safe for a terminal, YAML and XML: escape sequences and control characters
+    removed, whitespace collapsed, capped (a feed's title becomes a source's name)."""
+    return cap(clean_text(_ESCAPES.sub("", text)), limit)
 
 
 def html_to_text(fragment: str | None, *, keep_newlines: bool = False) -> str:

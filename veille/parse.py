@@ -20,10 +20,37 @@ _JSON_START = re.compile(rb"^(\xef\xbb\xbf)?\s*[\[{]")
 _BOM = b"\xef\xbb\xbf"
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_REF = re.compile(
+    rb"&#(?:[xX]0*[dD][89a-fA-F][0-9a-fA-F]{2}|0*(?:5529[6-9]|55[3-9][0-9]{2}|56[0-9]{3}|57[0-2][0-9]{2}"
+    rb"|573[0-3][0-9]|5734[0-3]));"
+)
+
+
+def loads_json(body: bytes) -> Any:
+    """``json.loads`` of a UTF-8 document, with lone surrogates ("\\ud800", which JSON allows and
+    UTF-8 cannot encode) replaced by U+FFFD, in keys and values alike. Raises ValueError."""
+    doc = json.loads(body.decode("utf-8-sig", errors="replace"))
+    if _SURROGATE_ESCAPE.search(body):  # pairs were joined by json.loads
+        doc = _without_surrogates(doc)
+    return doc
+
+
+def _without_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_surrogates(v) for v in value]
+    return value
+
+
 def json_document(body: bytes, what: str) -> Any:
     """Decode a JSON answer; a ParseError saying it is ``not {what}`` when it is not JSON."""
     try:
-        return json.loads(body.decode("utf-8-sig", errors="replace"))
+        return loads_json(body)
     except ValueError as e:
         raise ParseError(f"not {what}: invalid JSON ({e})") from None
 
@@ -141,6 +168,9 @@ def parse_xml_feed(body: bytes, *, url: str, content_type: str | None = None, ma
         headers["content-type"] = content_type
     # Sanitising and URI resolution are feedparser's costliest steps; we store plain text and
     # resolve links ourselves, so both are off (PERFORMANCE-NOTES: about 2x faster).
+    if _SURROGATE_REF.search(body):
+        # feedparser's loose parser raises UnicodeEncodeError on "&#xD800;" (a lone surrogate).
+        body = _SURROGATE_REF.sub(b"&#xFFFD;", body)
     parsed = feedparser.parse(
         body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
     )

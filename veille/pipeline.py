@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 
 from veille.backoff import next_fetch
 from veille.dedup import Features
-from veille.errors import VeilleError
-from veille.fetch import Fetcher
+from veille.errors import StoreError, VeilleError
+from veille.fetch import AddressPolicy, Fetcher, address_is_public
 from veille.fulltext import ExtractionFailed, FulltextSettings, extract_killable
 from veille.kinds import fetch_source, parse_source
 from veille.models import Config, Fetched, Item, Source, SourceResult, SourceState
@@ -137,10 +137,14 @@ def decide(
 
 
 class Collector:
-    def __init__(self, config: Config, store: Store, *, executor: Executor | None = None):
+    def __init__(
+        self, config: Config, store: Store, *, executor: Executor | None = None,
+        is_public: AddressPolicy = address_is_public,
+    ):
         self.config = config
         self.store = store
         self.executor = executor
+        self.is_public = is_public  # which addresses count as public (tests play the internet on 127.0.0.1)
         self.stories: StoryBook = store.story_book(datetime.now(UTC))
         self._extractions = asyncio.Semaphore(2)  # trafilatura child processes at once
 
@@ -166,12 +170,12 @@ class Collector:
         )
 
     async def _article_text(
-        self, fetcher: Fetcher, source: Source, url: str, require_public: bool, conf: FulltextSettings
+        self, fetcher: Fetcher, source: Source, url: str, conf: FulltextSettings
     ) -> tuple[str | None, str | None]:
-        """(main text, error) of one article page. Links come from feed content: unless the
-        source itself is on a private address, they must lead to public addresses only."""
+        """(main text, error) of one article page. Links come from feed content, a third party's
+        choice even when the source is a bridge on 127.0.0.1: public addresses only, every hop."""
         page = await fetcher.fetch(
-            source, url=url, require_public=True if require_public else None,
+            source, url=url, require_public=True,
             max_bytes=conf.max_bytes, deadline=conf.deadline,
             headers={"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"},
         )
@@ -194,15 +198,7 @@ class Collector:
         todo = [i for i in processed.items if i.id not in known and i.url][: conf.max_items]
         if not todo:
             return processed
-        require_public = True
-        if source.kind in ("feed", "page"):
-            try:
-                require_public = await fetcher.is_public_url(state.url or source.url)
-            except VeilleError:
-                require_public = True
-        results = await asyncio.gather(
-            *(self._article_text(fetcher, source, i.url or "", require_public, conf) for i in todo)
-        )
+        results = await asyncio.gather(*(self._article_text(fetcher, source, i.url or "", conf) for i in todo))
         texts = {item.id: text for item, (text, _) in zip(todo, results, strict=True) if text}
         errors = [error for _, error in results if error]
         items = tuple(replace(i, content=texts[i.id]) if i.id in texts else i for i in processed.items)
@@ -217,6 +213,23 @@ class Collector:
         return replace(processed, items=items, tags=tags, warning=warning)
 
     async def collect_source(self, fetcher: Fetcher, source: Source, state: SourceState) -> SourceResult:
+        """Collect one source. Whatever its data makes fail (an unexpected exception in a kind's
+        fetch, a parser, the store) is this source's error, recorded on it; the run goes on."""
+        try:
+            return await self._collect_source(fetcher, source, state)
+        except Exception as e:  # noqa: BLE001 - see the docstring; cancellation still propagates
+            return self._record_failure(source, state, f"unexpected error ({type(e).__name__}: {e})")
+
+    def _record_failure(self, source: Source, state: SourceState, error: str) -> SourceResult:
+        error = error.encode("utf-8", "backslashreplace").decode("utf-8")[:500]
+        now = datetime.now(UTC)
+        failed = Fetched(source_id=source.id, url=state.url or source.url, started_at=now, duration_ms=0, error=error)
+        _, _, fetch_row, update = decide(source, state, failed, None, now)
+        with contextlib.suppress(VeilleError, sqlite3.Error):
+            self.store.write_source(source, items=None, fetch_row=fetch_row, source_update=update, now=now)
+        return SourceResult(source.id, "error", error=error)
+
+    async def _collect_source(self, fetcher: Fetcher, source: Source, state: SourceState) -> SourceResult:
         fetched = await fetch_source(fetcher, source, state, self.config.settings)
         now = datetime.now(UTC)
         processed: Processed | None = None
@@ -275,7 +288,7 @@ class Collector:
         results: list[SourceResult] = []
         if stop is not None and stop.is_set():
             return results
-        async with Fetcher(self.config.settings) as fetcher:
+        async with Fetcher(self.config.settings, is_public=self.is_public) as fetcher:
             tasks = [
                 asyncio.create_task(self.collect_source(fetcher, s, states.get(s.id, SourceState(id=s.id))))
                 for s in sources
@@ -348,13 +361,17 @@ def collect(
     workers: int | None = None,
     executor: Executor | None = None,
     stop: threading.Event | None = None,
+    is_public: AddressPolicy = address_is_public,
 ) -> list[SourceResult]:
     """Collect the chosen sources (all enabled ones by default) and return one result each.
 
     ``executor``: a process pool for parsing that the caller owns (the service starts one before
     its threads); otherwise one is started here when there are many sources. ``stop``: see
     Collector.collect."""
-    store.sync_sources(config.sources)
+    try:
+        store.sync_sources(config.sources)
+    except sqlite3.Error as e:  # "database or disk is full", a read-only file: nothing was changed
+        raise StoreError(f"could not record the sources in the database ({e}); nothing was collected") from e
     sources, skipped = select_sources(config, store, source_ids, only_due=only_due)
     own_pool = executor is None
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
@@ -362,7 +379,7 @@ def collect(
     if own_pool and len(sources) >= POOL_THRESHOLD and workers > 1:
         executor = make_pool(workers)
     try:
-        results = asyncio.run(Collector(config, store, executor=executor).collect(sources, progress, stop))
+        results = asyncio.run(Collector(config, store, executor=executor, is_public=is_public).collect(sources, progress, stop))
     finally:
         if own_pool and executor is not None:
             executor.shutdown(cancel_futures=True)

@@ -353,7 +353,10 @@ class Service:
                     log.exception("collection failed unexpectedly; next attempt at the next due time")
             if self.digest_now and not self.stopping.is_set():
                 self.digest_now = False
-                self.run_digest(now=True)
+                try:
+                    self.run_digest(now=True)
+                except Exception:  # noqa: BLE001 - a digest or mail failure never stops collecting
+                    log.exception("the digest failed unexpectedly; collection goes on")
 
     def _collect(self, ids: list[str]) -> None:
         from veille.pipeline import collect
@@ -511,7 +514,7 @@ class Service:
             try:
                 send_digest(self.config.settings, digest, opts["mail_to"])
                 log.info("digest %s mailed to %s", period.label, ", ".join(opts["mail_to"]))
-            except VeilleError as e:
+            except Exception as e:  # noqa: BLE001 - SMTP, DNS, header errors: the files are written
                 log.error("digest %s not mailed: %s", period.label, e)
         return [str(p) for p in paths]
 

@@ -8,9 +8,11 @@ import json
 import time
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from veille.fetch import Fetcher
 from veille.models import Fetched, Settings, Source, SourceState
+from veille.parse import loads_json
 
 JSON_ACCEPT = {"Accept": "application/json"}
 
@@ -38,14 +40,31 @@ def first_run(state: SourceState) -> bool:
     return state.body_hash is None
 
 
-async def get_json(fetcher: Fetcher, source: Source, url: str) -> tuple[Fetched, Any]:
+def same_origin(url: str, other: str) -> bool:
+    a, b = urlsplit(url), urlsplit(other)
+    try:
+        return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+    except ValueError:  # a port out of range
+        return False
+
+
+def link_policy(link: str, origin: str) -> bool | None:
+    """``require_public`` for a URL that a document gave (a pagination link, a page's feed link):
+    a third party's choice, so public addresses only, unless it stays on the origin the user
+    chose (a Mastodon instance's own next page), which is then fetched like that origin."""
+    return None if same_origin(link, origin) else True
+
+
+async def get_json(
+    fetcher: Fetcher, source: Source, url: str, *, require_public: bool | None = None
+) -> tuple[Fetched, Any]:
     """GET ``url`` as JSON. On failure the Fetched carries the error (status, Retry-After, 410
     kept for the backoff decision) and the document is None."""
-    fetched = await fetcher.fetch(source, url=url, headers=JSON_ACCEPT)
+    fetched = await fetcher.fetch(source, url=url, headers=JSON_ACCEPT, require_public=require_public)
     if fetched.error or fetched.body is None:
         return fetched, None
     try:
-        return fetched, json.loads(fetched.body.decode("utf-8-sig", errors="replace"))
+        return fetched, loads_json(fetched.body)
     except ValueError as e:
         return replace(fetched, body=None, error=f"the API did not answer with JSON ({e})"), None
 

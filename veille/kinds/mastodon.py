@@ -26,6 +26,7 @@ from veille.kinds._common import (
     fetch_document,
     first_run,
     get_json,
+    link_policy,
     options,
     with_document,
 )
@@ -117,7 +118,7 @@ async def fetch(fetcher: Fetcher, source: Source, state: SourceState, settings: 
     warning = None
     last = lookup
     for page in range(max(1, pages)):
-        fetched, doc = await get_json(fetcher, source, url)
+        fetched, doc = await get_json(fetcher, source, url, require_public=link_policy(url, base) if page else None)
         if fetched.error:
             if page == 0:
                 return failed(fetched, _explain(user, instance, fetched))

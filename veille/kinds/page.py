@@ -20,7 +20,7 @@ from veille.fulltext import ExtractionFailed, FulltextSettings, extract_killable
 from veille.kinds._common import Recognised
 from veille.models import Entry, Feed, Fetched, Settings, Source, SourceState
 from veille.normalise import cap, clean_text
-from veille.parse import looks_like_html
+from veille.parse import loads_json, looks_like_html
 
 SUMMARY_CHARS = 400
 
@@ -88,7 +88,7 @@ def parse(body: bytes, *, url: str, options: dict[str, Any], max_items: int = 10
           previous: str | None = None) -> Feed:
     """The extracted text (see ``fetch``) -> one entry for this version of the page."""
     try:
-        doc = json.loads(body.decode("utf-8"))
+        doc = loads_json(body)
     except ValueError as e:
         raise ParseError(f"not an extracted page: {e}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("text"), str):
