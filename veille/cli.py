@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -85,8 +86,6 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except StoreError as e:  # the database, not the user's input (a full disk): exit 1
-            raise click.ClickException(str(e)) from e
         except VeilleError as e:
             raise UsageProblem(str(e)) from e
 
@@ -118,7 +117,16 @@ def cli(ctx: click.Context, config_path: str, db_path: str, verbose: bool) -> No
 
 # --- collect ---------------------------------------------------------------------------------
 
+def shown(text: object) -> str:
+    """Text from the web (a feed's title, a server's error) as it may reach a terminal: no
+    escape sequences or control characters."""
+    from veille.normalise import clean_name
+
+    return clean_name(str(text), 2000)
+
+
 def _result_line(r: SourceResult) -> str:
+    r = r if r.error is None else replace(r, error=shown(r.error))
     if r.outcome == "error":
         return f"{r.source_id}: ERROR {r.error}"
     if r.outcome == "skipped":
@@ -248,7 +256,7 @@ def sources_list(env: Env, as_json: bool) -> None:
         )
         click.echo(line)
         if rec["last_error"]:
-            click.echo(f"    last error: {rec['last_error']}")
+            click.echo(f"    last error: {shown(rec['last_error'])}")
 
 
 def _source_input(address: str, kind: str | None) -> tuple[str, str, str | None]:
@@ -260,6 +268,10 @@ def _source_input(address: str, kind: str | None) -> tuple[str, str, str | None]
     if advice:
         raise UsageProblem(advice)
     text = address.strip()
+    prefix, _, rest = text.partition(":")
+    if prefix.lower() in ("pubmed", "page") and not rest.strip(" \t\"'"):
+        example = 'pubmed:"heart failure"[ti]' if prefix.lower() == "pubmed" else "page:https://www.ameli.fr/medecin/actualites"
+        raise UsageProblem(f"{address!r}: nothing after '{prefix}:'; write it like {example}")
     if kind in ("feed", "page"):
         if text.lower().startswith("page:"):
             text = text[5:]
@@ -280,12 +292,38 @@ def _source_input(address: str, kind: str | None) -> tuple[str, str, str | None]
     return found.kind, found.address, found.name
 
 
+# What a new source of each kind is, unless --tier says otherwise.
+DEFAULT_TIERS = {"mastodon": "social", "bluesky": "social", "youtube": "social", "pubmed": "journal"}
+
+
+def _check_add_options(source_id: str | None, lang: str | None, every: str | None, name: str | None) -> None:
+    """Blame the option, not feeds.yaml, for a bad --id, --lang, --every or --name."""
+    from veille.backoff import parse_every
+    from veille.config import LANG, SLUG
+
+    if source_id is not None and not SLUG.match(source_id):
+        raise UsageProblem(
+            f"--id {source_id!r} must be a slug: lower-case letters, digits, '-' or '_' (e.g. mon-flux)"
+        )
+    if lang is not None and not LANG.match(lang):
+        raise UsageProblem(f"--lang {lang!r} must be a language code such as fr or en")
+    if every is not None:
+        try:
+            parse_every(every)
+        except ConfigError as e:
+            raise UsageProblem(f"--every: {e}") from None
+    if name is not None and not name.strip():
+        raise UsageProblem("--name is empty")
+
+
 @sources.command("add", context_settings=CONTEXT)
 @click.argument("address", metavar="ADDRESS")
 @click.option("--kind", type=click.Choice(KINDS), help="Force the kind (default: recognised from ADDRESS).")
 @click.option("--name", help="Display name (default: the source's title).")
 @click.option("--id", "source_id", help="Slug (default: derived from the name).")
-@click.option("--tier", type=click.Choice(TIERS), help="official, journal, society, press or social.")
+@click.option("--tier", type=click.Choice(TIERS),
+              help="official, journal, society, press or social (default: social for Mastodon, Bluesky and "
+              "YouTube, journal for PubMed, press otherwise).")
 @click.option("--lang", help="Language code, e.g. fr or en.")
 @click.option("--specialty", "specialties", multiple=True, type=click.Choice(SPECIALTIES), metavar="SLUG",
               help="Specialty added to every item (repeatable).")
@@ -319,8 +357,11 @@ def sources_add(
     """
     from veille.config import add_source, load_config, refuse_duplicate
     from veille.discover import check_source
+    from veille.normalise import clean_name
 
+    _check_add_options(source_id, lang, every, name)
     kind, target, default_name = _source_input(address, kind)
+    tier = tier or DEFAULT_TIERS.get(kind)
     options: dict[str, Any] = {}
     if replies:
         options["replies"] = True
@@ -331,14 +372,16 @@ def sources_add(
     title = None
     if not no_check:
         found = check_source(kind, target, env.config_path, tuple(options.items()))
-        click.echo(f"found: {found.kind}, {found.title or 'untitled'}, {found.count} items")
-        target, title = found.url, found.title
+        title = clean_name(found.title or "") or None  # a feed's title: escapes, controls, 5,000 chars
+        click.echo(f"found: {found.kind}, {title or 'untitled'}, {found.count} items")
+        target = found.url
         if os.path.exists(env.config_path):
             refuse_duplicate(load_config(env.config_path), target, kind)
     if fulltext:
         options["fulltext"] = True
     added = add_source(
-        env.config_path, url=target, name=name or title or default_name or target, source_id=source_id,
+        env.config_path, url=target, name=clean_name(name or title or default_name or target) or target,
+        source_id=source_id,
         kind=kind, tier=tier, lang=lang, specialties=specialties, every=every, extra=options,
     )
     click.echo(f"added {added.id!r} ({added.name}, {added.kind}) to {env.config_path}")
@@ -412,25 +455,62 @@ def sources_export(env: Env, file: str | None) -> None:
 
 
 @sources.command("remove", context_settings=CONTEXT)
-@click.argument("source_id", metavar="ID")
+@click.argument("source", metavar="ID|URL")
 @click.option("--purge", is_flag=True, help="Also delete its stored items and fetch history.")
 @pass_env
 @user_errors
-def sources_remove(env: Env, source_id: str, purge: bool) -> None:
-    """Remove a source from feeds.yaml; its items stay unless --purge.
+def sources_remove(env: Env, source: str, purge: bool) -> None:
+    """Remove a source from feeds.yaml, by id or by address; its items stay unless --purge
+    (or a later `veille sources purge ID`).
 
     \b
     Example:
         veille sources remove egora --purge
+        veille sources remove https://www.egora.fr/rss
     """
-    from veille.config import remove_source
+    from veille.config import remove_source, resolve_source_id
 
+    source_id = resolve_source_id(env.config(), source)
     remove_source(env.config_path, source_id)
     click.echo(f"removed {source_id!r} from {env.config_path}")
-    if purge and os.path.exists(env.db_path):
-        with env.store() as store:
-            deleted = store.purge_source(source_id)
-        click.echo(f"purged {deleted} items that only {source_id!r} carried")
+    if purge:
+        _purge(env, source_id)
+    elif os.path.exists(env.db_path):
+        click.echo(f"its items stay; `veille sources purge {source_id}` deletes them")
+
+
+def _purge(env: Env, source_id: str, *, strict: bool = False) -> None:
+    if not os.path.exists(env.db_path):
+        if strict:
+            raise UsageProblem(f"no database at {env.db_path}: nothing to purge")
+        return
+    with env.store() as store:
+        known = any(r["id"] == source_id for r in store.source_rows())
+        if not known and strict:
+            raise UsageProblem(f"no source {source_id!r} in {env.db_path}: nothing to purge")
+        deleted = store.purge_source(source_id) if known else 0
+    click.echo(f"purged {deleted} items that only {source_id!r} carried")
+
+
+@sources.command("purge", context_settings=CONTEXT)
+@click.argument("source_id", metavar="ID")
+@pass_env
+@user_errors
+def sources_purge(env: Env, source_id: str) -> None:
+    """Delete the stored items and fetch history of a source removed from feeds.yaml
+    (items that other sources also carried stay, under those sources).
+
+    \b
+    Example:
+        veille sources remove egora
+        veille sources purge egora
+    """
+    if os.path.exists(env.config_path) and env.config().source(source_id) is not None:
+        raise UsageProblem(
+            f"{source_id!r} is still in {env.config_path}; `veille sources remove {source_id} --purge` "
+            "removes it and its items"
+        )
+    _purge(env, source_id, strict=True)
 
 
 @sources.command("enable", context_settings=CONTEXT)

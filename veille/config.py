@@ -570,6 +570,19 @@ def _find(doc: Any, source_id: str, path: str) -> Any:
     raise ConfigError(f"no source with id {source_id!r} in {path} (see `veille sources list`)")
 
 
+def resolve_source_id(config: Config, text: str) -> str:
+    """The id of the source named by ``text``: its id, or its address (compared after
+    normalisation, so ``HTTPS://ANSM.SANTE.FR/rss/`` finds ``https://ansm.sante.fr/rss``)."""
+    if config.source(text) is not None:
+        return text
+    for kind in ("feed", *{s.kind for s in config.sources}):
+        key = source_key(text.strip(), kind)
+        for source in config.sources:
+            if source_key(source.url, source.kind) == key:
+                return source.id
+    raise ConfigError(f"no source with id or address {text!r} in {config.path} (see `veille sources list`)")
+
+
 def remove_source(path: str, source_id: str) -> None:
     with editing(path) as doc:
         node = _find(doc, source_id, path)

@@ -164,3 +164,16 @@ def m006_content_hash_index(db: Database) -> None:
     """'Same content in this source' looks items up by content hash alone (then checks the
     source through item_sources): without this index each lookup scanned the whole table."""
     db["items"].create_index(["content_hash"])
+
+
+@migrations()
+def m007_i9b_clean_source_names(db: Database) -> None:
+    """Names and errors written before they were cleaned may hold a feed title's terminal escapes
+    or control characters, which the health page's Atom cannot carry (it answered 500)."""
+    from veille.normalise import clean_name
+
+    for row in db.execute("select id, name, last_error from sources").fetchall():
+        name = clean_name(row[1] or "") or row[0]
+        error = clean_name(row[2], 1000) if row[2] else row[2]
+        if (name, error) != (row[1], row[2]):
+            db.execute("update sources set name = ?, last_error = ? where id = ?", [name, error, row[0]])

@@ -22,7 +22,7 @@ from veille.fetch import AddressPolicy, Fetcher, address_is_public
 from veille.fulltext import ExtractionFailed, FulltextSettings, extract_killable
 from veille.kinds import fetch_source, parse_source
 from veille.models import Config, Fetched, Item, Source, SourceResult, SourceState
-from veille.normalise import MAX_CONTENT, cap, clean_text, item_id, normalise, utc_iso
+from veille.normalise import MAX_CONTENT, cap, clean_name, clean_text, item_id, normalise, utc_iso
 from veille.store import Store
 from veille.stories import StoryBook, item_features
 from veille.tag import Tagging, default_tagger
@@ -98,6 +98,8 @@ def decide(
 ) -> tuple[str, str | None, dict, dict]:
     """Pure: (outcome, error, fetch_row, source_update) for one fetch of one source."""
     error = fetched.error or (processed.error if processed else None)
+    if error:  # server text may be in it (a reason phrase, a parser's excerpt): no escapes stored
+        error = clean_name(error, 1000)
     fetch_row = {
         "source_id": source.id,
         "started_at": utc_iso(fetched.started_at),
