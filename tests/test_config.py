@@ -58,6 +58,30 @@ def test_load_valid(tmp_path):
         ("sources: []\nsettings:\n  concurency: 3\n", 3, "unknown setting 'concurency'"),
         ("sources: []\nextra: 1\n", 2, "unknown top-level key"),
         ("sources:\n  - id: a\n    name: !!python/object:os.system echo\n    url: https://a.org/\n", 3, "name must be a string"),
+        # Issue 9: values that used to pass validation and then crash or stall every run.
+        ("sources:\n  - id: a\n    name: A\n    url: https://a.org/\n    every: 3000000d\n", 5,
+         "interval '3000000d' is too long: the maximum is 31d"),
+        ("sources:\n  - id: a\n    name: A\n    url: https://a.org/\n    every: 100000000000000000000\n", 5, "too long"),
+        ("sources: []\nsettings:\n  deadline: .nan\n", 3, "settings.deadline must be a number, not nan"),
+        ("sources: []\nsettings:\n  read_timeout: .inf\n", 3, "settings.read_timeout must be a number, not inf"),
+        ("sources: []\nsettings:\n  connect_timeout: -.inf\n", 3, "must be a number, not -inf"),
+        ("sources: []\nsettings:\n  concurrency: 100000000\n", 3,
+         "settings.concurrency must be between 1 and 1000, not 100000000"),
+        ("sources: []\nsettings:\n  max_redirects: 100000\n", 3, "settings.max_redirects must be between 1 and 30"),
+        ("sources: []\nsettings:\n  max_items: 0\n", 3, "settings.max_items must be between 1 and 100000"),
+        ("sources: []\nsettings:\n  max_bytes: 99999999999999\n", 3, "settings.max_bytes must be between"),
+        ("sources: []\nsettings:\n  fulltext:\n    deadline: .inf\n", 4, "settings.fulltext.deadline must be a number, not inf"),
+        ("sources: []\nsettings:\n  smtp:\n    host: h\n    timeout: .nan\n", 5, "settings.smtp.timeout must be a number"),
+        ("sources: []\nsettings:\n  digest:\n    mail_to: |\n      a@chu.fr\n      b@chu.fr\n", 4,
+         "settings.digest.mail_to: 'a@chu.fr\\nb@chu.fr\\n' spans several lines; give one address per list entry"),
+        ("sources: []\nsettings:\n  digest:\n    mail_to: [a@chu.fr, pas une adresse]\n", 4,
+         "'pas une adresse' is not an e-mail address"),
+        ("sources: []\nsettings:\n  digest:\n    mail_to: {a: b}\n", 4, "must be an address or a list of addresses"),
+        ("sources:\n  - id: a\n    name: A\n    url: https://hello world/\n", 4, "'hello world' is not a valid host name"),
+        ("sources:\n  - id: a\n    name: A\n    url: https://a.org:99999/\n", 4, "the port must be a number from 1 to 65535"),
+        ("sources:\n  - id: a\n    name: A\n    url: https://@ansm\n", 4, "a user name or password"),
+        ("sources:\n  - id: a\n    name: A\n    url: https://a.org/\n  - id: b\n    name: B\n    url: HTTPS://A.ORG/\n", 5,
+         "same address"),
     ],
 )
 def test_invalid_files_name_file_and_line(tmp_path, text, line, message):
@@ -124,3 +148,22 @@ def test_add_creates_missing_file(tmp_path):
     path = str(tmp_path / "new.yaml")
     add_source(path, url="https://a.org/feed", name="A")
     assert [s.id for s in load_config(path).sources] == ["a"]
+
+
+def test_reasonable_settings_and_addresses_still_load(tmp_path):
+    config = load_config(write(tmp_path, (
+        "sources:\n  - id: a\n    name: A\n    url: http://127.0.0.1:3000/?action=display&bridge=X\n    every: 31d\n"
+        "  - id: b\n    name: B\n    url: https://bücher.example/flux\n"
+        "settings:\n  concurrency: 1000\n  deadline: 0.5\n  max_redirects: 30\n"
+        "  digest:\n    mail_to: [a@chu.fr, b@chu.fr]\n  fulltext:\n    deadline: 2.5\n"
+    )))
+    assert config.sources[0].every == 31 * 86400
+    assert (config.settings.concurrency, config.settings.deadline, config.settings.max_redirects) == (1000, 0.5, 30)
+
+
+def test_names_in_the_file_are_read_clean(tmp_path):
+    config = load_config(write(tmp_path, (
+        'sources:\n  - id: a\n    name: "\\e]0;x\\aANSM \\e[1mgras\\e[0m\\x85"\n    url: https://a.org/\n'
+        '  - id: b\n    name: "\\e[0m"\n    url: https://b.org/\n'
+    )))
+    assert [s.name for s in config.sources] == ["ANSM gras", "b"]

@@ -230,3 +230,32 @@ def test_config_changes():
     assert [(s.id, s.every) for s in changed] == [("b", 1800)]
     assert config_changes(new, new) == ([], [], [])
     assert timedelta(seconds=timing(changed[0]).interval) == timedelta(minutes=30)
+
+
+def test_a_mail_failure_never_stops_the_collector(server, write_config, tmp_path):
+    # Issue 9: with --digest-now, a mail error other than an SMTP one (here the email package
+    # refusing a sender with a line break) killed the collector thread; the service then ran on
+    # without ever collecting again.
+    config = write_config(
+        [{"id": "ansm", "url": server.add_file("/ansm.xml", "ansm_actualites.rss.xml"), "every": "1m"}],
+        settings=(
+            "digest:\n  dir: out/digests\n  mail_to: [moi@chu.fr]\n"
+            'smtp:\n  host: 127.0.0.1\n  port: 9\n  from: "veille@chu.fr\\nBcc: tous@chu.fr"\n'
+        ),
+    )
+    db = tmp_path / "veille.db"
+    service = Service(config, db, "--digest-now")
+    try:
+        service.wait_for(lambda: service.logged("not mailed"), 20, "the mail failure")
+        hits = server.hits("/ansm.xml")
+        service.wait_for(lambda: server.hits("/ansm.xml") > hits, 10, "a collection after the mail failure")
+        service.wait_for(lambda: service.logged("collection done") >= 2, 5, "its summary")
+        code = service.stop(signal.SIGTERM)
+    finally:
+        service.kill()
+    log = "\n".join(service.lines)
+    assert code == 0, log
+    assert "Traceback" not in log, log
+    failure = next(line for line in service.lines if "not mailed" in line)
+    assert "could not build the message" in failure and "ERROR" in failure, failure
+    assert len(list((tmp_path / "out" / "digests").glob("*.md"))) == 1
