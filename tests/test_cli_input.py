@@ -227,3 +227,11 @@ def test_full_disk_during_collect_s_source_sync(tmp_path, db):
     assert message.startswith("Error: could not record the sources in the database (") and "\n" not in message
     assert message.endswith("); nothing was collected")
     assert rows(db, "select * from sources") == []
+
+
+def test_enable_and_disable_take_the_address_too(config, db):
+    assert run_cli(config, db, "sources", "disable", "HTTPS://ANSM.SANTE.FR/rss/actualites").output == "disabled 'ansm'\n"
+    assert load_config(str(config)).source("ansm").enabled is False
+    assert run_cli(config, db, "sources", "enable", "https://ansm.sante.fr/rss/actualites").output == "enabled 'ansm'\n"
+    assert load_config(str(config)).source("ansm").enabled is True
+    assert "# mes sources" in config.read_text(encoding="utf-8")

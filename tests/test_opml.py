@@ -147,3 +147,22 @@ def test_entities_are_not_expanded(tmp_path):
     assert [o.url for o in outlines] == ["https://a.org/feed"]
     assert "TOP-SECRET" not in repr(outlines)
     assert export_opml([]).count(b"<outline") == 0
+
+
+def test_import_cleans_titles_and_gives_each_kind_its_tier(tmp_path):
+    config = tmp_path / "feeds.yaml"
+    opml = tmp_path / "autre.opml"
+    title = "&#x202e;ANSM&#10;&#9; actualités " + "x" * 300  # a bidi override, line breaks, 300 more
+    opml.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><opml version="2.0"><head><title>t</title></head><body>'
+        f'<outline type="rss" text="{title}" title="{title}" xmlUrl="https://ansm.sante.fr/rss/actualites"/>'
+        '<outline type="rss" text="Docteur" xmlUrl="https://piaille.fr/@docteur.rss"/>'
+        '<outline type="rss" text="PubMed" xmlUrl="https://pubmed.ncbi.nlm.nih.gov/?term=asthma"/>'
+        "</body></opml>",
+        encoding="utf-8",
+    )
+    result = run_cli(config, tmp_path / "v.db", "sources", "import", str(opml))
+    assert result.exit_code == 0, result.output
+    sources = load_config(str(config)).sources
+    assert [(s.kind, s.tier) for s in sources] == [("feed", "press"), ("mastodon", "social"), ("pubmed", "journal")]
+    assert sources[0].name == "ANSM actualités " + "x" * 103 + "…"

@@ -12,7 +12,7 @@ import click
 
 from veille import __version__
 from veille.errors import ConfigError, StoreError, VeilleError
-from veille.models import KINDS, SPECIALTIES, TIERS, SourceResult
+from veille.models import KIND_TIERS, KINDS, SPECIALTIES, TIERS, SourceResult
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -292,10 +292,6 @@ def _source_input(address: str, kind: str | None) -> tuple[str, str, str | None]
     return found.kind, found.address, found.name
 
 
-# What a new source of each kind is, unless --tier says otherwise.
-DEFAULT_TIERS = {"mastodon": "social", "bluesky": "social", "youtube": "social", "pubmed": "journal"}
-
-
 def _check_add_options(source_id: str | None, lang: str | None, every: str | None, name: str | None) -> None:
     """Blame the option, not feeds.yaml, for a bad --id, --lang, --every or --name."""
     from veille.backoff import parse_every
@@ -361,7 +357,7 @@ def sources_add(
 
     _check_add_options(source_id, lang, every, name)
     kind, target, default_name = _source_input(address, kind)
-    tier = tier or DEFAULT_TIERS.get(kind)
+    tier = tier or KIND_TIERS.get(kind)
     options: dict[str, Any] = {}
     if replies:
         options["replies"] = True
@@ -514,18 +510,19 @@ def sources_purge(env: Env, source_id: str) -> None:
 
 
 @sources.command("enable", context_settings=CONTEXT)
-@click.argument("source_id", metavar="ID")
+@click.argument("source", metavar="ID|URL")
 @pass_env
 @user_errors
-def sources_enable(env: Env, source_id: str) -> None:
+def sources_enable(env: Env, source: str) -> None:
     """Enable a source (also clears a 410 or a backoff, so the next collect retries it).
 
     \b
     Example:
         veille sources enable has-actualites
     """
-    from veille.config import set_enabled
+    from veille.config import resolve_source_id, set_enabled
 
+    source_id = resolve_source_id(env.config(), source)
     set_enabled(env.config_path, source_id, True)
     if os.path.exists(env.db_path):
         with env.store() as store:
@@ -534,18 +531,19 @@ def sources_enable(env: Env, source_id: str) -> None:
 
 
 @sources.command("disable", context_settings=CONTEXT)
-@click.argument("source_id", metavar="ID")
+@click.argument("source", metavar="ID|URL")
 @pass_env
 @user_errors
-def sources_disable(env: Env, source_id: str) -> None:
+def sources_disable(env: Env, source: str) -> None:
     """Stop collecting a source (its items stay).
 
     \b
     Example:
         veille sources disable egora
     """
-    from veille.config import set_enabled
+    from veille.config import resolve_source_id, set_enabled
 
+    source_id = resolve_source_id(env.config(), source)
     set_enabled(env.config_path, source_id, False)
     click.echo(f"disabled {source_id!r}")
 

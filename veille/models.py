@@ -13,6 +13,8 @@ TIERS = ("official", "journal", "society", "press", "social")
 # Lower rank wins when choosing the representative item of a story.
 TIER_RANK = {tier: rank for rank, tier in enumerate(TIERS)}
 KINDS = ("feed", "mastodon", "bluesky", "youtube", "pubmed", "page")
+# The tier a new source of these kinds gets when none is given (`sources add`, OPML import).
+KIND_TIERS = {"mastodon": "social", "bluesky": "social", "youtube": "social", "pubmed": "journal"}
 ITEM_TYPES = ("recall", "shortage", "safety", "guideline", "approval", "study", "event", "job", "news")
 
 

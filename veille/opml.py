@@ -155,6 +155,8 @@ def import_outlines(path: str, outlines: Iterable[Outline], *, tier: str | None 
 
     from veille.config import OPTION_KEYS, add_source, load_config, normalise_source_url, source_key
     from veille.kinds import bridge_advice, recognise
+    from veille.models import KIND_TIERS
+    from veille.normalise import clean_name
 
     added: list[tuple[str, str]] = []
     skipped: list[tuple[str, str]] = []
@@ -199,10 +201,10 @@ def import_outlines(path: str, outlines: Iterable[Outline], *, tier: str | None 
             source = add_source(
                 path,
                 url=address,
-                name=outline.title or address,
+                name=clean_name(outline.title or "") or address,
                 source_id=wanted_id if wanted_id and wanted_id not in taken else None,
                 kind=kind,
-                tier=outline.get("tier") or tier,
+                tier=outline.get("tier") or tier or KIND_TIERS.get(kind),
                 lang=outline.get("lang"),
                 specialties=specialties,
                 every=outline.get("every"),
