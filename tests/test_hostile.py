@@ -276,3 +276,15 @@ def test_old_dirty_names_in_feeds_yaml_do_not_break_export_or_the_health_atom(se
     response = get(ds, "/veille/sante_sources.atom")
     assert response.status_code == 200
     assert "ANSM rouge" in response.text and "\x1b" not in response.text
+
+
+def test_feed_links_a_page_lists_reach_the_terminal_clean(server, tmp_path, db):
+    links = "".join(
+        f'<link rel="alternate" type="application/rss+xml" href="/f{n}.xml" title="Flux {n}\x1b[2J\x1b]0;x\x07">'
+        for n in (1, 2)
+    )
+    site = server.add("/multi", f"<!doctype html><html><head>{links}</head><body></body></html>",
+                      headers={"Content-Type": "text/html"})
+    result = run_cli(tmp_path / "feeds.yaml", db, "sources", "add", site)
+    assert result.exit_code == 2
+    assert result.output.splitlines()[1:] == [f"  {server.url('/f1.xml')}  Flux 1", f"  {server.url('/f2.xml')}  Flux 2"]

@@ -86,8 +86,10 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except VeilleError as e:
-            raise UsageProblem(str(e)) from e
+        except VeilleError as e:  # may quote a server or a document: made terminal-safe
+            from veille.normalise import terminal_safe
+
+            raise UsageProblem(terminal_safe(str(e))) from e
 
     return wrapper
 

@@ -138,6 +138,12 @@ def clean_name(text: str, limit: int = MAX_NAME) -> str:
     return cap(clean_text(_ESCAPES.sub("", text)), limit)
 
 
+def terminal_safe(text: str) -> str:
+    """``text`` with its escape sequences, control characters and carriage returns removed, and
+    nothing else changed (line breaks and indentation kept): for messages that quote the web."""
+    return _CONTROL.sub("", _ESCAPES.sub("", text)).replace("\r", "")
+
+
 def html_to_text(fragment: str | None, *, keep_newlines: bool = False) -> str:
     """Plain text of an HTML fragment: no tags, entities decoded, scripts dropped."""
     if not fragment:
