@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -160,7 +159,8 @@ def test_an_unexpected_exception_is_the_source_s_error_only(api, tmp_path, db):
 
 # --- a public source cannot lead into the private network ---------------------------------------
 
-def test_mastodon_pagination_may_not_leave_for_a_private_address(api, private_server, write_config, db):
+@pytest.mark.parametrize("which", ["private", "metadata"])
+def test_mastodon_pagination_may_not_leave_for_a_private_address(api, private_server, write_config, db, which):
     private_server.add("/statuses", (KINDS / "mastodon_statuses_p2.json").read_bytes(),
                        headers={"Content-Type": "application/json"})
     json_route(api, "/api/v1/accounts/lookup", (KINDS / "mastodon_account.json").read_bytes())
@@ -168,7 +168,6 @@ def test_mastodon_pagination_may_not_leave_for_a_private_address(api, private_se
            "metadata": "http://169.254.169.254/latest/meta-data/?max_id=1"}
 
     def paged(h):
-        which = parse_qs(urlsplit(h.path).query).get("which", ["private"])[0]
         h._send(200, (KINDS / "mastodon_statuses_p1.json").read_bytes(),
                 {"Content-Type": "application/json", "Link": f'<{nxt[which]}>; rel="next"'})
 
@@ -177,6 +176,11 @@ def test_mastodon_pagination_may_not_leave_for_a_private_address(api, private_se
                           settings=settings_for(api))
     result = collect_all(config, db)["masto"]
     assert (result.outcome, result.items_new) == ("new", 2)  # page 1 is kept
+    host = {"private": "127.0.0.2", "metadata": "169.254.169.254"}[which]
+    assert result.warning == (
+        f"read 1 pages of the account's history, then: refused to follow a link to {host}: it is a private, "
+        "loopback or link-local address"
+    )
     assert private_server.hits("/statuses?max_id=1") == 0
     assert private_server.requests == []
     stored = one(db, "select count(*) as n from items where summary like '%amoxicilline%'")
