@@ -49,3 +49,31 @@ def test_parse_retry_after():
     assert parse_retry_after("Sat, 28 Nov 2026 13:00:00 GMT", NOW) == 3600
     assert parse_retry_after("garbage", NOW) is None
     assert parse_retry_after(None, NOW) is None
+
+
+@pytest.mark.parametrize(
+    "value, seconds",
+    [
+        ("90000000000000", 86400),  # overflowed timedelta before the cap (issue 9)
+        ("9" * 20, 86400),
+        ("9" * 5000, 86400),  # more digits than Python converts
+        ("Fri, 31 Dec 9999 23:59:59 GMT", 86400),
+        ("Mon, 01 Jan 0001 00:00:00 GMT", 0),
+        ("²", None),  # str.isdigit() says yes; not delta-seconds
+        ("١٢٠", None),
+    ],
+)
+def test_parse_retry_after_caps_what_the_server_says(value, seconds):
+    assert parse_retry_after(value, NOW) == seconds
+
+
+def test_next_fetch_never_overflows():
+    assert next_fetch(NOW, 600, retry_after=1e300) == NOW + timedelta(hours=24)
+    assert next_fetch(NOW, 600, retry_after=float("nan")) == NOW + timedelta(minutes=10)
+    assert next_fetch(NOW, 10**15) == NOW + timedelta(days=31)
+
+
+@pytest.mark.parametrize("text", ["3000000d", "32d", 10**12, "9" * 5000])
+def test_parse_every_refuses_what_would_overflow(text):
+    with pytest.raises(ConfigError, match="too long|invalid interval"):
+        parse_every(text)
