@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import gzip
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -98,9 +99,12 @@ class _Server(ThreadingHTTPServer):
 
 
 class FeedServer:
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> None:
         self.host = host
+        self.scheme = "https" if tls else "http"
         self._server = _Server((host, 0), _Handler)
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._server.routes = {}
         self._server.requests = []
         self.port = self._server.server_address[1]
@@ -116,7 +120,7 @@ class FeedServer:
         return self._server.requests
 
     def url(self, path: str) -> str:
-        return f"http://{self.host}:{self.port}{path}"
+        return f"{self.scheme}://{self.host}:{self.port}{path}"
 
     def add(self, path: str, body: bytes | str = b"", **kwargs: object) -> str:
         if isinstance(body, str):

@@ -74,6 +74,6 @@ def test_page_without_feed_suggests_kind_page(server, tmp_path):
     server.add("/pds", page, headers={"Content-Type": "text/html; charset=utf-8"})
     result = run_cli(config, tmp_path / "v.db", "sources", "add", f"page:{server.url('/pds')}", "--tier", "official")
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[0] == "found: page, Permanence des soins ambulatoires, 1 items"
+    assert result.output.splitlines()[0] == "found: page, Permanence des soins ambulatoires, 1 item"
     source = load_config(str(config)).sources[0]
     assert (source.kind, source.url, source.tier) == ("page", server.url("/pds"), "official")

@@ -648,9 +648,9 @@ def test_sources_add_one_line_per_kind_then_collect(api, tmp_path, db, monkeypat
     )
     assert "found: bluesky, @santepubliquefr.bsky.social on Bluesky, 2 items" in add("santepubliquefr.bsky.social")
     out = add("https://www.youtube.com/@InstitutPasteur")
-    assert "found: youtube, Institut Pasteur, 1 items" in out and "added 'institut-pasteur'" in out
+    assert "found: youtube, Institut Pasteur, 1 item" in out and "added 'institut-pasteur'" in out
     assert "found: pubmed, PubMed: heart failure[ti], 2 items" in add('pubmed:"heart failure[ti]"')
-    assert "found: page, Permanence des soins ambulatoires, 1 items" in add(api.url("/pds"), "--kind", "page")
+    assert "found: page, Permanence des soins ambulatoires, 1 item" in add(api.url("/pds"), "--kind", "page")
     sources = {s.id: (s.kind, s.url) for s in load_config(str(config)).sources}
     assert sources == {
         "dr-someone": ("mastodon", "@someone@med-mastodon.com"),

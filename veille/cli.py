@@ -165,6 +165,8 @@ def collect(env: Env, source_ids: tuple[str, ...], strict: bool, due: bool) -> N
     tty = sys.stderr.isatty()
     bar: Any = None
 
+    printed: set[str] = set()
+
     def progress(result: SourceResult, done: int, total: int) -> None:
         nonlocal bar
         if tty:
@@ -172,8 +174,9 @@ def collect(env: Env, source_ids: tuple[str, ...], strict: bool, due: bool) -> N
                 bar = click.progressbar(length=total, label="collecting", file=sys.stderr)
                 bar.__enter__()
             bar.update(1)
-        else:
-            click.echo(f"[{done}/{total}] {_result_line(result)}", err=True)
+        else:  # a log or a pipe: each source's line once, as it completes
+            click.echo(f"[{done}/{total}] {_result_line(result)}")
+            printed.add(result.source_id)
 
     try:
         results = run_collect(config, store, source_ids, only_due=due, progress=progress)
@@ -183,16 +186,36 @@ def collect(env: Env, source_ids: tuple[str, ...], strict: bool, due: bool) -> N
         store.close()
     elapsed = time.monotonic() - started
     for r in results:
-        click.echo(_result_line(r))
+        if r.source_id not in printed:
+            click.echo(_result_line(r))
     new = sum(r.items_new for r in results)
     failed = [r for r in results if r.outcome == "error"]
     unchanged = sum(r.outcome == "not_modified" for r in results)
     click.echo(
-        f"{len(results)} sources: {new} new items, {unchanged} unchanged, "
-        f"{len(failed)} errors in {elapsed:.1f} s"
+        f"{plural(len(results), 'source')}: {plural(new, 'new item')}, {unchanged} unchanged, "
+        f"{plural(len(failed), 'error')} in {elapsed:.1f} s"
     )
+    hint = _offline_hint(config, results)
+    if hint:
+        click.echo(hint)
     if strict and failed:
         sys.exit(1)
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 source``, ``2 sources``, ``0 errors``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _offline_hint(config: Any, results: list[SourceResult]) -> str | None:
+    from veille.network import offline_hint, proxy_policy
+
+    outcomes = []
+    for r in results:
+        source = config.source(r.source_id)
+        if r.outcome != "skipped" and source is not None:
+            outcomes.append((source.url, r.error if r.outcome == "error" else None))
+    return offline_hint(outcomes, proxy_policy(config.settings.proxy, config.settings.no_proxy))
 
 
 # --- sources ---------------------------------------------------------------------------------
@@ -202,8 +225,20 @@ def sources() -> None:
     """List and edit the sources of feeds.yaml (comments and order are kept)."""
 
 
-def _ago(value: str | None) -> str:
-    return value.replace("T", " ").replace("Z", "")[:16] if value else "-"
+def _local_time(value: str | None, timezone: str) -> str:
+    """A stored UTC time as the user reads it: ``2026-12-01 11:30 CET`` (settings.timezone)."""
+    if not value:
+        return "-"
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 @sources.command("list", context_settings=CONTEXT)
@@ -249,12 +284,13 @@ def sources_list(env: Env, as_json: bool) -> None:
     if not records:
         click.echo(f"No sources in {config.path}. Add one with `veille sources add URL`.")
         return
+    tz = config.settings.timezone
     for rec in records:
         click.echo(f"{rec['id']}  [{rec['tier']}, {rec['kind']}]  {rec['name']}  ({rec['status']})")
         click.echo(f"    {rec['url']}")
         line = (
-            f"    last success {_ago(rec['last_success_at'])} · errors {rec['error_count']} · "
-            f"next fetch {_ago(rec['next_fetch_at'])}"
+            f"    last success {_local_time(rec['last_success_at'], tz)} · errors {rec['error_count']} · "
+            f"next fetch {_local_time(rec['next_fetch_at'], tz)}"
         )
         click.echo(line)
         if rec["last_error"]:
@@ -371,7 +407,7 @@ def sources_add(
     if not no_check:
         found = check_source(kind, target, env.config_path, tuple(options.items()))
         title = clean_name(found.title or "") or None  # a feed's title: escapes, controls, 5,000 chars
-        click.echo(f"found: {found.kind}, {title or 'untitled'}, {found.count} items")
+        click.echo(f"found: {found.kind}, {title or 'untitled'}, {plural(found.count, 'item')}")
         target = found.url
         if os.path.exists(env.config_path):
             refuse_duplicate(load_config(env.config_path), target, kind)

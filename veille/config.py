@@ -48,6 +48,8 @@ SETTING_KEYS: dict[str, type | tuple[type, ...]] = {
     "max_redirects": int,
     "max_items": int,
     "timezone": str,
+    "proxy": str,
+    "no_proxy": (str, list),
 }
 # Inclusive bounds of the numeric settings: beyond them a value is a typo (``concurrency:
 # 100000000``, ``max_redirects: 100000``) or a way to make every fetch fail (``deadline: .nan``).
@@ -315,6 +317,7 @@ def _settings(errors: _Errors, node: Any) -> Settings:
             ZoneInfo(values["timezone"])
         except (ZoneInfoNotFoundError, ValueError):
             errors.add(_line(node, "timezone"), f"unknown time zone {values['timezone']!r}")
+    _proxy_settings(errors, node, values)
     return Settings(**values, sections=sections)
 
 
@@ -352,6 +355,30 @@ def _check_mail_to(errors: _Errors, digest: Any) -> None:
         problem = address_problem(address)
         if problem:
             errors.add(line, f"settings.digest.mail_to: {problem}")
+
+
+def _proxy_settings(errors: _Errors, node: Any, values: dict[str, Any]) -> None:
+    """settings.proxy (an http(s):// address, or none) and settings.no_proxy (hosts, domains,
+    addresses, networks: a comma-separated string or a list)."""
+    from veille.network import no_proxy_problem, proxy_problem, split_no_proxy
+
+    if "proxy" in values:
+        problem = proxy_problem(values["proxy"])
+        if problem:
+            errors.add(_line(node, "proxy"), f"settings.proxy: {problem}")
+        values["proxy"] = values["proxy"].strip()
+    if "no_proxy" in values:
+        raw = values["no_proxy"]
+        if isinstance(raw, list) and not all(isinstance(v, str) for v in raw):
+            errors.add(_line(node, "no_proxy"), "settings.no_proxy must list host names as strings")
+            values["no_proxy"] = ()
+            return
+        entries = split_no_proxy(raw)
+        for entry in entries:
+            problem = no_proxy_problem(entry)
+            if problem:
+                errors.add(_line(node, "no_proxy"), f"settings.no_proxy: {problem}")
+        values["no_proxy"] = entries
 
 
 def _plain(value: Any) -> Any:

@@ -65,7 +65,7 @@ async def _check(url: str, settings: Settings, fetcher: Fetcher | None = None) -
     source = Source(id="check", name="check", url=url)
     fetched = await fetcher.fetch(source)
     if fetched.error:
-        raise VeilleError(f"{url}: {fetched.error} (use --no-check to add it anyway)")
+        raise _check_failed(url, fetched.error, settings)
     body = fetched.body or b""
     try:
         feed = parse_document(body, url=fetched.url, content_type=fetched.header("content-type"))
@@ -128,12 +128,20 @@ async def check_kind(
             source = replace(source, url=f"{BASE}/channel/{channel}")
     fetched = await fetch_source(fetcher, source, SourceState(id="check"), settings)
     if fetched.error or fetched.body is None:
-        raise VeilleError(f"{address}: {fetched.error or 'nothing received'} (use --no-check to add it anyway)")
+        raise _check_failed(address, fetched.error or "nothing received", settings, fetched.url)
     feed = parse_source(
         kind, fetched.body, url=fetched.url, content_type=fetched.header("content-type"),
         options=dict(options), max_items=settings.max_items,
     )
     return Found(url=source.url, kind=kind, title=feed.title, count=len(feed.entries))
+
+
+def _check_failed(address: str, error: str, settings: Settings, url: str | None = None) -> VeilleError:
+    from veille.network import offline_hint, proxy_policy
+
+    hint = offline_hint([(url or address, error)], proxy_policy(settings.proxy, settings.no_proxy))
+    advice = f"; {hint}" if hint else ""
+    return VeilleError(f"{address}: {error}{advice} (use --no-check to add it anyway)")
 
 
 def _settings(config_path: str | None) -> Settings:

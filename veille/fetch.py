@@ -26,6 +26,7 @@ from veille import USER_AGENT
 from veille.backoff import parse_retry_after
 from veille.errors import BlockedAddressError, FetchError
 from veille.models import Fetched, Settings, Source, SourceState
+from veille.network import RoutedTransport, name_is_local, proxy_for, proxy_policy, tls_context
 
 ACCEPT = (
     "application/atom+xml, application/rss+xml, application/feed+json, application/json;q=0.9, "
@@ -36,6 +37,7 @@ PERMANENT = (301, 308)
 RETRY_AFTER_STATUSES = (429, 503)
 CLIENTS = 4  # several small pools beat one big one (PERFORMANCE-NOTES: httpx pool bookkeeping)
 POOL = 10
+LOCAL_LOOKUP = 2.0  # seconds to look a proxied name up here before leaving it to the proxy
 REASONS = {
     401: "the feed needs a login; Veille can only follow public feeds",
     403: "the server refuses automated clients (some sites, such as HAS, block feed readers); "
@@ -219,14 +221,15 @@ class Fetcher:
             "Accept-Encoding": "gzip, deflate",
         }
         backend = _GuardedBackend(resolver, is_public)
-        context = httpx.create_ssl_context(trust_env=False)
+        self.proxies = proxy_policy(settings.proxy, settings.no_proxy)
+        context = tls_context()
         self._clients = [
             httpx.AsyncClient(
                 timeout=timeout,
                 headers=headers,
                 follow_redirects=False,
-                trust_env=False,
-                transport=_Transport(limits, backend, context),
+                trust_env=False,  # the proxy policy is ours (veille.network), environment included
+                transport=RoutedTransport(_Transport(limits, backend, context), self.proxies, limits, context),
             )
             for _ in range(clients)
         ]
@@ -251,8 +254,21 @@ class Fetcher:
     async def is_public_url(self, url: str) -> bool:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        addresses = await self._resolver(parts.hostname or "", port)
-        return bool(addresses) and all(self._is_public(a) for a in addresses)
+        host = parts.hostname or ""
+        if proxy_for(url, self.proxies) is None:
+            addresses = await self._resolver(host, port)
+            return bool(addresses) and all(self._is_public(a) for a in addresses)
+        # Through a proxy, the proxy resolves the name and Veille cannot see the address it
+        # connects to; check what can be seen (veille.network explains the choice): local names,
+        # literal addresses, and the addresses the name has here when it resolves here.
+        if name_is_local(host):
+            return False
+        try:
+            async with asyncio.timeout(LOCAL_LOOKUP):
+                addresses = await self._resolver(host, port)
+        except (FetchError, TimeoutError):
+            return True  # only the proxy can resolve it: the hospital case
+        return all(self._is_public(a) for a in addresses)
 
     async def check_public(self, url: str) -> None:
         """Refuse URLs whose host resolves to loopback, private, link-local or reserved addresses."""
@@ -304,6 +320,9 @@ class Fetcher:
         except httpx.InvalidURL as e:
             # httpx also raises this while preparing a redirect from a bad Location header.
             error = f"refused an invalid or non-http address (in the URL or a redirect): {_short(e)}"
+            return self._failed(source.id, target, started, clock, error)
+        except httpx.ConnectTimeout:
+            error = f"timed out connecting to {host} (no answer within {self.settings.connect_timeout:g} s)"
             return self._failed(source.id, target, started, clock, error)
         except httpx.TimeoutException:
             return self._failed(source.id, target, started, clock, "timed out (server too slow to answer)")

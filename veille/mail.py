@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import re
 import smtplib
-import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -111,7 +110,9 @@ def build_message(subject: str, sender: str, recipients: Sequence[str], text: st
 
 
 def send(smtp: SmtpSettings, msg: EmailMessage) -> None:
-    context = ssl.create_default_context()
+    from veille.network import tls_context
+
+    context = tls_context()  # the system's trust store, as for feeds (a hospital's own CA)
     try:
         client: smtplib.SMTP
         if smtp.security == "tls":

@@ -50,6 +50,8 @@ class Settings:
     max_redirects: int = 5
     max_items: int = 1000  # per document
     timezone: str = "Europe/Paris"
+    proxy: str | None = None  # None: HTTPS_PROXY/HTTP_PROXY from the environment; "none": direct
+    no_proxy: tuple[str, ...] | None = None  # None: NO_PROXY from the environment
     # Nested sections (digest, smtp, mastodon, bluesky, youtube, pubmed, ...) as plain mappings.
     sections: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 

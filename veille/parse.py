@@ -179,13 +179,13 @@ def parse_xml_feed(body: bytes, *, url: str, content_type: str | None = None, ma
         reason = parsed.get("bozo_exception")
         detail = f" ({' '.join(str(reason).split())[:160]})" if reason else ""
         raise ParseError(f"not a feed: the document is not RSS, Atom or JSON Feed{detail}")
-    warning = None
+    damage = None
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
         if exc is not None and not isinstance(
             exc, (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
         ):
-            warning = f"malformed feed, kept what could be read: {' '.join(str(exc).split())[:200]}"
+            damage = describe_damage(exc)
     meta = parsed.get("feed", {})
     feed_lang = _lang(meta.get("language"))
     entries = []
@@ -222,8 +222,43 @@ def parse_xml_feed(body: bytes, *, url: str, content_type: str | None = None, ma
         link=_text(meta.get("link")),
         lang=feed_lang,
         entries=tuple(entries),
-        warning=warning,
+        warning=damage_warning(damage, len(entries)) if damage else None,
     )
+
+
+# What expat's messages mean, for a user who is not an XML parser.
+_XML_PROBLEMS = (
+    ("no element found", "it ends too early, as if cut short"),
+    ("unclosed token", "it ends too early, as if cut short"),
+    ("mismatched tag", "a tag is closed in the wrong place"),
+    ("undefined entity", "an unknown named character such as &nbsp;"),
+    ("not well-formed", "a character that XML does not allow there (often a bare & or <)"),
+    ("junk after document element", "text after the end of the feed"),
+    ("unbound prefix", "an undeclared namespace prefix"),
+    ("duplicate attribute", "an attribute given twice"),
+    ("syntax error", "text that is not XML"),
+)
+
+
+def describe_damage(exc: BaseException) -> str:
+    """``the feed is damaged at line 3: a character that XML does not allow …`` from a parser
+    exception (``<unknown>:3:231: not well-formed (invalid token)``)."""
+    get_line = getattr(exc, "getLineNumber", None)
+    get_message = getattr(exc, "getMessage", None)
+    line = get_line() if callable(get_line) else None
+    message = str(get_message() if callable(get_message) else exc)
+    plain = next((p for key, p in _XML_PROBLEMS if key in message), None)
+    if plain is None:
+        plain = " ".join(message.split())[:160] or type(exc).__name__
+    where = f" at line {line}" if isinstance(line, int) and line > 0 else ""
+    return f"the feed is damaged{where}: {plain}"
+
+
+def damage_warning(damage: str, kept: int) -> str:
+    """The warning of a damaged document from which ``kept`` entries were read."""
+    if not kept:
+        return f"{damage}; no item could be read"
+    return f"{damage}; kept the {kept} {'item' if kept == 1 else 'items'} that could be read"
 
 
 def parse_json_feed(body: bytes, *, url: str, max_items: int = 1000) -> Feed:
