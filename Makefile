@@ -2,33 +2,45 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+HASH := $(shell cksum pyproject.toml | cut -d' ' -f1)
+# What the product needs (make run), then the test tools (make test), then the bench's extras.
+RUN_STAMP := $(VENV)/.installed-run-$(HASH)
+TEST_STAMP := $(VENV)/.installed-test-$(HASH)
+BENCH_STAMP := $(VENV)/.installed-bench-$(HASH)
 
 .PHONY: run test lint bench collect serve clean
 
-$(STAMP): pyproject.toml
+$(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/pip install --quiet -e .
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+$(TEST_STAMP): $(RUN_STAMP)
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+$(BENCH_STAMP): $(TEST_STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $@
+
 ## make run: install, then run the service: collect on schedule, daily digest, Datasette UI
-run: $(STAMP)
+run: $(RUN_STAMP)
 	@echo "Veille: Datasette on http://localhost:8001/ (Ctrl-C stops)"
 	$(BIN)/veille run --serve
 
-## make test: install with test dependencies, lint, then run the test suite
-test: $(STAMP)
+## make test: add the test tools (and, as root, Debian's chromium), lint, then run the test suite
+test: $(TEST_STAMP)
 	bash scripts/test-deps.sh
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check veille tests bench
-	$(BIN)/mypy $(wildcard veille/models.py veille/normalise.py veille/backoff.py veille/parse.py veille/tag.py veille/dedup.py)
+	$(BIN)/mypy $(wildcard veille/models.py veille/network.py veille/normalise.py veille/backoff.py veille/parse.py veille/tag.py veille/dedup.py)
 
-bench: $(STAMP)
+bench: $(BENCH_STAMP)
 	$(BIN)/python bench/bench_collect.py
 	$(BIN)/python bench/bench_search.py --rows 100000
 

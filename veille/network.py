@@ -111,7 +111,9 @@ def _environment_proxies(environ: Mapping[str, str] | None) -> dict[str, str]:
     for upper_first in (True, False):
         for name, value in environ.items():
             if name.lower().endswith("_proxy") and (name.isupper() if upper_first else not name.isupper()) and value.strip():
-                found[name[:-6].lower()] = value.strip()
+                value = value.strip()
+                # curl reads "proxy.chu.fr:3128" as http://proxy.chu.fr:3128; so do we.
+                found[name[:-6].lower()] = value if "://" in value or name.lower() == "no_proxy" else f"http://{value}"
     if "REQUEST_METHOD" in environ:
         found.pop("http", None)
     return found
@@ -201,22 +203,29 @@ def display_proxy(proxy: str) -> str:
 
 
 def proxy_problem(value: str) -> str | None:
-    """What is wrong with a proxy address from feeds.yaml, or None."""
-    if value.strip().lower() == "none":
+    """What is wrong with a proxy address (feeds.yaml, the environment), or None. The message
+    never shows the password of ``http://user:password@proxy:3128``."""
+    value = value.strip()
+    if value.lower() == "none":
         return None
+    shown = repr(redact(value))
     try:
-        parts = urlsplit(value.strip())
-        port = parts.port
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError as e:
-        return f"{value!r} is not a valid proxy address ({e})"
+        return f"{shown} is not a valid proxy address ({str(e).replace(value, redact(value))})"
     if parts.scheme not in PROXY_SCHEMES:
-        return f"{value!r}: a proxy address starts with http:// (or https://), e.g. http://proxy.chu-exemple.fr:3128"
+        return f"{shown}: a proxy address starts with http:// (or https://), e.g. http://proxy.chu-exemple.fr:3128"
     if not parts.hostname:
-        return f"{value!r} has no host name"
+        return f"{shown} has no host name"
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        return f"{value!r}: a proxy address is only scheme, host and port (e.g. http://proxy:3128)"
-    del port
+        return f"{shown}: a proxy address is only scheme, host and port (e.g. http://proxy:3128)"
     return None
+
+
+def redact(address: str) -> str:
+    """``http://user:secret@proxy:3128`` -> ``http://user:***@proxy:3128``."""
+    return re.sub(r"(?<=://)([^/@:]*):[^/@]*@", r"\1:***@", address)
 
 
 def no_proxy_problem(entry: str) -> str | None:
@@ -279,8 +288,10 @@ class RoutedTransport(httpx.AsyncBaseTransport):
 
     def _via(self, proxy: str) -> httpx.AsyncHTTPTransport:
         if proxy not in self._proxied:
+            # An https:// proxy's own certificate is checked against the same store.
+            tls = self._context if proxy.lower().startswith("https:") else None
             self._proxied[proxy] = httpx.AsyncHTTPTransport(
-                proxy=httpx.Proxy(proxy, ssl_context=self._context), verify=self._context,
+                proxy=httpx.Proxy(proxy, ssl_context=tls), verify=self._context,
                 limits=self._limits, trust_env=False,
             )
         return self._proxied[proxy]
@@ -289,6 +300,9 @@ class RoutedTransport(httpx.AsyncBaseTransport):
         from veille.errors import FetchError
 
         proxy = proxy_for(str(request.url), self._policy)
+        problem = proxy_problem(proxy) if proxy else None
+        if problem:  # from the environment (feeds.yaml is checked when it is loaded)
+            raise FetchError(f"{self._policy.origin} cannot be used: {problem}")
         try:
             if proxy is None:
                 return await self._direct.handle_async_request(request)

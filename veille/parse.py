@@ -226,6 +226,7 @@ def parse_xml_feed(body: bytes, *, url: str, content_type: str | None = None, ma
     )
 
 
+DAMAGED = "the feed is damaged"
 # What expat's messages mean, for a user who is not an XML parser.
 _XML_PROBLEMS = (
     ("no element found", "it ends too early, as if cut short"),
@@ -251,7 +252,7 @@ def describe_damage(exc: BaseException) -> str:
     if plain is None:
         plain = " ".join(message.split())[:160] or type(exc).__name__
     where = f" at line {line}" if isinstance(line, int) and line > 0 else ""
-    return f"the feed is damaged{where}: {plain}"
+    return f"{DAMAGED}{where}: {plain}"
 
 
 def damage_warning(damage: str, kept: int) -> str:

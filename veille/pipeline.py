@@ -23,7 +23,7 @@ from veille.fulltext import ExtractionFailed, FulltextSettings, extract_killable
 from veille.kinds import fetch_source, parse_source
 from veille.models import Config, Fetched, Item, Source, SourceResult, SourceState
 from veille.normalise import MAX_CONTENT, cap, clean_name, clean_text, item_id, normalise, utc_iso
-from veille.parse import damage_warning
+from veille.parse import DAMAGED, damage_warning
 from veille.store import Store
 from veille.stories import StoryBook, item_features
 from veille.tag import Tagging, default_tagger
@@ -76,16 +76,17 @@ def process_document(
             item = replace(item, id=item_id(source_id, item.guid, None))
         if item is not None:
             items.append(item)
-    if not items and feed.entries:
-        if feed.warning and feed.warning.startswith("the feed is damaged"):
-            # A truncated document whose only entries were cut before their title or link: the
-            # same warning as a document cut before its first entry (nothing stored is touched).
-            return Processed(warning=damage_warning(feed.warning.rsplit("; ", 1)[0], 0))
-        return Processed(error="the feed's entries have neither a title nor a link", warning=feed.warning)
+    warning = feed.warning
+    if warning and warning.startswith(DAMAGED):
+        # Count what is kept after normalising: a truncated document's last entry was often cut
+        # before its title or link. Nothing read is a warning too (stored items stay).
+        warning = damage_warning(warning.rsplit("; ", 1)[0], len(items))
+    elif not items and feed.entries:
+        return Processed(error="the feed's entries have neither a title nor a link", warning=warning)
     tags = tuple((item.id, tag_item(item, source_specialties)) for item in items)
     # Dedup features are computed here too: the story index itself lives in the main process.
     prepared = tuple((item.id, item_features(item)) for item in items)
-    return Processed(items=tuple(items), tags=tags, features=prepared, warning=feed.warning)
+    return Processed(items=tuple(items), tags=tags, features=prepared, warning=warning)
 
 
 def tag_item(item: Item, source_specialties: tuple[str, ...]) -> Tagging:

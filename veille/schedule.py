@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from veille.cli import CONTEXT, Env, UsageProblem, pass_env, user_errors
+from veille.cli import CONTEXT, Env, UsageProblem, pass_env, plural, user_errors
 from veille.errors import ConfigError, VeilleError
 from veille.models import Config, Source, SourceResult
 from veille.store import Store
@@ -399,7 +399,9 @@ class Service:
             log.log(logging.WARNING if r.outcome == "error" else logging.INFO, "%s", _result_line(r, nxt, self.tz))
         new = sum(r.items_new for r in results)
         errors = sum(r.outcome == "error" for r in results)
-        log.info("collection done in %.1f s: %d new items, %d errors", time.monotonic() - started, new, errors)
+        log.info(
+            "collection done in %.1f s: %s, %s", time.monotonic() - started, plural(new, "new item"), plural(errors, "error")
+        )
 
     def _reschedule(self, source: Source, when: datetime | None) -> datetime | None:
         """Move the source's job to its next due time (plus jitter); return the new run time."""
