@@ -71,7 +71,6 @@ def test_sources_list_shows_local_labelled_times(server, write_config, db, timez
     ("body", "items", "warning"),
     [
         (TRUNCATED_BEFORE_FIRST_ITEM, 0, "the feed is damaged at line 2: it ends too early, as if cut short; no item could be read"),
-        (TRUNCATED_IN_FIRST_ITEM, 0, "the feed is damaged at line 2: it ends too early, as if cut short; no item could be read"),
         (TRUNCATED_AFTER_AN_ITEM, 1, "the feed is damaged at line 4: it ends too early, as if cut short; kept the 1 item that could be read"),
     ],
 )
@@ -82,3 +81,11 @@ def test_truncated_feed_gives_a_plain_warning(server, write_config, db, body, it
     assert f"cut: {items} new, 0 already known (warning: {warning})" in result.output, result.output
     assert "<unknown>" not in result.output and "not well-formed" not in result.output
     assert one(db, "select count(*) n from items")["n"] == items
+
+
+def test_truncated_inside_its_only_item_is_the_sources_error(server, write_config, db):
+    config = write_config([{"id": "cut", "url": server.add("/cut.xml", TRUNCATED_IN_FIRST_ITEM)}])
+    result = run_cli(config, db, "collect")
+    error = "the feed is damaged at line 2: it ends too early, as if cut short; no item could be read"
+    assert f"cut: ERROR {error}" in result.output
+    assert one(db, "select last_error from sources where id = 'cut'")["last_error"] == error

@@ -23,7 +23,10 @@ NO_ITEMS = {
     "feedparser-illformed_undeclared-namespace.rss.xml",
 }
 # Broken on purpose and nothing worth keeping: a clear error on that source is the right outcome.
-CLEAR_ERROR = {"feedparser-illformed_incomplete-cdata.rss.xml": "the feed's entries have neither a title nor a link"}
+CLEAR_ERROR = {
+    "feedparser-illformed_incomplete-cdata.rss.xml": "the feed is damaged at line 6: something comes before "
+    "the <?xml …?> line that must open it; no item could be read",
+}
 CONTENT_TYPES = {".json": "application/feed+json", ".atom.xml": "application/atom+xml", ".rdf.xml": "application/rdf+xml"}
 
 

@@ -238,6 +238,7 @@ _XML_PROBLEMS = (
     ("unbound prefix", "an undeclared namespace prefix"),
     ("duplicate attribute", "an attribute given twice"),
     ("syntax error", "text that is not XML"),
+    ("declaration not at start", "something comes before the <?xml …?> line that must open it"),
 )
 
 

@@ -77,12 +77,14 @@ def process_document(
         if item is not None:
             items.append(item)
     warning = feed.warning
-    if warning and warning.startswith(DAMAGED):
+    damaged = bool(warning and warning.startswith(DAMAGED))
+    if damaged and warning:
         # Count what is kept after normalising: a truncated document's last entry was often cut
-        # before its title or link. Nothing read is a warning too (stored items stay).
+        # before its title or link. A document cut before its first entry is only a warning.
         warning = damage_warning(warning.rsplit("; ", 1)[0], len(items))
-    elif not items and feed.entries:
-        return Processed(error="the feed's entries have neither a title nor a link", warning=warning)
+    if not items and feed.entries:
+        # Entries, none usable: this source's error, in the damage's words when it is damaged.
+        return Processed(error=warning if damaged else "the feed's entries have neither a title nor a link")
     tags = tuple((item.id, tag_item(item, source_specialties)) for item in items)
     # Dedup features are computed here too: the story index itself lives in the main process.
     prepared = tuple((item.id, item_features(item)) for item in items)
