@@ -390,3 +390,39 @@ def test_proxy_password_never_shown_in_configuration_errors(tmp_path: Path):
         load_config(str(path))
     assert "'http://dupont:***@proxy.chu.fr:99999' is not a valid proxy address" in str(e.value)
     assert "s3cret" not in str(e.value)
+
+
+def test_digest_mail_trusts_the_system_store(hospital_ca, tmp_path, monkeypatch):
+    """STARTTLS to the hospital's mail relay, whose certificate its own CA signed."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    from veille.mail import MailError, SmtpSettings, build_message, send
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's naming
+            received.append(envelope.rcpt_tos)
+            return "250 OK"
+
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    hospital_ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port, tls_context=server_context, require_starttls=True)
+    controller.start()
+    try:
+        smtp = SmtpSettings(host="127.0.0.1", port=port, security="starttls", sender="veille@chu-exemple.fr", timeout=10)
+        message = build_message("Veille", smtp.sender, ["doc@chu-exemple.fr"], "texte", "<p>texte</p>")
+        with pytest.raises(MailError, match="CERTIFICATE_VERIFY_FAILED"):
+            send(smtp, message)  # the machine does not trust the hospital's CA yet
+        ca_file = tmp_path / "hospital-ca.pem"
+        hospital_ca.cert_pem.write_to_path(str(ca_file))
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+        send(smtp, message)
+    finally:
+        controller.stop()
+    assert received == [["doc@chu-exemple.fr"]]
