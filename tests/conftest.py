@@ -14,6 +14,18 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 REALFEEDS = SHARED / "realfeeds"
 
 
+PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Veille honours HTTPS_PROXY and friends: a machine's own proxy must not reach the tests
+    (tests that need one set it)."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
 @pytest.fixture(scope="session")
 def _session_server() -> Iterator[FeedServer]:
     s = FeedServer()

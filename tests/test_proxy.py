@@ -34,15 +34,6 @@ from veille.network import (
 # Only the proxy can resolve these names (.invalid never resolves anywhere else: RFC 6761).
 FEEDS_HOST = "flux.chu-exemple.invalid"
 TLS_HOST = "securise.chu-exemple.invalid"
-PROXY_ENV = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy")
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in PROXY_ENV:
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture
 def proxy(server: FeedServer) -> Iterator[ForwardProxy]:
     # "intranet" and "nas.local" are names of the hospital's network that its proxy can reach.
