@@ -417,3 +417,22 @@ def test_digest_mail_trusts_the_system_store(hospital_ca, tmp_path, monkeypatch)
     finally:
         controller.stop()
     assert received == [["doc@chu-exemple.fr"]]
+
+
+def test_service_logs_the_offline_hint(server, write_config, tmp_path):
+    from tests.test_schedule import Service
+
+    bridge = server.add("/bridge.xml", _rss("Pont", 1))
+    config = write_config([
+        {"id": "ansm", "url": "https://ansm.sante.invalid/rss", "every": "1m"},
+        {"id": "bridge", "url": bridge, "every": "1m"},  # a bridge on this machine answers: proves nothing
+    ])
+    service = Service(config, tmp_path / "veille.db")
+    try:
+        service.wait_for(lambda: service.logged("collection done"), 20, "the first collection")
+        service.wait_for(lambda: service.logged(OFFLINE_HINT), 5, "the offline hint")
+        assert service.logged("collection done in") and service.logged(": 1 new item, 1 error")
+        assert [line.split(" ", 2)[2] for line in service.lines if OFFLINE_HINT in line][0] == f"WARNING {OFFLINE_HINT}"
+    finally:
+        service.stop()
+        service.kill()

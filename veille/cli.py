@@ -195,7 +195,7 @@ def collect(env: Env, source_ids: tuple[str, ...], strict: bool, due: bool) -> N
         f"{plural(len(results), 'source')}: {plural(new, 'new item')}, {unchanged} unchanged, "
         f"{plural(len(failed), 'error')} in {elapsed:.1f} s"
     )
-    hint = _offline_hint(config, results)
+    hint = offline_hint(config, results)
     if hint:
         click.echo(hint)
     if strict and failed:
@@ -207,15 +207,17 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def _offline_hint(config: Any, results: list[SourceResult]) -> str | None:
-    from veille.network import offline_hint, proxy_policy
+def offline_hint(config: Any, results: list[SourceResult]) -> str | None:
+    """The "you seem to be offline" hint, when every source on the internet failed on DNS or connection."""
+    from veille.network import offline_hint as hint
+    from veille.network import proxy_policy
 
     outcomes = []
     for r in results:
         source = config.source(r.source_id)
         if r.outcome != "skipped" and source is not None:
             outcomes.append((source.url, r.error if r.outcome == "error" else None))
-    return offline_hint(outcomes, proxy_policy(config.settings.proxy, config.settings.no_proxy))
+    return hint(outcomes, proxy_policy(config.settings.proxy, config.settings.no_proxy))
 
 
 # --- sources ---------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from veille.cli import CONTEXT, Env, UsageProblem, pass_env, plural, user_errors
+from veille.cli import CONTEXT, Env, UsageProblem, offline_hint, pass_env, plural, user_errors
 from veille.errors import ConfigError, VeilleError
 from veille.models import Config, Source, SourceResult
 from veille.store import Store
@@ -402,6 +402,9 @@ class Service:
         log.info(
             "collection done in %.1f s: %s, %s", time.monotonic() - started, plural(new, "new item"), plural(errors, "error")
         )
+        hint = offline_hint(config, results)
+        if hint:
+            log.warning("%s", hint)
 
     def _reschedule(self, source: Source, when: datetime | None) -> datetime | None:
         """Move the source's job to its next due time (plus jitter); return the new run time."""
