@@ -436,3 +436,13 @@ def test_service_logs_the_offline_hint(server, write_config, tmp_path):
     finally:
         service.stop()
         service.kill()
+
+
+def test_readme_feeds_yaml_example_is_valid(tmp_path: Path):
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## `feeds.yaml`", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "feeds.yaml"
+    path.write_text(block, encoding="utf-8")
+    settings = load_config(str(path)).settings
+    assert settings.proxy == "http://proxy.chu-exemple.fr:3128"
+    assert settings.no_proxy == ("intranet.chu-exemple.fr", "10.0.0.0/8")
