@@ -46,3 +46,22 @@ def collect_all(
     extra = {"is_public": is_public} if is_public is not None else {}
     with Store(str(db_path)) as store:
         return {r.source_id: r for r in collect(load_config(str(config_path)), store, ids, **extra)}
+
+
+def dated_now(name: str, hours: float) -> bytes:
+    """A fixture feed of tests/feeds whose <pubDate>s become `hours`, 2 x `hours`... before now
+    (tests never depend on today's date)."""
+    import re
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    from tests.feedserver import FEEDS
+
+    now = datetime.now(UTC)
+    count = iter(range(1, 10_000))
+    text = (FEEDS / name).read_text(encoding="utf-8")
+    text = re.sub(
+        r"<pubDate>.*?</pubDate>",
+        lambda m: f"<pubDate>{format_datetime(now - timedelta(hours=hours * next(count)))}</pubDate>", text,
+    )
+    return text.encode("utf-8")

@@ -9,15 +9,16 @@ import os
 import re
 import socket
 import xml.etree.ElementTree as ET
-from datetime import date, time
+from datetime import UTC, date, datetime, time, timedelta
 from email import message_from_bytes, policy
+from email.utils import format_datetime
 from pathlib import Path
 
 import feedparser
 import pytest
 from sqlite_utils import Database
 
-from tests.helpers import rows, run_cli
+from tests.helpers import dated_now, rows, run_cli
 from veille.digest import (
     FORMATS,
     arrange,
@@ -389,20 +390,58 @@ def test_mail_refuses_a_password_in_feeds_yaml_and_a_missing_variable(fixed_db, 
 def test_digest_after_a_real_collect(server, write_config, tmp_path):
     db = tmp_path / "veille.db"
     config = write_config([
-        {"id": "ansm", "url": server.add_file("/ansm.xml", "ansm_actualites.rss.xml"), "tier": "official"},
+        # Published in the last hours: the day's news.
+        {"id": "ansm", "url": server.add("/ansm.xml", dated_now("ansm_actualites.rss.xml", 2)), "tier": "official"},
+        # Published days ago, first collected now: archive, never today's news.
         {"id": "has", "url": server.add_file("/has.atom.xml", "has_recommandations.atom.xml"), "tier": "official"},
-        {"id": "who", "url": server.add_file("/who.json", "who_news.json"), "lang": "en"},
     ])
     assert run_cli(config, db, "collect").exit_code == 0
-    result = run_cli(config, db, "digest", "--since", "1h", "--format", "json")
+    result = run_cli(config, db, "digest", "--since", "24h", "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    items = rows(db, "select id, coalesce(story_id, id) story, item_type, title from items")
-    assert data["counts"]["stories"] == len({i["story"] for i in items}) == len(data["stories"])
-    # Every story of the database is there once, with the strongest type of its items.
-    flagged = {i["story"] for i in items if i["item_type"] in ("recall", "shortage", "safety")}
-    assert set(data["alerts"]) == flagged
-    titles = {s["title"] for s in data["stories"]}
-    assert "Rappel de lots de Doliprane 1000 mg comprimés" in titles
-    md = run_cli(config, db, "digest", "--since", "1h").output
+    items = rows(db, "select id, source_id, coalesce(story_id, id) story, item_type, title from items")
+    assert {i["source_id"] for i in items} == {"ansm", "has"}
+    today = {i["story"] for i in items if i["source_id"] == "ansm"}
+    assert data["counts"]["stories"] == len(today) == len(data["stories"]) == 3
+    assert {s["id"] for s in data["stories"]} == today
+    flagged = {i["story"] for i in items if i["source_id"] == "ansm" and i["item_type"] in ("recall", "shortage", "safety")}
+    assert flagged and set(data["alerts"]) == flagged
+    assert all(s["alert_from"] == "ansm" for s in data["stories"] if s["alert"])
+    md = run_cli(config, db, "digest", "--since", "24h").output
     assert "Rappel de lots de Doliprane 1000 mg comprimés" in md
+
+
+def test_first_collect_of_an_old_blog_does_not_flood_the_digest(server, write_config, tmp_path):
+    """The issue's case: a source added today brings items from 2012-2024; the day's ANSM recall
+    stays the day's news, the old posts stay searchable but are not in the digest."""
+    now = datetime.now(UTC)
+    old = "".join(
+        f"<item><title>Billet de blog {year}</title><link>https://blog.example/{year}</link>"
+        f"<pubDate>{format_datetime(datetime(year, 3, 1, tzinfo=UTC))}</pubDate></item>"
+        for year in range(2012, 2025)
+    )
+    # Published 2 days ago, first seen now: a late arrival within the archive limit (3 days).
+    late = f"<item><title>Billet récent</title><link>https://blog.example/late</link><pubDate>{format_datetime(now - timedelta(days=2))}</pubDate></item>"
+    blog = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Blog</title><link>https://blog.example/</link>{old}{late}</channel></rss>'
+    config = write_config([
+        {"id": "ansm", "url": server.add("/ansm.xml", dated_now("ansm_actualites.rss.xml", 2)), "tier": "official"},
+        {"id": "blog", "url": server.add("/blog.xml", blog.encode()), "tier": "press"},
+    ])
+    db = tmp_path / "veille.db"
+    assert run_cli(config, db, "collect").exit_code == 0
+    assert rows(db, "select count(*) n from items where source_id = 'blog'") == [{"n": 14}]
+    data = json.loads(run_cli(config, db, "digest", "--since", "24h", "--format", "json").output)
+    titles = [s["title"] for s in data["stories"]]
+    assert not [t for t in titles if t.startswith("Billet de blog")]
+    assert "Billet récent" in titles
+    assert titles[0] == "Rappel de lots de Doliprane 1000 mg comprimés" or data["alerts"]
+    # With archive_days 1, the late post is archive too.
+    config = write_config(
+        [{"id": "ansm", "url": server.add("/ansm.xml", dated_now("ansm_actualites.rss.xml", 2)), "tier": "official"},
+         {"id": "blog", "url": server.add("/blog.xml", blog.encode()), "tier": "press"}],
+        settings="digest:\n  archive_days: 1\n",
+    )
+    data = json.loads(run_cli(config, db, "digest", "--since", "24h", "--format", "json").output)
+    assert "Billet récent" not in [s["title"] for s in data["stories"]]
+    # The old posts are still there to search.
+    assert rows(db, "select count(*) n from items_fts where items_fts match 'billet'") == [{"n": 14}]

@@ -15,7 +15,7 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.helpers import rows, run_cli
+from tests.helpers import dated_now, rows, run_cli
 from veille.config import config_from_document, parse_document
 from veille.models import Source
 from veille.schedule import config_changes, due_at, timing
@@ -77,7 +77,7 @@ def free_port() -> int:
 def test_service_end_to_end(server, write_config, tmp_path):
     config = write_config(
         [
-            {"id": "ansm", "url": server.add_file("/ansm.xml", "ansm_actualites.rss.xml"), "tier": "official", "every": "1m"},
+            {"id": "ansm", "url": server.add("/ansm.xml", dated_now("ansm_actualites.rss.xml", 2)), "tier": "official", "every": "1m"},
             {"id": "has", "url": server.add_file("/has.atom.xml", "has_recommandations.atom.xml"), "tier": "official", "every": "1m"},
         ],
         settings="digest:\n  dir: out/digests\n",

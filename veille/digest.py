@@ -1,14 +1,16 @@
-"""Stories of a period -> a digest in Markdown, HTML, JSON or Atom, and `veille digest`.
+"""`veille digest`: the stories of a day or of the last hours, written as files and mailed.
 
-Three stages, as elsewhere: `build_digest()` reads the database into frozen dataclasses,
-`arrange()` decides order and grouping (pure), and `render()` (veille/render.py) turns a `Digest` into text.
-Every piece of feed text goes through `_clean()` (control characters out, length capped) and is
-then escaped for the output format; links are kept only when they are http(s).
+The layers, top to bottom, none importing a layer above it:
 
-What "new in the period" means: an item whose `fetched_at` (the moment Veille first stored it)
-falls in the period. A story is in the digest when at least one of its items is new; the entry
-shows the story's representative item and every source that carried any of its items. Items
-without a `story_id` (data collected before clustering) are a story of their own.
+- this module: the command, the settings (``settings.digest``), writing the files;
+- :mod:`veille.mail` (SMTP) and :mod:`veille.render` (Markdown, HTML, JSON, Atom text);
+- :mod:`veille.arrange` (which stories are news, order, groups, the alert box; pure), fed by
+  :mod:`veille.news` (reads the database). La une (the Datasette home page) uses the same two.
+
+What "news of the period" means: an item *published* in the period, or published before it and
+first seen in it (a late arrival), unless it was first seen more than ``archive_days`` (default
+3) after its publication: then it is archive (a first collect of an old blog). See
+:func:`veille.arrange.is_news`. A story is in the digest when one of its items is news.
 """
 
 from __future__ import annotations
@@ -18,143 +20,36 @@ import os
 import re
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import click
 
+from veille.arrange import (  # noqa: F401 - re-exported: the digest's public names
+    ALERT_TYPES,
+    DEFAULT_ARCHIVE_DAYS,
+    DEFAULT_BASE_URL,
+    TEXT,
+    Digest,
+    Entry,
+    Period,
+    SourceRef,
+    arrange,
+)
 from veille.cli import CONTEXT, Env, UsageProblem, pass_env, user_errors
 from veille.errors import VeilleError
-from veille.models import ITEM_TYPES, SPECIALTIES, TIER_RANK
-from veille.normalise import utc_iso
+from veille.mail import send_digest
+from veille.models import ITEM_TYPES, SPECIALTIES
+from veille.news import load_labels, read_entries, safe_url  # noqa: F401 - safe_url re-exported
+from veille.render import FORMATS, render
 
-FORMATS = ("md", "html", "json", "atom")
 LANGS = ("fr", "en")
-ALERT_TYPES = ("recall", "shortage", "safety")
-SCHEMA_VERSION = 1
-SCHEMA_ID = "https://github.com/veille/veille/blob/main/docs/digest-schema.json"
 DEFAULT_TIME = "07:00"
 DEFAULT_DIR = "digests"
-DEFAULT_BASE_URL = "http://127.0.0.1:8001/"
-MAX_TITLE = 500
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-_SPACES = re.compile(r"\s+")
 _SINCE = re.compile(r"^\s*(\d+)\s*(m|min|h|d)\s*$", re.IGNORECASE)
-
-TYPE_LABELS = {
-    "fr": {
-        "recall": "Rappel", "shortage": "Rupture ou tension", "safety": "Sécurité",
-        "guideline": "Recommandation", "approval": "Autorisation", "study": "Étude",
-        "event": "Événement", "job": "Emploi", "news": "Actualité",
-    },
-    "en": {
-        "recall": "Recall", "shortage": "Shortage", "safety": "Safety", "guideline": "Guideline",
-        "approval": "Approval", "study": "Study", "event": "Event", "job": "Job", "news": "News",
-    },
-}
-TIER_LABELS = {
-    "fr": {"official": "officiel", "journal": "revue", "society": "société savante",
-           "press": "presse", "social": "réseau social"},
-    "en": {"official": "official", "journal": "journal", "society": "society",
-           "press": "press", "social": "social"},
-}
-TEXT = {
-    "fr": {
-        "title": "Veille médicale", "period": "Période", "from": "du", "to": "au",
-        "stories": "sujets", "story": "sujet", "by_specialty": "Par spécialité",
-        "by_type": "Par type", "alerts": "À signaler", "also": "Aussi rapporté par",
-        "other": "Autres", "nothing": "Rien de nouveau sur cette période.",
-        "filters": "Filtres", "no_link": "sans lien",
-    },
-    "en": {
-        "title": "Medical news", "period": "Period", "from": "from", "to": "to",
-        "stories": "stories", "story": "story", "by_specialty": "By specialty",
-        "by_type": "By type", "alerts": "Flagged", "also": "Also reported by",
-        "other": "Other", "nothing": "Nothing new in this period.",
-        "filters": "Filters", "no_link": "no link",
-    },
-}
-
-
-# --- data --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Period:
-    """A half-open UTC interval [start, end) and the name its files get."""
-
-    start: datetime
-    end: datetime
-    label: str  # "2026-11-27" for a day, "since-24h" otherwise
-    timezone: str = "Europe/Paris"
-
-
-@dataclass(frozen=True)
-class SourceRef:
-    id: str
-    name: str
-    tier: str
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One story as the digest shows it."""
-
-    story_id: str
-    title: str
-    url: str | None  # http(s) only, else None
-    source: SourceRef
-    published_at: datetime
-    specialties: tuple[str, ...]  # strongest first
-    item_type: str
-    also: tuple[SourceRef, ...] = ()
-    updated_at: datetime | None = None
-
-    @property
-    def official(self) -> bool:
-        return self.source.tier == "official" or any(s.tier == "official" for s in self.also)
-
-    @property
-    def source_count(self) -> int:
-        return 1 + len(self.also)
-
-    @property
-    def alert(self) -> bool:
-        return self.item_type in ALERT_TYPES
-
-
-@dataclass(frozen=True)
-class Group:
-    specialty: str | None  # None: stories without a specialty
-    entries: tuple[Entry, ...]
-
-
-@dataclass(frozen=True)
-class Digest:
-    period: Period
-    lang: str
-    entries: tuple[Entry, ...]  # every story, in reading order
-    groups: tuple[Group, ...] = ()
-    alerts: tuple[Entry, ...] = ()
-    specialty_counts: tuple[tuple[str, int], ...] = ()
-    type_counts: tuple[tuple[str, int], ...] = ()
-    labels: dict[str, tuple[str, str]] = field(default_factory=dict, compare=False)  # slug -> (fr, en)
-    filters: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # specialties, types
-    base_url: str = DEFAULT_BASE_URL
-
-    def specialty_label(self, slug: str | None) -> str:
-        if slug is None:
-            return TEXT[self.lang]["other"]
-        fr, en = self.labels.get(slug, (slug, slug))
-        return fr if self.lang == "fr" else en
-
-    def type_label(self, item_type: str) -> str:
-        return TYPE_LABELS[self.lang].get(item_type, item_type)
 
 
 # --- periods -----------------------------------------------------------------------------------
@@ -197,223 +92,7 @@ def period_since(delta: timedelta, now: datetime, tz: str) -> Period:
     return Period(now - delta, now, label, tz)
 
 
-# --- reading the database ------------------------------------------------------------------------
-
-
-def _clean(text: Any, limit: int = MAX_TITLE) -> str:
-    """Feed text as one plain line: no control characters, collapsed spaces, capped length."""
-    text = _SPACES.sub(" ", _CONTROL.sub(" ", str(text or ""))).strip()
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def safe_url(url: Any) -> str | None:
-    """The URL when it is an absolute http(s) address, else None (javascript:, data:, relative)."""
-    if not isinstance(url, str):
-        return None
-    url = url.strip()
-    if not url or _CONTROL.search(url) or " " in url:
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    return url
-
-
-def _parse_ts(value: str | None) -> datetime:
-    if not value:
-        return datetime(1970, 1, 1, tzinfo=UTC)
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-
-
-def _chunks(values: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
-    return {r[1] for r in conn.execute(f"pragma table_info([{table}])")}
-
-
-def load_labels(conn: sqlite3.Connection | None = None) -> dict[str, tuple[str, str]]:
-    """slug -> (label_fr, label_en): the specialties table (the Store fills it on open), and the
-    packaged taxonomy for any slug the table lacks."""
-    labels: dict[str, tuple[str, str]] = {}
-    if conn is not None and "specialties" in _table_names(conn):
-        for slug, fr, en in conn.execute("select slug, label_fr, label_en from specialties"):
-            if fr:
-                labels[slug] = (fr, en or fr)
-    if not set(SPECIALTIES) <= set(labels):
-        labels = {**_taxonomy_labels(), **labels}
-    return labels
-
-
-def _taxonomy_labels() -> dict[str, tuple[str, str]]:
-    from veille.tag import default_tagger
-
-    return {slug: (spec.label_fr, spec.label_en) for slug, spec in default_tagger().specialties.items()}
-
-
-def _table_names(conn: sqlite3.Connection) -> set[str]:
-    return {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
-
-
-def read_entries(conn: sqlite3.Connection, period: Period) -> list[Entry]:
-    """The stories with at least one item first stored in `period`, one Entry each."""
-    item_cols = _columns(conn, "items")
-    has_story = "story_id" in item_cols
-    story_expr = "coalesce(story_id, id)" if has_story else "id"
-    keys = sorted(
-        {
-            r[0]
-            for r in conn.execute(
-                f"select distinct {story_expr} from items where fetched_at >= ? and fetched_at < ?",
-                [utc_iso(period.start), utc_iso(period.end)],
-            )
-        }
-    )
-    if not keys:
-        return []
-    type_expr = "item_type" if "item_type" in item_cols else "'news'"
-    select = (
-        f"select id, {story_expr} as story_key, source_id, url, title, published_at, fetched_at, "
-        f"{type_expr} as item_type from items"
-    )
-    items: dict[str, dict] = {}
-    for chunk in _chunks(keys):
-        marks = ",".join("?" * len(chunk))
-        where = f"story_id in ({marks}) or (story_id is null and id in ({marks}))" if has_story else f"id in ({marks})"
-        for r in conn.execute(f"{select} where {where}", [*chunk, *chunk] if has_story else list(chunk)):
-            items[r[0]] = dict(zip(("id", "story", "source_id", "url", "title", "published_at", "fetched_at", "item_type"), r, strict=True))
-    ids = sorted(items)
-    sources = {
-        r[0]: SourceRef(r[0], _clean(r[1] or r[0], 200), r[2] or "press")
-        for r in conn.execute("select id, name, tier from sources")
-    }
-    carried: dict[str, set[str]] = {i: {items[i]["source_id"]} for i in ids}
-    scores: dict[str, dict[str, float]] = {}
-    tables = _table_names(conn)
-    for chunk in _chunks(ids):
-        marks = ",".join("?" * len(chunk))
-        for item_id, source_id in conn.execute(
-            f"select item_id, source_id from item_sources where item_id in ({marks})", list(chunk)
-        ):
-            carried[item_id].add(source_id)
-        if "item_specialties" in tables:
-            for item_id, slug, score in conn.execute(
-                f"select item_id, specialty, score from item_specialties where item_id in ({marks})",
-                list(chunk),
-            ):
-                story = items[item_id]["story"]
-                scores.setdefault(story, {})
-                scores[story][slug] = max(scores[story].get(slug, 0.0), float(score or 0.0))
-    representative: dict[str, str] = {}
-    if "stories" in tables and has_story:
-        for chunk in _chunks(keys):
-            marks = ",".join("?" * len(chunk))
-            for sid, rep in conn.execute(
-                f"select id, representative_item_id from stories where id in ({marks})", list(chunk)
-            ):
-                if rep in items:
-                    representative[sid] = rep
-    by_story: dict[str, list[dict]] = {}
-    for item in items.values():
-        by_story.setdefault(item["story"], []).append(item)
-
-    def source(sid: str) -> SourceRef:
-        return sources.get(sid) or SourceRef(sid, sid, "press")
-
-    def rank(item: dict) -> tuple:
-        return (TIER_RANK.get(source(item["source_id"]).tier, 99), item["published_at"] or "", item["id"])
-
-    entries = []
-    for key in keys:
-        members = by_story.get(key)
-        if not members:
-            continue
-        rep = items[representative[key]] if key in representative else min(members, key=rank)
-        main = source(rep["source_id"])
-        others = {s for m in members for s in carried[m["id"]]} - {main.id}
-        also = tuple(sorted((source(s) for s in others), key=lambda s: (TIER_RANK.get(s.tier, 99), s.name.lower(), s.id)))
-        types = [m["item_type"] for m in members if m["item_type"] in ITEM_TYPES]
-        item_type = min(types, key=ITEM_TYPES.index) if types else "news"
-        specialties = tuple(s for s, _ in sorted(scores.get(key, {}).items(), key=lambda kv: (-kv[1], kv[0])))
-        entries.append(
-            Entry(
-                story_id=key,
-                title=_clean(rep["title"]) or "(sans titre)",
-                url=safe_url(rep["url"]),
-                source=main,
-                published_at=_parse_ts(rep["published_at"]),
-                specialties=specialties,
-                item_type=item_type,
-                also=also,
-                updated_at=max(_parse_ts(m["fetched_at"]) for m in members),
-            )
-        )
-    return entries
-
-
-# --- deciding (pure) -----------------------------------------------------------------------------
-
-
-def _order(entry: Entry) -> tuple:
-    # Official first, then the most widely reported, then the most recent.
-    return (not entry.official, -entry.source_count, -entry.published_at.timestamp(), entry.title.lower(), entry.story_id)
-
-
-def arrange(
-    entries: Iterable[Entry],
-    period: Period,
-    *,
-    lang: str = "fr",
-    specialties: Sequence[str] = (),
-    types: Sequence[str] = (),
-    labels: dict[str, tuple[str, str]] | None = None,
-    base_url: str = DEFAULT_BASE_URL,
-) -> Digest:
-    """Filter, group by specialty and order: a pure function of the entries."""
-    chosen = []
-    for e in entries:
-        if specialties and not set(e.specialties) & set(specialties):
-            continue
-        if types and e.item_type not in types:
-            continue
-        if specialties:  # the group is the strongest of the asked specialties, the others stay listed
-            first = next(s for s in e.specialties if s in specialties)
-            e = replace(e, specialties=(first, *[s for s in e.specialties if s != first]))
-        chosen.append(e)
-    ordered = sorted(chosen, key=_order)
-    labels = labels if labels is not None else {}
-    digest = Digest(period, lang, (), labels=labels, filters=(tuple(specialties), tuple(types)), base_url=base_url)
-    grouped: dict[str | None, list[Entry]] = {}
-    for e in ordered:
-        grouped.setdefault(e.specialties[0] if e.specialties else None, []).append(e)
-    groups = tuple(
-        Group(slug, tuple(members))
-        for slug, members in sorted(
-            grouped.items(),
-            key=lambda kv: (kv[0] is None, -len(kv[1]), digest.specialty_label(kv[0]).lower()),
-        )
-    )
-    reading = tuple(e for g in groups for e in g.entries)
-    alerts = tuple(sorted((e for e in reading if e.alert), key=lambda e: (ALERT_TYPES.index(e.item_type), _order(e))))
-    spec_counts: dict[str, int] = {}
-    type_counts: dict[str, int] = {}
-    for e in reading:
-        for s in e.specialties:
-            spec_counts[s] = spec_counts.get(s, 0) + 1
-        type_counts[e.item_type] = type_counts.get(e.item_type, 0) + 1
-    return replace(
-        digest,
-        entries=reading,
-        groups=groups,
-        alerts=alerts,
-        specialty_counts=tuple(sorted(spec_counts.items(), key=lambda kv: (-kv[1], digest.specialty_label(kv[0]).lower()))),
-        type_counts=tuple(sorted(type_counts.items(), key=lambda kv: (-kv[1], ITEM_TYPES.index(kv[0]) if kv[0] in ITEM_TYPES else 99))),
-    )
+# --- reading and arranging ---------------------------------------------------------------------
 
 
 def build_digest(
@@ -424,6 +103,8 @@ def build_digest(
     specialties: Sequence[str] = (),
     types: Sequence[str] = (),
     base_url: str = DEFAULT_BASE_URL,
+    archive_days: float = DEFAULT_ARCHIVE_DAYS,
+    keep: Sequence[Callable[[Entry], bool]] = (),
 ) -> Digest:
     """Read the database (read-only) and arrange the digest of `period`."""
     if not os.path.exists(db_path):
@@ -431,13 +112,15 @@ def build_digest(
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         conn.execute("pragma busy_timeout = 10000")
-        entries = read_entries(conn, period)
+        entries = read_entries(conn, period, archive_days)
         labels = load_labels(conn)
     except sqlite3.DatabaseError as e:
         raise VeilleError(f"{db_path}: cannot read the database ({e})") from e
     finally:
         conn.close()
-    return arrange(entries, period, lang=lang, specialties=specialties, types=types, labels=labels, base_url=base_url)
+    return arrange(
+        entries, period, lang=lang, specialties=specialties, types=types, labels=labels, base_url=base_url, keep=keep,
+    )
 
 
 # --- files ---------------------------------------------------------------------------------------
@@ -474,6 +157,9 @@ def digest_settings(settings: Any) -> dict[str, Any]:
     lang = raw.get("lang", "fr")
     if lang not in LANGS:
         raise VeilleError(f"settings.digest.lang {lang!r} must be fr or en")
+    archive_days = raw.get("archive_days", DEFAULT_ARCHIVE_DAYS)
+    if isinstance(archive_days, bool) or not isinstance(archive_days, int | float) or archive_days < 0:
+        raise VeilleError(f"settings.digest.archive_days {archive_days!r} must be a number of days (default 3)")
     mail_to = raw.get("mail_to") or []
     if isinstance(mail_to, str):
         mail_to = [mail_to]
@@ -492,12 +178,11 @@ def digest_settings(settings: Any) -> dict[str, Any]:
         "base_url": str(raw.get("base_url", DEFAULT_BASE_URL)),
         "specialties": tuple(raw.get("specialties") or ()),
         "types": tuple(raw.get("types") or ()),
+        "archive_days": archive_days,
     }
 
 
 def write_digest_files(digest: Digest, directory: str | Path, formats: Sequence[str]) -> list[Path]:
-    from veille.render import render
-
     """`<dir>/<label>.<ext>` for each format, plus `latest.atom` so a feed reader can follow."""
     directory = Path(directory)
     written = []
@@ -510,15 +195,6 @@ def write_digest_files(digest: Digest, directory: str | Path, formats: Sequence[
         latest = directory / "latest.atom"
         write_atomic(latest, render(digest, "atom", self_url=f"{base}latest.atom"))
     return written
-
-
-def mail_subject(digest: Digest) -> str:
-    from veille.render import _heading
-
-    t = TEXT[digest.lang]
-    n = len(digest.entries)
-    alerts = f", {len(digest.alerts)} ⚠" if digest.alerts else ""
-    return f"{_heading(digest)} ({n} {t['story'] if n == 1 else t['stories']}{alerts})"
 
 
 # --- CLI -----------------------------------------------------------------------------------------
@@ -578,10 +254,8 @@ def digest_command(
         period = period_since(parse_since(since or "24h"), datetime.now(UTC), tz)
     digest = build_digest(
         env.db_path, period, lang=lang or options["lang"], specialties=specialties, types=types,
-        base_url=options["base_url"],
+        base_url=options["base_url"], archive_days=options["archive_days"],
     )
-    from veille.render import render
-
     text = render(digest, fmt)
     if out:
         try:
@@ -594,7 +268,5 @@ def digest_command(
     else:
         click.echo(text, nl=False)
     if mail_to:
-        from veille.mail import send_digest
-
         send_digest(settings, digest, list(mail_to))
         click.echo(f"sent to {', '.join(mail_to)}", err=True)

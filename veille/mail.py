@@ -25,6 +25,7 @@ from email.utils import formatdate, make_msgid
 from typing import Any
 
 from veille.errors import VeilleError
+from veille.render import mail_subject, render_html, render_markdown
 
 SECURITY = ("starttls", "tls", "none")
 
@@ -135,9 +136,6 @@ def send(smtp: SmtpSettings, msg: EmailMessage) -> None:
 
 def send_digest(settings: Any, digest: Any, recipients: Sequence[str], environ: dict[str, str] | None = None) -> None:
     """Mail `digest` (a veille.digest.Digest) as Markdown text + HTML."""
-    from veille.digest import mail_subject
-    from veille.render import render_html, render_markdown
-
     if not recipients:
         raise MailError("no recipient: pass --mail-to ADDR or set settings.digest.mail_to")
     for address in recipients:

@@ -177,3 +177,10 @@ def m007_i9b_clean_source_names(db: Database) -> None:
         error = clean_name(row[2], 1000) if row[2] else row[2]
         if (name, error) != (row[1], row[2]):
             db.execute("update sources set name = ?, last_error = ? where id = ?", [name, error, row[0]])
+
+
+@migrations()
+def m008_i12_fetched_at_index(db: Database) -> None:
+    """The digest and La une find late arrivals (published before the period, first seen in it)
+    by first-seen time: without this index that lookup scanned the whole table."""
+    db["items"].create_index(["fetched_at"])

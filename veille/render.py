@@ -1,6 +1,6 @@
 """A Digest -> Markdown, HTML, JSON or Atom text.
 
-Every piece of feed text arrives cleaned by digest._clean() and is escaped here for its format
+Every piece of feed text arrives cleaned by news.clean() and is escaped here for its format
 (Markdown escapes, HTML escaped then passed through nh3, XML by ElementTree); links are kept
 only when they are http(s)."""
 
@@ -17,20 +17,14 @@ from zoneinfo import ZoneInfo
 
 import nh3
 
-from veille.digest import (
-    DEFAULT_BASE_URL,
-    FORMATS,
-    SCHEMA_ID,
-    SCHEMA_VERSION,
-    TEXT,
-    TIER_LABELS,
-    Digest,
-    Entry,
-    SourceRef,
-    safe_url,
-)
+from veille.arrange import DEFAULT_BASE_URL, TEXT, TIER_LABELS, Digest, Entry, SourceRef
 from veille.errors import VeilleError
+from veille.news import safe_url
 from veille.normalise import utc_iso
+
+FORMATS = ("md", "html", "json", "atom")
+SCHEMA_VERSION = 1
+SCHEMA_ID = "https://github.com/veille/veille/blob/main/docs/digest-schema.json"
 
 
 def _local(moment: datetime, digest: Digest) -> datetime:
@@ -119,13 +113,15 @@ def render_markdown(digest: Digest) -> str:
     if digest.alerts:
         out += ["", f"## ⚠ {t['alerts']}", ""]
         for e in digest.alerts:
-            out.append(f"- **{digest.type_label(e.item_type)}** — {_md_title(e)} — {md_escape(e.source.name)}")
+            out.append(f"- **{digest.type_label(e.item_type)}** — {_md_title(e)} — {md_escape(e.alert_from or e.source.name)}")
     for group in digest.groups:
         out += ["", f"## {digest.specialty_label(group.specialty)} ({len(group.entries)})", ""]
         for e in group.entries:
             flag = "⚠ " if e.alert else ""
             out.append(f"- {flag}{_md_title(e)}  ")
             line = f"  {_md_entry_meta(e, digest)}"
+            if e.summary:
+                line += f"  \n  {md_escape(e.summary)}"
             if e.also:
                 line += f"  \n  {t['also']}{_colon(digest.lang)}" + ", ".join(md_escape(s.name) for s in e.also)
             out.append(line)
@@ -183,7 +179,7 @@ def render_html(digest: Digest) -> str:
         for e in digest.alerts:
             body.append(
                 f'<li><span class="flag">{_h(digest.type_label(e.item_type))}</span> — {_html_title(e)} '
-                f'<span class="meta">— {_h(e.source.name)}</span></li>'
+                f'<span class="meta">— {_h(e.alert_from or e.source.name)}</span></li>'
             )
         body += ["</ul>", "</section>"]
     for group in digest.groups:
@@ -196,6 +192,8 @@ def render_html(digest: Digest) -> str:
                 meta.append(", ".join(digest.specialty_label(s) for s in e.specialties))
             item = f"<li>{flag}<strong>{_html_title(e)}</strong>"
             item += f'<p class="meta">{_h(" · ".join(meta))}</p>'
+            if e.summary:
+                item += f'<p class="summary">{_h(e.summary)}</p>'
             if e.also:
                 item += f'<p class="also">{_h(t["also"])}{_colon(digest.lang)}{_h(", ".join(s.name for s in e.also))}</p>'
             body.append(item + "</li>")
@@ -241,6 +239,8 @@ def to_data(digest: Digest) -> dict[str, Any]:
             "type": e.item_type,
             "type_label": digest.type_label(e.item_type),
             "alert": e.alert,
+            "alert_from": e.alert_from,
+            "summary": e.summary,
             "specialties": [{"slug": s, "label": digest.specialty_label(s)} for s in e.specialties],
         }
 
@@ -317,6 +317,8 @@ def render_atom(digest: Digest, self_url: str | None = None) -> str:
             sub(entry, "category", term=s, label=digest.specialty_label(s), scheme="tag:veille,2026:specialty")
         sub(entry, "category", term=e.item_type, label=digest.type_label(e.item_type), scheme="tag:veille,2026:type")
         summary = [_md_entry_meta_plain(e, digest)]
+        if e.summary:
+            summary.append(e.summary)
         if e.also:
             summary.append(t["also"] + _colon(digest.lang) + ", ".join(s.name for s in e.also))
         sub(entry, "summary", "\n".join(summary), type="text")
@@ -330,6 +332,13 @@ def _md_entry_meta_plain(e: Entry, digest: Digest) -> str:
     if e.specialties:
         parts.append(", ".join(digest.specialty_label(s) for s in e.specialties))
     return " · ".join(parts)
+
+
+def mail_subject(digest: Digest) -> str:
+    t = TEXT[digest.lang]
+    n = len(digest.entries)
+    alerts = f", {len(digest.alerts)} ⚠" if digest.alerts else ""
+    return f"{_heading(digest)} ({n} {t['story'] if n == 1 else t['stories']}{alerts})"
 
 
 def render(digest: Digest, fmt: str, *, self_url: str | None = None) -> str:

@@ -503,7 +503,7 @@ class Service:
                 period = period_for_date(today, tz, opts["time"])
             digest = build_digest(
                 self.env.db_path, period, lang=opts["lang"], specialties=opts["specialties"],
-                types=opts["types"], base_url=opts["base_url"],
+                types=opts["types"], base_url=opts["base_url"], archive_days=opts["archive_days"],
             )
             paths = write_digest_files(digest, opts["dir"], opts["formats"])
         except Exception as e:  # noqa: BLE001 - logged; tomorrow's digest still runs
