@@ -163,10 +163,11 @@ def settings_for(public: bool) -> dict[str, Any]:
 def register_plugin() -> None:
     from datasette.plugins import pm
 
-    from veille.plugins import datasette_veille
+    from veille.plugins import datasette_veille, reading_room
 
-    if not pm.is_registered(datasette_veille):
-        pm.register(datasette_veille, name="veille")
+    for module, name in ((datasette_veille, "veille"), (reading_room, "veille_reading_room")):
+        if not pm.is_registered(module):
+            pm.register(module, name=name)
 
 
 def make_datasette(

@@ -41,7 +41,24 @@ th[class*="col-atom_"], td[class*="col-atom_"],
 .table-articles th.col-lien, .table-articles td.col-lien { display: none; }
 td.col-titre { min-width: 18em; }
 td.col-resume { max-width: 40em; }
-.veille-home ul.veille-pages li { margin-bottom: 0.4em; }
+.veille-nav { display: flex; flex-wrap: wrap; gap: 0.4em 1.2em; align-items: center; margin: 0 0 1em; }
+.veille-nav a[aria-current] { font-weight: bold; }
+.veille-search { margin-left: auto; display: flex; gap: 0.3em; }
+.veille-search input[type=search] { width: 16em; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+.veille-period, .veille-meta, .veille-also, .veille-reason, .veille-label { color: #555e6d; font-size: 0.9em; margin: 0.2em 0; }
+.veille-filter { margin: 0.8em 0 1.2em; }
+.veille-alerts { background: #fff4e5; border: 1px solid #f0b46c; border-radius: 6px; padding: 0.4em 1em; margin: 1em 0; }
+.veille-alerts h2 { color: #8a4b00; margin: 0.3em 0; border: 0; }
+.veille-flag { color: #b3261e; }
+.veille-group h2 { border-bottom: 1px solid #dde1e7; padding-bottom: 0.2em; }
+.veille-stories, .veille-story-items { list-style: none; padding-left: 0; }
+.veille-story { margin: 0 0 1em; }
+.veille-story h3, .veille-story-item h2 { font-size: 1.05em; margin: 0 0 0.15em; }
+.veille-summary { margin: 0.2em 0; max-width: 60em; }
+.veille-story-item { border-left: 3px solid #dde1e7; padding: 0.2em 0 0.2em 0.8em; margin-bottom: 1em; }
+.veille-representative { border-left-color: #0b57d0; }
+.veille-empty { font-style: italic; }
 """
 
 

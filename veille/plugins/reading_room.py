@@ -1,0 +1,166 @@
+"""The reading room: La une at ``/`` and the story page at ``/histoires/<story_id>``.
+
+Registered by :func:`veille.serve.make_datasette` beside :mod:`veille.plugins.datasette_veille`.
+Both pages read through Datasette's own read connections (``execute_fn``) and are rendered with
+Datasette's Jinja environment (autoescaped) from ``veille/templates/la_une.html`` and
+``histoire.html``. La une arranges the stories with :func:`veille.arrange.arrange`, exactly as the
+digest does (news by publication date, archive rule, alert box rule).
+
+Extension points, for watches and mute rules (issue 13): :data:`EXTENSIONS` holds
+:class:`Extension` objects (``register_extension``). Each may give
+
+- ``keep(conn)``: predicates ``Entry -> bool`` (mute rules read from the database); an entry one
+  of them refuses is not on La une, in no count and not in the alert box;
+- ``blocks(conn, digest)``: HTML fragments (``markupsafe.Markup``, escaped by their author) shown
+  in La une's ``spikes`` block, between the alert box and the specialty groups.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from datasette import hookimpl
+from datasette.utils.asgi import Response
+from markupsafe import Markup
+
+from veille.arrange import DEFAULT_ARCHIVE_DAYS, TIER_LABELS, TYPE_LABELS, Digest, Entry, Period, arrange
+from veille.models import SPECIALTIES
+
+DATABASE = "veille"
+COOKIE = "veille_specialite"
+COOKIE_AGE = 365 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Extension:
+    name: str
+    keep: Callable[[sqlite3.Connection], Sequence[Callable[[Entry], bool]]] | None = None
+    blocks: Callable[[sqlite3.Connection, Digest], Sequence[Markup]] | None = None
+
+
+EXTENSIONS: list[Extension] = []
+
+
+def register_extension(extension: Extension) -> None:
+    """Add (or replace, by name) an extension of La une."""
+    EXTENSIONS[:] = [e for e in EXTENSIONS if e.name != extension.name] + [extension]
+
+
+def _config(datasette) -> dict[str, Any]:  # noqa: ANN001
+    return datasette.plugin_config("veille") or {}
+
+
+def _tz(datasette) -> str:  # noqa: ANN001
+    return str(_config(datasette).get("timezone", "Europe/Paris"))
+
+
+def french_date(moment: datetime, tz: str) -> str:
+    from veille.plugins.datasette_veille import _zone
+
+    return moment.astimezone(_zone(tz)).strftime("%d/%m/%Y %H:%M")
+
+
+def chosen_specialty(args: dict[str, str], cookie: str | None) -> tuple[str | None, bool]:
+    """The specialty La une shows, and whether the cookie must change: the URL's
+    ``?specialite=`` wins (empty clears it), else the cookie; unknown slugs are ignored."""
+    if "specialite" in args:
+        value = args["specialite"].strip()
+        return (value if value in SPECIALTIES else None), True
+    return (cookie if cookie in SPECIALTIES else None), False
+
+
+def _labels_context() -> dict[str, Any]:
+    return {"type_labels": TYPE_LABELS["fr"], "tier_labels": TIER_LABELS["fr"]}
+
+
+async def la_une(request, datasette):  # noqa: ANN001, ANN201
+    from veille.news import load_labels, read_entries
+
+    db = datasette.get_database(DATABASE)
+    specialty, changed = chosen_specialty({k: request.args.get(k) for k in request.args.keys()}, request.cookies.get(COOKIE))
+    archive_days = float(_config(datasette).get("archive_days", DEFAULT_ARCHIVE_DAYS))
+    now = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+    period = Period(now - timedelta(hours=24), now, "24h", _tz(datasette))
+
+    def read(conn: sqlite3.Connection) -> tuple[Digest, Digest, list[Markup]]:
+        entries = read_entries(conn, period, archive_days)
+        labels = load_labels(conn)
+        keep = [rule for ext in EXTENSIONS if ext.keep for rule in ext.keep(conn)]
+        everything = arrange(entries, period, labels=labels, keep=keep)
+        shown = arrange(entries, period, labels=labels, keep=keep, specialties=(specialty,) if specialty else ())
+        blocks = [b for ext in EXTENSIONS if ext.blocks for b in ext.blocks(conn, shown)]
+        return everything, shown, blocks
+
+    everything, digest, blocks = await db.execute_fn(read)
+    counts = dict(everything.specialty_counts)
+    options = sorted(
+        ((slug, digest.specialty_label(slug), counts.get(slug, 0)) for slug in SPECIALTIES),
+        key=lambda o: o[1].lower(),
+    )
+    tz = _tz(datasette)
+    html = await datasette.render_template(
+        "la_une.html",
+        {
+            "digest": digest,
+            "total": len(everything.entries),
+            "specialty": specialty,
+            "specialty_options": options,
+            "extra_blocks": blocks,
+            "when": lambda moment: french_date(moment, tz),
+            "period_start": french_date(period.start, tz),
+            "period_end": french_date(period.end, tz),
+            **_labels_context(),
+        },
+        request=request,
+        view_name="la_une",
+    )
+    response = Response.html(html)
+    if changed:
+        response.set_cookie(COOKIE, specialty or "", max_age=COOKIE_AGE if specialty else 0, samesite="lax")
+    return response
+
+
+async def story_page(request, datasette):  # noqa: ANN001, ANN201
+    from veille.news import load_labels
+    from veille.story import read_story
+
+    key = request.url_vars["story_id"]
+    db = datasette.get_database(DATABASE)
+
+    def read(conn: sqlite3.Connection):  # noqa: ANN202
+        return read_story(conn, key), load_labels(conn)
+
+    story, labels = await db.execute_fn(read)
+    tz = _tz(datasette)
+    if story is None:
+        html = await datasette.render_template(
+            "histoire.html", {"story": None, "key": key, **_labels_context()}, request=request, view_name="histoire",
+        )
+        return Response.html(html, status=404)
+    if story.id != key:  # an item id: its story's page is the address to keep
+        return Response.redirect(f"/histoires/{story.id}")
+    html = await datasette.render_template(
+        "histoire.html",
+        {
+            "story": story,
+            "key": key,
+            "specialty_label": lambda slug: labels.get(slug, (slug, slug))[0],
+            "when": lambda moment: french_date(moment, tz),
+            **_labels_context(),
+        },
+        request=request,
+        view_name="histoire",
+    )
+    return Response.html(html)
+
+
+@hookimpl
+def register_routes():  # noqa: ANN201
+    return [
+        (r"^/$", la_une),
+        (r"^/histoires/(?P<story_id>[A-Za-z0-9_:.-]{1,80})$", story_page),
+    ]
