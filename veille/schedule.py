@@ -140,10 +140,11 @@ def _local(moment: datetime | None, tz: ZoneInfo) -> str:
 class Service:
     def __init__(
         self, env: Env, *, serve: bool = False, host: str = "127.0.0.1", port: int = 8001,
-        digest_now: bool = False,
+        digest_now: bool = False, public: bool = False,
     ):
         self.env = env
         self.serve = serve
+        self.public = public
         self.host = host
         self.port = port
         self.digest_now = digest_now
@@ -249,13 +250,17 @@ class Service:
     # --- web -----------------------------------------------------------------------------------
 
     def _start_web(self) -> None:
+        from veille.serve import bind_socket, check_host
+
+        check_host(self.host, self.public)
+        sock = bind_socket(self.host, self.port)
         ready = threading.Event()
 
         def run() -> None:
             async def main() -> None:
                 server = await self._make_web_server()
                 self.web_server = server
-                task = asyncio.create_task(server.serve())
+                task = asyncio.create_task(server.serve(sockets=[sock]))
                 while not server.started and not task.done():
                     await asyncio.sleep(0.05)
                 ready.set()
@@ -279,16 +284,9 @@ class Service:
         log.info("Datasette on http://%s:%d/", shown, self.port)
 
     async def _make_web_server(self) -> Any:
-        try:
-            from veille.serve import make_datasette, make_server
-        except ImportError:  # serve.py not there: plain Datasette on the same database
-            import uvicorn
-            from datasette.app import Datasette
+        from veille.serve import make_datasette, make_server
 
-            ds = Datasette([self.env.db_path])
-            await ds.invoke_startup()
-            return uvicorn.Server(uvicorn.Config(ds.app(), host=self.host, port=self.port, log_level="warning"))
-        ds = make_datasette(self.env.db_path, config_path=self.env.config_path)
+        ds = make_datasette(self.env.db_path, self.public, config_path=self.env.config_path)
         await ds.invoke_startup()
         return make_server(ds, self.host, self.port)
 
@@ -559,12 +557,13 @@ def _setup_logging(verbose: bool, tz: ZoneInfo) -> None:
 
 @click.command(context_settings=CONTEXT)
 @click.option("--serve", is_flag=True, help="Also serve the Datasette UI from this process.")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address for --serve.")
+@click.option("--host", default=None, help="Address for --serve.  [default: 127.0.0.1, 0.0.0.0 with --public]")
 @click.option("-p", "--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port for --serve.")
+@click.option("--public", is_flag=True, help="With --serve: listen on every interface; no arbitrary SQL, secrets in URLs hidden.")
 @click.option("--digest-now", is_flag=True, help="Also write (and mail) a digest of the last 24 h after the first collection.")
 @pass_env
 @user_errors
-def run_command(env: Env, serve: bool, host: str, port: int, digest_now: bool) -> None:
+def run_command(env: Env, serve: bool, host: str | None, port: int, public: bool, digest_now: bool) -> None:
     """Run the service: collect each source at its interval, write the daily digest, watch
     feeds.yaml for changes; --serve adds the Datasette UI. Ctrl-C (or SIGTERM) stops cleanly.
 
@@ -576,7 +575,12 @@ def run_command(env: Env, serve: bool, host: str, port: int, digest_now: bool) -
         veille run --serve
         veille --config feeds.yaml --db db/veille.db run --digest-now
     """
-    service = Service(env, serve=serve, host=host, port=port, digest_now=digest_now)
+    from veille.serve import check_host, default_host
+
+    host = default_host(host, public)
+    if serve:
+        check_host(host, public)
+    service = Service(env, serve=serve, host=host, port=port, digest_now=digest_now, public=public)
     _setup_logging(env.verbose, service.tz)
     stop = threading.Event()
     signals = 0

@@ -15,8 +15,12 @@ which runs until cancelled. Tests build the app with :func:`make_datasette` and 
 
 from __future__ import annotations
 
+import errno
+import ipaddress
 import json
 import os
+import re
+import socket
 import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
@@ -54,6 +58,8 @@ select
   i.lang as langue,
   i.specialties as specialites,
   i.summary as resume,
+  (select group_concat(x.source_id) from item_sources x
+    where x.item_id = i.id and x.source_id <> i.source_id) as autres_sources,
   i.story_id as histoire,
   i.url as lien,
   i.id as id,
@@ -72,6 +78,20 @@ class ServeError(click.ClickException):
     exit_code = 2
 
 
+def normalised_sql(sql: str | None) -> str:
+    """A view's SQL as compared with VIEWS: SQLite stores ``create view`` as ``CREATE VIEW`` and
+    keeps the rest as written; spacing is not meaning."""
+    if not sql:
+        return ""
+    sql = re.sub(r"^\s*create\s+view\s+", "create view ", sql.strip(), flags=re.IGNORECASE)
+    return " ".join(sql.split())
+
+
+def stale_views(current: Mapping[str, str | None]) -> list[str]:
+    """The views of VIEWS that are missing from ``current`` (name -> stored SQL) or differ."""
+    return [name for name, sql in VIEWS.items() if normalised_sql(current.get(name)) != normalised_sql(sql)]
+
+
 # --- schema ----------------------------------------------------------------------------------
 
 def ensure_views(db_path: str) -> None:
@@ -87,7 +107,7 @@ def ensure_views(db_path: str) -> None:
     store = Store(db_path)
     try:
         current = {r["name"]: r["sql"] for r in store.db.query("select name, sql from sqlite_master where type = 'view'")}
-        stale = [name for name, sql in VIEWS.items() if current.get(name) != sql]
+        stale = stale_views(current)
         if stale:
             with store.immediate() as db:
                 for name in stale:
@@ -103,7 +123,7 @@ def _check_views_current(db_path: str) -> None:
         current = dict(conn.execute("select name, sql from sqlite_master where type = 'view'").fetchall())
     finally:
         conn.close()
-    stale = [name for name, sql in VIEWS.items() if current.get(name) != sql]
+    stale = stale_views(current)
     if stale:
         raise ServeError(
             f"{db_path} is read-only and its views ({', '.join(stale)}) are missing or outdated; "
@@ -137,9 +157,16 @@ def load_metadata(path: str | Path | None = None, *, public: bool = False) -> di
     except (OSError, ValueError) as e:
         raise ServeError(f"cannot read {path}: {e}") from e
     if public:
-        # No arbitrary SQL for anyone, whatever the file says (canned queries stay available).
-        metadata["allow_sql"] = False
+        make_public(metadata)
     return metadata
+
+
+def make_public(metadata: dict[str, Any]) -> None:
+    """No arbitrary SQL for anyone, whatever the file says (canned queries stay available), and
+    secrets in URLs redacted from every response (veille.plugins.public)."""
+    metadata["allow_sql"] = False
+    plugins = metadata.setdefault("plugins", {})
+    plugins.setdefault("veille", {})["public"] = True
 
 
 def settings_for(public: bool) -> dict[str, Any]:
@@ -163,9 +190,12 @@ def settings_for(public: bool) -> dict[str, Any]:
 def register_plugin() -> None:
     from datasette.plugins import pm
 
-    from veille.plugins import datasette_veille, reading_room
+    from veille.plugins import datasette_veille, labels, public, reading_room
 
-    for module, name in ((datasette_veille, "veille"), (reading_room, "veille_reading_room")):
+    for module, name in (
+        (datasette_veille, "veille"), (reading_room, "veille_reading_room"), (labels, "veille_labels"),
+        (public, "veille_public"),
+    ):
         if not pm.is_registered(module):
             pm.register(module, name=name)
 
@@ -191,7 +221,7 @@ def make_datasette(
     else:
         metadata = json.loads(json.dumps(metadata))
         if public:
-            metadata["allow_sql"] = False
+            make_public(metadata)
     register_plugin()
     ds = Datasette(
         files=[],
@@ -230,6 +260,58 @@ def default_host(host: str | None, public: bool) -> str:
     return "0.0.0.0" if public else "127.0.0.1"  # noqa: S104 - --public asks for every interface
 
 
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_host(host: str, public: bool) -> None:
+    """Arbitrary SQL is served on loopback only: another address needs --public (canned
+    queries only, secrets redacted)."""
+    if not public and not is_loopback(host):
+        raise UsageProblem(
+            f"--host {host} would serve arbitrary SQL to the network: add --public "
+            "(canned queries only), or listen on 127.0.0.1"
+        )
+
+
+def check_database_exists(db_path: str) -> None:
+    if not os.path.isfile(db_path):
+        raise UsageProblem(f"no database at {db_path}: run `veille collect` first (or pass --db FILE)")
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything is printed: a busy port is one line."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as e:
+        sock.close()
+        if e.errno == errno.EADDRINUSE:
+            raise UsageProblem(f"port {port} is in use: try --port {free_port_after(host, port)}") from None
+        raise UsageProblem(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def free_port_after(host: str, port: int) -> int:
+    for candidate in range(port + 1, min(port + 50, 65535)):
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            try:
+                probe.bind((host.strip("[]"), candidate))
+            except OSError:
+                continue
+            return candidate
+    return port + 1
+
+
 @click.command("serve", context_settings=CONTEXT)
 @click.option("--host", default=None, help="Address to listen on.  [default: 127.0.0.1, 0.0.0.0 with --public]")
 @click.option("-p", "--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port.")
@@ -253,19 +335,22 @@ def serve_command(env: Env, host: str | None, port: int, public: bool, metadata_
 
     from veille.store import check_database_file
 
+    check_database_exists(env.db_path)
     check_database_file(env.db_path)
     host = default_host(host, public)
+    check_host(host, public)
     ds = make_datasette(env.db_path, public, metadata=metadata_path, config_path=env.config_path)
+    sock = bind_socket(host, port)
     shown = "localhost" if host == "127.0.0.1" else host
     click.echo(f"Veille on http://{shown}:{port}/ ({'public, canned queries only' if public else 'local'}); Ctrl-C stops.")
 
     async def run() -> None:
         await ds.invoke_startup()
-        await make_server(ds, host, port).serve()
+        await make_server(ds, host, port).serve(sockets=[sock])
 
     try:
         asyncio.run(run())
     except KeyboardInterrupt:
         pass
-    except OSError as e:
-        raise UsageProblem(f"cannot listen on {host}:{port}: {e}") from e
+    finally:
+        sock.close()

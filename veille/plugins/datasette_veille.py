@@ -248,6 +248,45 @@ def render_cell(row, value, column, table, database, datasette):  # noqa: ANN001
     return None
 
 
+# --- bad parameters: a clear 400 in French, not a 500 ----------------------------------------
+
+
+def bad_parameter(args: dict[str, str], exception: BaseException) -> str | None:
+    """The French message for a request Datasette failed on because of a bad ``_sort``,
+    ``_sort_desc``, ``_next`` or ``_size``; None for any other failure."""
+    text = str(exception)
+    sort = args.get("_sort") or args.get("_sort_desc")
+    if sort is not None and text.startswith("Cannot sort"):
+        return f"Impossible de trier par « {sort} » : cette colonne n'est pas triable ici (cliquez sur l'en-tête d'une colonne triable)."
+    if "_next" in args and isinstance(exception, ValueError | TypeError | IndexError):
+        return "Le paramètre _next n'est pas une page valide : revenez à la première page."
+    if "_size" in args and ("_size" in text or isinstance(exception, ValueError)):
+        return "Le paramètre _size doit être un nombre de lignes (1 à 1000)."
+    return None
+
+
+@hookimpl
+def handle_exception(datasette, request, exception):  # noqa: ANN001, ANN201
+    import json
+
+    if request is None:
+        return None
+    message = bad_parameter({k: request.args.get(k) for k in request.args.keys()}, exception)
+    if message is None:
+        return None
+    if request.path.endswith(".json"):
+        return Response(json.dumps({"ok": False, "error": message, "status": 400}, ensure_ascii=False),
+                        status=400, content_type="application/json; charset=utf-8")
+
+    async def inner():  # noqa: ANN202
+        html = await datasette.render_template(
+            "error.html", {"ok": False, "error": message, "title": "Requête invalide", "status": 400}, request=request,
+        )
+        return Response.html(html, status=400)
+
+    return inner
+
+
 @hookimpl
 def extra_css_urls():  # noqa: ANN201
     return ["/-/veille.css"]
@@ -302,6 +341,7 @@ def render_atom(datasette, request, columns, rows, database, table, query_name):
     fg.title(f"{site} : {_atom_title(datasette, database, table, query_name)}")
     updated = [r["atom_updated"] for r in rows if r["atom_updated"]]
     fg.updated(max(updated) if updated else datetime.now(UTC))
+    origin = _origin(request)
     for row in reversed(rows):
         entry = fg.add_entry()
         entry.id(str(row["atom_id"]))
@@ -313,7 +353,26 @@ def render_atom(datasette, request, columns, rows, database, table, query_name):
             entry.content(str(row["atom_content"]), type="text")
         if "atom_link" in columns and is_http_url(row["atom_link"]):
             entry.link(href=str(row["atom_link"]).strip())
+        else:
+            # An entry needs a link or content (feedgen refuses it otherwise, and the whole feed
+            # answered 500): the item's own page.
+            entry.link(href=own_page(origin, str(row["atom_id"]), page))
     return Response(fg.atom_str(pretty=True), content_type="application/xml; charset=utf-8", status=200)
+
+
+def _origin(request) -> str:  # noqa: ANN001
+    return f"{request.scheme}://{request.host}"
+
+
+def own_page(origin: str, atom_id: str, page: str) -> str:
+    """The page of an Atom entry in Veille: its story page for an item or a story
+    (``urn:veille:item:ID``, ``urn:veille:story:ID``), else the page the feed comes from."""
+    from urllib.parse import quote
+
+    for prefix in ("urn:veille:item:", "urn:veille:story:"):
+        if atom_id.startswith(prefix):
+            return f"{origin}/histoires/{quote(atom_id[len(prefix):], safe='')}"
+    return page if is_http_url(page) else origin + "/"
 
 
 def can_render_atom(columns):  # noqa: ANN001, ANN201
