@@ -56,6 +56,8 @@ LOOKUPS = {
 CRUMBS = {"home": "La une", "veille": "Base"}
 ERRORS = (
     (re.compile(r"^Table not found: (.*)$"), "Table introuvable : {0}"),
+    (re.compile(r"^Table not found$"), "Table introuvable."),
+    (re.compile(r"^Row not found$"), "Ligne introuvable."),
     (re.compile(r"^Database not found: (.*)$"), "Base introuvable : {0}"),
     (re.compile(r"^Row not found: (.*)$"), "Ligne introuvable : {0}"),
     (re.compile(r"^Database not found$"), "Base introuvable"),
@@ -320,23 +322,34 @@ def extra_template_vars(datasette, request):  # noqa: ANN001, ANN201
         async def empty(canned_query: str | None, params: dict[str, Any]) -> str:
             return await why_empty(datasette, canned_query, params)
 
-        return {
-            "veille_column_title": column_title,
-            "veille_label": facet_label,
-            "veille_lookups": LOOKUPS,
-            "veille_count": thousands,
-            "veille_crumb": lambda label: CRUMBS.get(str(label), label),
-            "veille_error": translate_error,
-            "veille_param": param_widget,
-            "veille_why_empty": empty,
-        }
+        return {"veille_label": facet_label, "veille_why_empty": empty}
 
     return inner
 
 
+def _plain_label(column: str, value: object, label: object) -> str:
+    return label_for(column, value, {}) or str(label if label is not None else "")
+
+
+async def _no_reason(canned_query: str | None, params: dict[str, Any]) -> str:
+    return "Aucun résultat."
+
+
 @hookimpl
 def prepare_jinja2_environment(env):  # noqa: ANN001, ANN201
+    """Helpers every Veille template may use, error pages included (extra_template_vars adds the
+    ones that read the database: source names, why a search is empty)."""
     env.filters["veille_description"] = lambda text: escape(describe(str(text)))
+    env.globals.update(
+        veille_column_title=column_title,
+        veille_label=_plain_label,
+        veille_lookups=LOOKUPS,
+        veille_count=thousands,
+        veille_crumb=lambda label: CRUMBS.get(str(label), label),
+        veille_error=translate_error,
+        veille_param=param_widget,
+        veille_why_empty=_no_reason,
+    )
 
 
 @hookimpl

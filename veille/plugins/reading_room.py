@@ -27,7 +27,15 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 from markupsafe import Markup
 
-from veille.arrange import DEFAULT_ARCHIVE_DAYS, TIER_LABELS, TYPE_LABELS, Digest, Entry, Period, arrange
+from veille.arrange import (
+    DEFAULT_ARCHIVE_DAYS,
+    TIER_LABELS,
+    TYPE_LABELS,
+    Digest,
+    Entry,
+    Period,
+    arrange,
+)
 from veille.models import SPECIALTIES
 
 DATABASE = "veille"
