@@ -54,6 +54,7 @@ REPLACEMENTS: dict[str, list[tuple[str, str]]] = {
         ('extra where clause{% if extra_wheres_for_ui|length != 1 %}s{% endif %}', 'condition{% if extra_wheres_for_ui|length != 1 %}s{% endif %} supplémentaire{% if extra_wheres_for_ui|length != 1 %}s{% endif %}'),
         ('">remove</a>]', '">retirer</a>]'),
         ('<span class="underlined">View and edit SQL</span>', '<span class="underlined">Voir et modifier le SQL</span>'),
+        ('{% if query.sql and allow_execute_sql %}', '{% if query.sql and allow_execute_sql and request.args._sql %}'),
         ('<p class="export-links">This data as ', '<p class="export-links">Ces données en '),
         ('(<a href="#export">advanced</a>)', '(<a href="#export">avancé</a>)'),
         ('These facets timed out:', 'Ces facettes ont pris trop de temps :'),
@@ -72,6 +73,12 @@ REPLACEMENTS: dict[str, list[tuple[str, str]]] = {
         # No SQL in sight: the table's or view's definition only when asked (?_sql=1).
         ('{% if table_definition %}', '{% if table_definition and request.args._sql %}'),
         ('{% if view_definition %}', '{% if view_definition and request.args._sql %}'),
+    ],
+    "base.html": [
+        ('<html>', '<html lang="fr">'),
+        ('<section class="content">\n{% block content %}', '<section class="content">\n{% block veille_nav %}{% include "_veille_nav.html" %}{% endblock %}\n{% block content %}'),
+        ('<title id="nav-menu-svg-title">Menu</title>', '<title id="nav-menu-svg-title">Menu</title>'),
+        ('<button class="button-as-link">Log out</button>', '<button class="button-as-link">Se déconnecter</button>'),
     ],
     "_table.html": [
         ('<p class="zero-results">0 records</p>', '<p class="zero-results">Aucun résultat{% if search %} pour « {{ search }} »{% endif %}. Essayez moins de mots, ou retirez un filtre.</p>'),

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.helpers import rows
 from tests.test_serve import build_database
 
 CHROMIUM = "/usr/bin/chromium"
@@ -36,8 +37,18 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    config, db = build_database(tmp_path_factory.mktemp("browser"))
+def built(tmp_path_factory):
+    return build_database(tmp_path_factory.mktemp("browser"))
+
+
+@pytest.fixture(scope="module")
+def built_db(built):
+    return built[1]
+
+
+@pytest.fixture(scope="module")
+def site(built):
+    config, db = built
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "veille", "--config", str(config), "--db", str(db), "serve", "--port", str(port)],
@@ -77,15 +88,101 @@ def column_texts(page, column: str) -> list[str]:
     return page.locator(f"table.rows-and-columns td.col-{column}").all_inner_texts()
 
 
-def test_home_search_facet_and_today(site, page):
+def test_la_une_filter_story_search_recherche(site, page, built_db):
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    # La une: today's stories, the alert box, links to every story.
     page.goto(site + "/")
-    assert page.locator("h1").inner_text() == "Veille médicale"
-    page.screenshot(path=str(ARTIFACTS / "serve-1-accueil.png"), full_page=True)
+    assert page.title() == "La une — Veille médicale"
+    assert page.locator("h1").inner_text() == "La une"
+    assert page.locator("#alertes").is_visible()
+    assert page.locator(".veille-story").count() >= 5
+    page.screenshot(path=str(ARTIFACTS / "salle-1-la-une.png"), full_page=True)
+
+    # Filter a specialty; La une remembers it (cookie) when reopened without a parameter.
+    page.select_option("#specialite", "pharmacologie")
+    page.get_by_role("button", name="Afficher").click()
+    page.wait_for_url("**specialite=pharmacologie**")
+    groups = page.locator(".veille-group h2").all_inner_texts()
+    assert groups and all(g.startswith("Pharmacologie, médicament") for g in groups)
+    page.goto(site + "/")
+    assert page.locator("#specialite").input_value() == "pharmacologie"
+    assert page.locator(".veille-group h2").all_inner_texts() == groups
+    page.screenshot(path=str(ARTIFACTS / "salle-2-la-une-pharmacologie.png"), full_page=True)
+
+    # Open a story from La une.
+    page.locator(".veille-story h3 a").first.click()
+    page.wait_for_url("**/histoires/**")
+    assert page.locator(".veille-story-item").count() >= 2
+    assert page.locator(".veille-representative .veille-label").inner_text() == "Article représentatif"
+    assert "Relié à l'histoire : titres proches" in page.locator(".veille-story-items").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "salle-3-histoire.png"), full_page=True)
+    page.goto(site + "/?specialite=")
+
+    # Search without accents from the box on every page.
+    page.fill("#veille-q", "epidemie")
+    page.locator("#veille-q").press("Enter")
+    page.wait_for_url("**_search=epidemie**")
+    assert "Épidémie de bronchiolite : point de situation et recommandations" in column_texts(page, "titre")
+    # French labels, nothing cut off at 1,280 px.
+    assert page.locator("table.rows-and-columns th.col-specialites").inner_text().startswith("Spécialités")
+    page.screenshot(path=str(ARTIFACTS / "salle-4-articles-epidemie.png"), full_page=True)
+    right = page.evaluate("() => document.querySelector('table.rows-and-columns').getBoundingClientRect().right")
+    assert right <= 1280, right
+    page.screenshot(path=str(ARTIFACTS / "salle-4-articles-epidemie.png"), full_page=True)
+
+    # Recherche: words, a specialty from the drop-down, a French date typed in the picker.
+    page.goto(site + "/veille/recherche")
+    assert page.title() == "Recherche — Veille médicale"
+    assert page.locator("text=Run SQL").count() == 0 and page.locator("#sql-query").count() == 0
+    page.fill("#qp-texte", "epidemie")
+    page.select_option("#qp-specialite", label="Pédiatrie")
+    # The calendar fills the field in JJ/MM/AAAA...
+    page.locator("input.veille-picker").fill("2026-11-01")
+    assert page.locator("#qp-depuis").input_value() == "01/11/2026"
+    # ... and a date typed in French is what the form sends.
+    page.fill("#qp-depuis", "01/11/2026")
+    page.get_by_role("button", name="Afficher").click()
+    page.wait_for_url("**texte=epidemie**")
+    assert "depuis=01%2F11%2F2026" in page.url, page.url
+    assert page.locator("#qp-depuis").input_value() == "01/11/2026"
+    expected = [r["title"] for r in rows(built_db, (
+        "select i.title from items i join item_specialties x on x.item_id = i.id and x.specialty = 'pediatrie' "
+        "where i.rowid in (select rowid from items_fts where items_fts match 'epidemie') and i.published_at >= '2026-11-01' "
+        "order by i.published_at desc"))]
+    shown = column_texts(page, "titre")
+    if expected:
+        assert shown == expected
+    else:
+        assert "Aucun résultat" in page.locator(".zero-results").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "salle-5-recherche-pediatrie-date.png"), full_page=True)
+
+    # A search that finds nothing says which filter emptied it.
+    page.select_option("#qp-specialite", label="Odontologie")
+    page.get_by_role("button", name="Afficher").click()
+    page.wait_for_url("**specialite=odontologie**")
+    assert "mais aucun en Odontologie" in page.locator(".zero-results").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "salle-6-recherche-vide.png"), full_page=True)
+    # A date that is not one says so.
+    page.fill("#qp-depuis", "32/13/2026")
+    page.get_by_role("button", name="Afficher").click()
+    page.wait_for_url("**32%2F13%2F2026**")
+    assert "n'est pas comprise" in page.locator(".zero-results").inner_text()
+
+    # No feed markup ran anywhere.
+    for path in ("/", "/veille/articles?_search=piegee", "/veille/aujourdhui"):
+        page.goto(site + path)
+    assert page.evaluate("() => window.__xss === undefined") and dialogs == []
+
+
+def test_home_search_facet_and_today(site, page):
+    page.goto(site + "/veille/articles")
+    page.screenshot(path=str(ARTIFACTS / "serve-1-articles.png"), full_page=True)
 
     # Search without accents from the articles page.
-    page.get_by_role("link", name="Articles", exact=True).first.click()
-    page.fill("input[name=_search]", "epidemie")
-    page.locator("input[name=_search]").press("Enter")
+    page.fill("#_search", "epidemie")
+    page.locator("#_search").press("Enter")
     page.wait_for_url("**_search=epidemie**")
     titles = column_texts(page, "titre")
     assert titles == ["Épidémie de bronchiolite : point de situation et recommandations"]
@@ -96,18 +193,16 @@ def test_home_search_facet_and_today(site, page):
     # The oncologie facet keeps only oncology items.
     page.goto(site + "/veille/articles")
     all_rows = page.locator("table.rows-and-columns tbody tr").count()
-    page.locator(".facet-info[data-column=specialites] a", has_text="oncologie").first.click()
+    page.locator(".facet-info[data-column=specialites] a", has_text="Oncologie").first.click()
     page.wait_for_url("**specialites__arraycontains=oncologie**")
     specialties = column_texts(page, "specialites")
-    assert specialties and all("oncologie" in s for s in specialties)
+    assert specialties and all("Oncologie" in s for s in specialties)
     assert len(specialties) < all_rows
     assert any("Cancer du sein" in t for t in column_texts(page, "titre"))
     page.screenshot(path=str(ARTIFACTS / "serve-3-facette-oncologie.png"), full_page=True)
 
-    # Aujourd'hui from the home page.
-    page.goto(site + "/")
-    page.get_by_role("link", name="Aujourd'hui").first.click()
-    page.wait_for_url("**/veille/aujourdhui**")
+    # Aujourd'hui (the table) from the database page.
+    page.goto(site + "/veille/aujourdhui")
     assert "Aujourd'hui" in page.locator("h1").inner_text()
     assert any(t.startswith("Cancer du poumon") for t in column_texts(page, "titre"))
     assert page.locator("td.col-atom_id").first.is_hidden()

@@ -251,7 +251,8 @@ def test_recherche_has_drop_downs_and_takes_french_words_and_dates(ds):
         assert english not in page, english
     assert '<select id="qp-specialite" name="specialite">' in page and ">Pédiatrie</option>" in page
     assert '<select id="qp-type" name="type">' in page and '<option value="recall">Rappel</option>' in page
-    assert '<input type="date" id="qp-depuis" name="depuis"' in page
+    assert '<input type="text" id="qp-depuis" name="depuis" value="" placeholder="JJ/MM/AAAA"' in page
+    assert '<input type="date" class="veille-picker" data-for="qp-depuis"' in page
 
     def titles(query: str) -> list[str]:
         data = get(ds, f"/veille/recherche.json?_shape=array&{query}").json()
@@ -265,7 +266,7 @@ def test_recherche_has_drop_downs_and_takes_french_words_and_dates(ds):
     # The chosen values come back selected; a French date shows in the picker as ISO.
     page = get(ds, "/veille/recherche?texte=&specialite=P%C3%A9diatrie&type=rappel&depuis=25/11/2026").text
     assert '<option value="pediatrie" selected>' in page and '<option value="recall" selected>' in page
-    assert 'name="depuis" value="2026-11-25"' in page
+    assert 'name="depuis" value="25/11/2026"' in page and 'data-for="qp-depuis" value="2026-11-25"' in page
 
 
 def test_recherche_says_which_filter_emptied_it(ds):

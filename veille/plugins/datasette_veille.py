@@ -38,9 +38,14 @@ DEFAULT_TIMEZONE = "Europe/Paris"
 CSS = """
 th[class*="col-atom_"], td[class*="col-atom_"],
 .table-articles th.col-arrivee, .table-articles td.col-arrivee,
-.table-articles th.col-lien, .table-articles td.col-lien { display: none; }
-td.col-titre { min-width: 18em; }
-td.col-resume { max-width: 40em; }
+.table-articles th.col-lien, .table-articles td.col-lien,
+.table-articles th.col-id, .table-articles td.col-id { display: none; }
+.query th.col-lien, .query td.col-lien { display: none; }
+.search-row label { width: auto; margin-right: 0.5em; }
+.veille-help, .column-descriptions-folded { margin: 0.5em 0; }
+td.col-resume { min-width: 16em; }
+td.col-titre { min-width: 16em; }
+td.col-resume { max-width: 32em; }
 .veille-nav { display: flex; flex-wrap: wrap; gap: 0.4em 1.2em; align-items: center; margin: 0 0 1em; }
 .veille-nav a[aria-current] { font-weight: bold; }
 .veille-search { margin-left: auto; display: flex; gap: 0.3em; }

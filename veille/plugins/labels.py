@@ -255,7 +255,10 @@ def param_widget(name: str, value: object) -> dict[str, Any]:
         options = [("", "Tous les types")] + [(t, TYPE_LABELS["fr"][t]) for t in ITEM_TYPES]
         return {"kind": "select", "label": label, "options": options, "value": canonical_type(value or "")}
     if name in DATE_PARAMS:
-        return {"kind": "date", "label": label, "value": parse_date(value) or ""}
+        iso = parse_date(value)
+        # The field shows JJ/MM/AAAA (what was typed, when it was not a date); the picker, ISO.
+        shown = french_date(iso) if iso else str(value or "")
+        return {"kind": "date", "label": label, "value": iso or "", "shown": shown}
     return {"kind": "text", "label": label, "placeholder": "ex. bronchiolite, cardio*" if name == "texte" else ""}
 
 
