@@ -18,6 +18,10 @@ frequency, from one in two items to none. For each term, median and p95 in milli
 - Datasette's own _search: the same view searched by Datasette itself (every match, counted,
   faceted, suggested facets, sorted by date), the "out of the box" figure
 - no search: the articles page and JSON without a search (count and facets over every item)
+- reading room (``--reading-room`` runs only this): La une (``/``), a story page, Articles
+  unfiltered, Articles with a search and its facets, and Recherche, side by side with the floor
+  in one run. The last 24 hours are topped up first (about a day's worth of items, grouped in
+  stories of three) so that La une has a day of news whatever the cache's age.
 
 Each line: median and p95 in ms, and the median as a multiple of the floor. Other processes on
 the machine inflate everything: the load average is printed before and after.
@@ -277,6 +281,84 @@ def articles_search_sql(db_path: Path, order: str = "arrivee") -> str:
     )
 
 
+def top_up_today(db_path: Path, per_day: int = 900) -> str:
+    """Give the cached database a day of news ending now (items in stories of three, official
+    first), unless the last hour already has some; returns a story id for the story page."""
+    rng = random.Random(SEED + 1)
+    conn = sqlite3.connect(db_path)
+    now = datetime.now(UTC)
+    recent = conn.execute("select count(*) from items where published_at >= ?",
+                          [(now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")]).fetchone()[0]
+    if not recent:
+        sources = [r[0] for r in conn.execute("select id from sources order by id")]
+        tiers = dict(conn.execute("select id, tier from sources"))
+        start = conn.execute("select coalesce(max(rowid), 0) from items").fetchone()[0]
+        items, stories, carriers = [], [], []
+        for n in range(per_day):
+            when = (now - timedelta(seconds=86_000 * (n + 1) / per_day)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            source = sources[rng.randrange(len(sources))]
+            story = f"st{start + n - n % 3:010d}"
+            item_id = f"t{start + n:09d}"
+            title = " ".join(rng.choices(COMMON, k=8)).capitalize()
+            summary = " ".join(rng.choices(COMMON, k=24)) + "."
+            items.append((item_id, source, f"t{n}", f"https://example.org/t/{start + n}", title, summary, when, when,
+                          rng.choices(ITEM_TYPES, [2, 2, 3, 6, 2, 15, 3, 1, 66])[0], story, '["pediatrie"]' if n % 5 == 0 else "[]",
+                          tiers[source]))
+            carriers.append((item_id, source, f"t{n}", when))
+            if n % 3 == 0:
+                stories.append((story, item_id, title, when, when))
+        with conn:
+            conn.executemany(
+                "insert into items (id, source_id, guid, url, canonical_url, title, summary, content, published_at, fetched_at, "
+                "lang, item_type, story_id, specialties, tier) values (?, ?, ?, ?, ?4, ?5, ?6, '', ?7, ?8, 'fr', ?9, ?10, ?11, ?12)",
+                items,
+            )
+            conn.executemany("insert into item_sources (item_id, source_id, guid, first_seen_at) values (?, ?, ?, ?)", carriers)
+            conn.executemany(
+                "insert into stories (id, representative_item_id, title, first_seen_at, last_seen_at, item_count, source_count) "
+                "values (?, ?, ?, ?, ?, 3, 3)", stories,
+            )
+            conn.executemany(
+                "insert into item_specialties (item_id, specialty, score, evidence) values (?, 'pediatrie', 3.0, '[]')",
+                [(i[0],) for i in items if i[10] != "[]"],
+            )
+        print(f"topped up the last 24 h: {per_day} items in {len(stories)} stories")
+    story = conn.execute("select story_id from items where story_id is not null order by rowid desc limit 1").fetchone()[0]
+    conn.close()
+    return story
+
+
+async def run_reading_room(db_path: Path, story: str, table: Table) -> None:
+    """The pages of issue 12, each against the floor, in one run."""
+    ds = make_datasette(db_path, metadata=bench_metadata())
+    await ds.invoke_startup()
+
+    async def get(url: str) -> None:
+        r = await ds.client.get(url, follow_redirects=True)
+        if r.status_code != 200:
+            raise SystemExit(f"{url}: HTTP {r.status_code} {r.text[:300]}")
+
+    pages = [
+        ("La une /", "/"),
+        ("story page /histoires/<id>", f"/histoires/{story}"),
+        ("Articles HTML, unfiltered", "/veille/articles"),
+        ("Articles HTML, search epidemie + facets", "/veille/articles?_search=epidemie"),
+        ("Articles HTML, search patients + facets", "/veille/articles?_search=patients"),
+        ("Recherche HTML, epidemie", "/veille/recherche?texte=epidemie&specialite=&type=&depuis="),
+        ("Recherche HTML, epidemie + Pédiatrie + date", "/veille/recherche?texte=epidemie&specialite=pediatrie&type=&depuis=01/01/2025"),
+    ]
+    for _, url in pages:  # warm the caches (source names, labels, SQLite pages)
+        await get(url)
+    floor = await atimed(lambda: get("/veille/plancher.json?_shape=array"), most=300)
+    table.floor = stats(floor)[0]
+    table.header("reading room, Datasette in process (ds.client)")
+    table.line("-", "-", "floor: select 1 canned query (.json)", floor)
+    for label, url in pages:
+        samples = await atimed(lambda url=url: get(url), budget_s=3.0, most=20)
+        median = stats(samples)[0]
+        table.line("-", "-", label, samples, "ok (< 5x)" if median < 5 * table.floor else "OVER 5x")
+
+
 def run_sqlite(db_path: Path, terms: list[str], table: Table) -> dict[str, int]:
     metadata = json.loads((ROOT / "datasette-metadata.json").read_text(encoding="utf-8"))
     recherche = metadata["databases"]["veille"]["queries"]["recherche"]["sql"]
@@ -349,6 +431,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="items in the synthetic database")
     parser.add_argument("--http", action="store_true", help="also measure over HTTP against `veille serve`")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached database")
+    parser.add_argument("--reading-room", action="store_true", help="only the reading room's pages (issue 12)")
     args = parser.parse_args()
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"search-{args.rows}.db"
@@ -359,6 +442,11 @@ def main() -> None:
     print(f"database: {path} ({path.stat().st_size / 1e6:.0f} MB, {args.rows:,} items)")
     print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} ({os.cpu_count()} CPUs)")
     table = Table()
+    story = top_up_today(path)
+    asyncio.run(run_reading_room(path, story, table))
+    if args.reading_room:
+        print(f"\nload average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        return
     counts = run_sqlite(path, TERMS, table)
     asyncio.run(run_client(path, TERMS, counts, table))
     if args.http:

@@ -236,7 +236,9 @@ def _row_value(row: object, key: str) -> object:
 
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):  # noqa: ANN001 - hook signature
-    if isinstance(value, str) and _ISO_UTC.match(value):
+    if not isinstance(value, str) or column.startswith("atom_"):  # hidden columns: no work
+        return None
+    if _ISO_UTC.match(value):
         tz = (datasette.plugin_config("veille") or {}).get("timezone", DEFAULT_TIMEZONE)
         try:
             shown = readable_date(value, tz)

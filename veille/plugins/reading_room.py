@@ -18,6 +18,7 @@ Extension points, for watches and mute rules (issue 13): :data:`EXTENSIONS` hold
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,6 +42,8 @@ from veille.models import SPECIALTIES
 DATABASE = "veille"
 COOKIE = "veille_specialite"
 COOKIE_AGE = 365 * 24 * 3600
+GROUP_SIZE = 8  # stories shown per specialty on La une before "N autres"
+CACHE_SECONDS = 60.0  # the day's entries are read again after this, or when the data change
 
 
 @dataclass(frozen=True)
@@ -94,9 +97,21 @@ async def la_une(request, datasette):  # noqa: ANN001, ANN201
     now = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
     period = Period(now - timedelta(hours=24), now, "24h", _tz(datasette))
 
+    cache = datasette.__dict__.setdefault("_veille_la_une", {})
+
     def read(conn: sqlite3.Connection) -> tuple[Digest, Digest, list[Markup]]:
-        entries = read_entries(conn, period, archive_days)
-        labels = load_labels(conn)
+        # The day's stories change when items or stories do: read them again then, or after a
+        # minute (the 24 hours move), never on every page view.
+        version = conn.execute(
+            "select (select max(rowid) from items), (select max(last_seen_at) from stories)"
+        ).fetchone()
+        fresh = cache.get("version") == version and time.monotonic() - cache.get("at", 0.0) < CACHE_SECONDS
+        if not fresh or cache.get("archive_days") != archive_days:
+            cache.update(
+                version=version, at=time.monotonic(), archive_days=archive_days,
+                entries=read_entries(conn, period, archive_days), labels=load_labels(conn),
+            )
+        entries, labels = cache["entries"], cache["labels"]
         keep = [rule for ext in EXTENSIONS if ext.keep for rule in ext.keep(conn)]
         everything = arrange(entries, period, labels=labels, keep=keep)
         shown = arrange(entries, period, labels=labels, keep=keep, specialties=(specialty,) if specialty else ())
@@ -118,6 +133,8 @@ async def la_une(request, datasette):  # noqa: ANN001, ANN201
             "specialty": specialty,
             "specialty_options": options,
             "extra_blocks": blocks,
+            # The whole group when filtering by that specialty, else its first stories.
+            "group_size": None if specialty else GROUP_SIZE,
             "when": lambda moment: french_date(moment, tz),
             "period_start": french_date(period.start, tz),
             "period_end": french_date(period.end, tz),
