@@ -87,6 +87,7 @@ REPLACEMENTS: dict[str, list[tuple[str, str]]] = {
         ('rel="nofollow">{{ column.name }}{% if column.name == sort_desc %}', 'rel="nofollow">{{ veille_column_title(column.name) }}{% if column.name == sort_desc %}'),
     ],
     "_facet_results.html": [
+        ('<div class="facet-results">', '<div class="facet-results">\n    {% if filtered_table_rows_count and filtered_table_rows_count > 20000 and table == "articles" %}<p class="veille-facet-note">Facettes comptées sur les 20 000 articles arrivés le plus récemment.</p>{% endif %}'),
         ('<strong>{{ facet_info.name }}{% if facet_info.type != "column" %} ({{ facet_info.type }}){% endif %}', '<strong>{{ veille_column_title(facet_info.name) }}'),
         ('{{ (facet_value.label | string()) or "-" }}', '{{ veille_label(facet_info.name, facet_value.value, facet_value.label) or "-" }}'),
         ('<li>{{ facet_value.label or "-" }} &middot;', '<li>{{ veille_label(facet_info.name, facet_value.value, facet_value.label) or "-" }} &middot;'),

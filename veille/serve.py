@@ -190,11 +190,11 @@ def settings_for(public: bool) -> dict[str, Any]:
 def register_plugin() -> None:
     from datasette.plugins import pm
 
-    from veille.plugins import datasette_veille, labels, public, reading_room
+    from veille.plugins import datasette_veille, facets, labels, public, reading_room
 
     for module, name in (
         (datasette_veille, "veille"), (reading_room, "veille_reading_room"), (labels, "veille_labels"),
-        (public, "veille_public"),
+        (public, "veille_public"), (facets, "veille_facets"),
     ):
         if not pm.is_registered(module):
             pm.register(module, name=name)
