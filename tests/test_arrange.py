@@ -109,3 +109,25 @@ def test_layers_import_downwards_only():
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("veille.")
         }
         assert not imported & forbidden, (module, imported & forbidden)
+
+
+def test_pure_helpers_of_the_reading_room():
+    from veille.plugins.labels import canonical_specialty, canonical_type, parse_date
+    from veille.plugins.public import redact
+    from veille.plugins.reading_room import chosen_specialty
+    from veille.story import link_reason
+
+    assert chosen_specialty({"specialite": "pediatrie"}, "cardiologie") == ("pediatrie", True)
+    assert chosen_specialty({}, "cardiologie") == ("cardiologie", False)
+    assert chosen_specialty({"specialite": ""}, "cardiologie") == (None, True)
+    assert chosen_specialty({}, "nope") == (None, False)
+    assert link_reason("title-tokens+rapidfuzz+summary-names", 0.8234) == "titres et résumés proches (0,82 ; noms propres différents)"
+    assert link_reason("title-tokens", 1.0) == "titres proches (1,00)"
+    assert parse_date("25/11/2026") == parse_date("2026-11-25") == parse_date("25.11.2026") == "2026-11-25"
+    assert parse_date("32/13/2026") is None and parse_date("demain") is None
+    assert canonical_specialty("Pédiatrie") == canonical_specialty("PEDIATRIE") == "pediatrie"
+    assert canonical_specialty("Endocrinologie") == "endocrinologie" and canonical_specialty("") == ""
+    assert canonical_type("rappel") == canonical_type("Rappel") == canonical_type("recall") == "recall"
+    assert canonical_type("Rupture ou tension") == canonical_type("pénurie") == "shortage"
+    assert redact("http://u:p@h.example/f?token=abc&x=1&apikey=k") == "http://h.example/f?token=***&x=1&apikey=***"
+    assert redact("https://h.example/?keyword=1&monkey=2") == "https://h.example/?keyword=1&monkey=2"
