@@ -40,7 +40,7 @@ REPLACEMENTS: dict[str, list[tuple[str, str]]] = {
 {% endif %}'''),
         ('''    <h3>{% if filtered_table_rows_count or filtered_table_rows_count == 0 %}{{ "{:,}".format(filtered_table_rows_count) }} row{% if filtered_table_rows_count == 1 %}{% else %}s{% endif %}{% endif %}
         {% if human_description_en %}{{ human_description_en }}{% endif %}
-    </h3>''', '''    <h3>{% if filtered_table_rows_count or filtered_table_rows_count == 0 %}{{ veille_count(filtered_table_rows_count) }} ligne{% if filtered_table_rows_count != 1 %}s{% endif %}{% endif %}
+    </h3>''', '''    <h3>{% if filtered_table_rows_count or filtered_table_rows_count == 0 %}{{ veille_count(filtered_table_rows_count) }} ligne{% if filtered_table_rows_count != 1 %}s{% endif %}{% elif veille_capped_count is defined %}{% if veille_capped_count > veille_count_cap %}Plus de {{ veille_count(veille_count_cap) }} articles{% else %}{{ veille_count(veille_capped_count) }} article{% if veille_capped_count != 1 %}s{% endif %}{% endif %}{% endif %}
         {% if human_description_en %}{{ human_description_en|veille_description }}{% endif %}
     </h3>'''),
         ('<label for="_search">Search:</label>', '<label for="_search">Rechercher :</label>'),
@@ -87,7 +87,7 @@ REPLACEMENTS: dict[str, list[tuple[str, str]]] = {
         ('rel="nofollow">{{ column.name }}{% if column.name == sort_desc %}', 'rel="nofollow">{{ veille_column_title(column.name) }}{% if column.name == sort_desc %}'),
     ],
     "_facet_results.html": [
-        ('<div class="facet-results">', '<div class="facet-results">\n    {% if filtered_table_rows_count and filtered_table_rows_count > 20000 and table == "articles" %}<p class="veille-facet-note">Facettes comptées sur les 20 000 articles arrivés le plus récemment.</p>{% endif %}'),
+        ('<div class="facet-results">', '<div class="facet-results">\n    {% if table == "articles" and (filtered_table_rows_count is none or filtered_table_rows_count > 5000) %}<p class="veille-facet-note">Facettes comptées sur les 5 000 articles arrivés le plus récemment.</p>{% endif %}'),
         ('<strong>{{ facet_info.name }}{% if facet_info.type != "column" %} ({{ facet_info.type }}){% endif %}', '<strong>{{ veille_column_title(facet_info.name) }}'),
         ('{{ (facet_value.label | string()) or "-" }}', '{{ veille_label(facet_info.name, facet_value.value, facet_value.label) or "-" }}'),
         ('<li>{{ facet_value.label or "-" }} &middot;', '<li>{{ veille_label(facet_info.name, facet_value.value, facet_value.label) or "-" }} &middot;'),

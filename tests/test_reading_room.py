@@ -229,6 +229,16 @@ def test_source_names_with_payloads_stay_text(server, write_config, tmp_path):
 # --- Articles, Recherche, chrome -------------------------------------------------------------
 
 
+def test_articles_unfiltered_count_is_capped_filtered_is_exact(ds, built, monkeypatch):
+    n = rows(built[1], "select count(*) n from items")[0]["n"]
+    assert re.search(rf"<h3>{n} articles\s+triés par date décroissant", get(ds, "/veille/articles").text)
+    assert get(ds, "/veille/articles.json").json()["filtered_table_rows_count"] is None
+    exact = get(ds, "/veille/articles.json?niveau=official").json()["filtered_table_rows_count"]
+    assert exact == rows(built[1], "select count(*) n from items where tier = 'official'")[0]["n"]
+    monkeypatch.setattr("veille.plugins.facets.COUNT_CAP", n - 1)
+    assert f"<h3>Plus de {n - 1} articles" in get(ds, "/veille/articles").text
+
+
 def test_articles_in_french_labels_and_no_sql(ds):
     html = get(ds, "/veille/articles?_facet_size=max").text
     for english in ("Search:", 'value="Apply"', "(view)", "Powered by", "This data as", "row</h3>", "rows</h3>", "CREATE VIEW", "create view"):

@@ -126,9 +126,12 @@ def read_stories(conn: sqlite3.Connection, keys: Sequence[str]) -> list[Entry]:
     for chunk in _chunks(keys):
         marks = ",".join("?" * len(chunk))
         # Two lookups, each through an index (an OR of the two made SQLite scan the table).
-        wheres = [f"story_id in ({marks})", f"id in ({marks}) and story_id is null"] if has_story else [f"id in ({marks})"]
+        wheres = (
+            [f"indexed by idx_items_story_id where story_id in ({marks})", f"where id in ({marks}) and story_id is null"]
+            if has_story else [f"where id in ({marks})"]
+        )
         for where in wheres:
-            for r in conn.execute(f"{select} where {where}", list(chunk)):
+            for r in conn.execute(f"{select} {where}", list(chunk)):
                 items[r[0]] = dict(zip(names, r, strict=True))
     ids = sorted(items)
     sources = {

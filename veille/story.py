@@ -72,7 +72,9 @@ def read_story(conn: sqlite3.Connection, key: str) -> StoryView | None:
     """The story ``key`` (a story id, or the id of an item: its story, or itself alone), or None."""
     rows = conn.execute(
         "select id, source_id, url, title, summary, published_at, item_type, specialties, story_id "
-        "from items where story_id = ?",
+        # INDEXED BY: statistics gathered while most items had no story (data collected before
+        # clustering) make SQLite scan the table for this lookup (300 ms on 1M items).
+        "from items indexed by idx_items_story_id where story_id = ?",
         [key],
     ).fetchall()
     story_id = key
