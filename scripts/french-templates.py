@@ -40,7 +40,7 @@ REPLACEMENTS: dict[str, list[tuple[str, str]]] = {
 {% endif %}'''),
         ('''    <h3>{% if filtered_table_rows_count or filtered_table_rows_count == 0 %}{{ "{:,}".format(filtered_table_rows_count) }} row{% if filtered_table_rows_count == 1 %}{% else %}s{% endif %}{% endif %}
         {% if human_description_en %}{{ human_description_en }}{% endif %}
-    </h3>''', '''    <h3>{% if filtered_table_rows_count or filtered_table_rows_count == 0 %}{{ veille_count(filtered_table_rows_count) }} ligne{% if filtered_table_rows_count != 1 %}s{% endif %}{% elif veille_capped_count is defined %}{% if veille_capped_count > veille_count_cap %}Plus de {{ veille_count(veille_count_cap) }} articles{% else %}{{ veille_count(veille_capped_count) }} article{% if veille_capped_count != 1 %}s{% endif %}{% endif %}{% endif %}
+    </h3>''', '''    <h3>{% if filtered_table_rows_count or filtered_table_rows_count == 0 %}{{ veille_count(filtered_table_rows_count) }} {% if table == "articles" %}article{% else %}ligne{% endif %}{% if filtered_table_rows_count != 1 %}s{% endif %}{% elif veille_capped_count is defined %}{% if veille_capped_count > veille_count_cap %}Plus de {{ veille_count(veille_count_cap) }} articles{% else %}{{ veille_count(veille_capped_count) }} article{% if veille_capped_count != 1 %}s{% endif %}{% endif %}{% endif %}
         {% if human_description_en %}{{ human_description_en|veille_description }}{% endif %}
     </h3>'''),
         ('<label for="_search">Search:</label>', '<label for="_search">Rechercher :</label>'),

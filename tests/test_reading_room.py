@@ -144,6 +144,17 @@ def test_la_une_remembers_the_specialty(ds):
     assert "Cancer du poumon" in get(ds, "/?specialite=nope").text
 
 
+def test_la_une_shows_the_first_stories_of_each_specialty_and_links_to_the_rest(ds, monkeypatch):
+    monkeypatch.setattr("veille.plugins.reading_room.GROUP_SIZE", 1)
+    html = get(ds, "/?specialite=").text
+    group = html.split("<h2>Pharmacologie, médicament")[1].split("</section>")[0]
+    assert group.count('<li class="veille-story">') == 1
+    assert '<a href="/?specialite=pharmacologie">Les 2 sujets en Pharmacologie, médicament</a>' in group
+    # Filtered by that specialty, the whole group.
+    whole = get(ds, "/?specialite=pharmacologie").text.split("<h2>Pharmacologie, médicament")[1]
+    assert whole.count('<li class="veille-story">') == 2
+
+
 def test_la_une_keeps_feed_text_inert(ds):
     html = get(ds, "/").text
     assert "&lt;script&gt;alert(&#34;titre&#34;)&lt;/script&gt;" in html

@@ -323,8 +323,9 @@ def free_port_after(host: str, port: int) -> int:
 def serve_command(env: Env, host: str | None, port: int, public: bool, metadata_path: str | None) -> None:
     """Browse and search the database in Datasette (French pages, Atom feeds, canned queries).
 
-    Listens on 127.0.0.1 unless --public or --host says otherwise. The database is served as
-    /veille whatever its file name; pages: /veille/articles, /veille/aujourdhui, /veille/recherche.
+    Listens on 127.0.0.1; another --host needs --public. Pages: / (La une), /histoires/<id>
+    (a story), /veille/articles, /veille/recherche; the database is served as /veille whatever
+    its file name.
 
     \b
     Example:
