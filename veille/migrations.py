@@ -183,4 +183,4 @@ def m007_i9b_clean_source_names(db: Database) -> None:
 def m008_i12_fetched_at_index(db: Database) -> None:
     """The digest and La une find late arrivals (published before the period, first seen in it)
     by first-seen time: without this index that lookup scanned the whole table."""
-    db["items"].create_index(["fetched_at"])
+    db["items"].create_index(["fetched_at"], if_not_exists=True)
