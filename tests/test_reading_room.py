@@ -125,6 +125,19 @@ def test_la_une_and_the_digest_show_the_same_stories(ds, built):
     assert data["alerts"] and all(s["alert_from"] in ("ANSM", "ANSM-SECURITE") for s in data["stories"] if s["alert"])
 
 
+def test_la_une_takes_the_digests_archive_setting(built, tmp_path):
+    config, db = built
+    custom = tmp_path / "feeds.yaml"
+    custom.write_text(config.read_text(encoding="utf-8") + "settings:\n  digest:\n    archive_days: 0.5\n", encoding="utf-8")
+    app = make_datasette(db, config_path=str(custom))
+    assert app.plugin_config("veille")["archive_days"] == 0.5
+    html = get(app, "/").text
+    # The shifted feeds' items arrived about two days late: archive with half a day.
+    assert doliprane_story(db) not in story_ids(html) and "Cancer du poumon" in html
+    data = json.loads(run_cli(custom, db, "digest", "--since", "24h", "--format", "json").output)
+    assert {s["id"] for s in data["stories"]} == set(story_ids(get(app, "/").text))
+
+
 def test_la_une_remembers_the_specialty(ds):
     response = get(ds, "/?specialite=pharmacologie")
     assert response.status_code == 200

@@ -222,6 +222,12 @@ def make_datasette(
         metadata = json.loads(json.dumps(metadata))
         if public:
             make_public(metadata)
+    days = archive_days_for(config_path)
+    if days is not None:  # La une counts news like the digest: settings.digest.archive_days
+        metadata = dict(metadata)
+        plugins = dict(metadata.get("plugins") or {})
+        plugins["veille"] = {**(plugins.get("veille") or {}), "archive_days": days}
+        metadata["plugins"] = plugins
     register_plugin()
     ds = Datasette(
         files=[],
@@ -234,6 +240,21 @@ def make_datasette(
         ds.remove_database("_memory")
     ds.add_database(Database(ds, path=db_path, is_mutable=True), name=DATABASE_NAME)
     return ds
+
+
+def archive_days_for(config_path: str | None) -> float | None:
+    """settings.digest.archive_days of feeds.yaml, or None (no file, or one that does not load:
+    `veille collect` reports that; the pages then use the default)."""
+    if not config_path or not os.path.isfile(config_path):
+        return None
+    from veille.config import load_config
+    from veille.digest import digest_settings
+    from veille.errors import VeilleError
+
+    try:
+        return float(digest_settings(load_config(config_path).settings)["archive_days"])
+    except (VeilleError, OSError):
+        return None
 
 
 def make_server(ds, host: str = "127.0.0.1", port: int = 8001):  # -> uvicorn.Server
