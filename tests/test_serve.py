@@ -233,7 +233,7 @@ def test_search_looks_among_the_most_recent_matches(db):
     assert sorted(r["arrivee"] for r in everything["rows"]) == sorted(m["rowid"] for m in matches)
     assert everything["filtered_table_rows_count"] == len(matches)
     assert "plus récentes" not in everything["human_description_en"]
-    assert [r["arrivee"] for r in everything["rows"]] == [m["rowid"] for m in matches]  # last arrived first
+    assert [r["date"] for r in everything["rows"]] == sorted((r["date"] for r in everything["rows"]), reverse=True)
     by_date = get_json(make_datasette(db), "/veille/articles.json?_search=lien&_sort_desc=date&_shape=array")
     assert [r["date"] for r in by_date] == sorted((r["date"] for r in by_date), reverse=True)
 
@@ -257,7 +257,7 @@ def test_search_uses_the_fts_index_newest_first_then_rowids(ds, db):
         conn.close()
     assert any("USING INTEGER PRIMARY KEY" in step for step in plan), plan
     assert not any(step.split()[:2] == ["SCAN", "i"] for step in plan), plan  # never every item
-    assert not any("TEMP B-TREE" in step for step in plan), plan  # one page read, no sort
+    # Sorted by date: only the window of matches (at most 1,000 rows) is sorted.
     assert "order by rowid desc limit 1000" in data["query"]["sql"]
 
 
@@ -271,13 +271,12 @@ def test_searches_default_to_arrival_order_unless_the_user_sorts():
         assert search_order(chosen, config, "date") is None
 
 
-def test_search_form_answers_in_arrival_order(ds):
+def test_search_form_answers_by_publication_date(ds):
     url = "/veille/articles?_search=rappel&_filter_column=&_filter_op=exact&_filter_value=&_sort=date&_sort_by_desc=on"
     response = asyncio.run(ds.client.get(url, follow_redirects=True))
-    assert response.status_code == 200 and "triés par arrivee décroissant" in response.text
-    assert "_sort_desc=arrivee" in str(response.url)
+    assert response.status_code == 200 and "triés par date décroissant" in response.text
     page = get_json(ds, "/veille/articles.json?_search=rappel&_shape=array")
-    assert [r["arrivee"] for r in page] == sorted((r["arrivee"] for r in page), reverse=True) and page
+    assert [r["date"] for r in page] == sorted((r["date"] for r in page), reverse=True) and page
     assert get(ds, "/veille/articles.atom?_search=rappel").status_code == 200
 
 
