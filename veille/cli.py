@@ -56,6 +56,7 @@ LAZY_COMMANDS = {
     "serve": "veille.serve:serve_command",
     "run": "veille.schedule:run_command",
     "digest": "veille.digest:digest_command",
+    "watch": "veille.watch_cli:watch_group",
 }
 
 
@@ -198,6 +199,7 @@ def collect(env: Env, source_ids: tuple[str, ...], strict: bool, due: bool) -> N
     hint = offline_hint(config, results)
     if hint:
         click.echo(hint)
+    _deliver_notifications(env, config)
     if strict and failed:
         sys.exit(1)
 
@@ -218,6 +220,21 @@ def offline_hint(config: Any, results: list[SourceResult]) -> str | None:
         if r.outcome != "skipped" and source is not None:
             outcomes.append((source.url, r.error if r.outcome == "error" else None))
     return hint(outcomes, proxy_policy(config.settings.proxy, config.settings.no_proxy))
+
+
+def _deliver_notifications(env: Env, config: Any) -> None:
+    """After the collect and its summary: send what the watches queued (and earlier failures
+    that are due again). A failing receiver is reported and retried later, never an error."""
+    if not config.watches:
+        return
+    from veille.alerts import deliver_due
+
+    with env.store() as store:
+        report = deliver_due(store, config.settings)
+    if report.sent or report.failed:
+        click.echo(f"watches: {report.sent} notifications sent, {report.failed} failed (retried later)")
+        for error in report.errors:
+            click.echo(f"    {error}", err=True)
 
 
 # --- sources ---------------------------------------------------------------------------------

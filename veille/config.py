@@ -64,8 +64,11 @@ SETTING_BOUNDS: dict[str, tuple[float, float]] = {
     "max_items": (1, 100_000),
 }
 SECTION_KEYS = frozenset(
-    {"digest", "smtp", "mastodon", "bluesky", "youtube", "pubmed", "dedup", "serve", "fulltext"}
+    {"digest", "smtp", "mastodon", "bluesky", "youtube", "pubmed", "dedup", "serve", "fulltext",
+     "spikes", "alerts"}
 )
+# Settings that are lists (of rules) rather than mappings.
+LIST_SECTION_KEYS = frozenset({"mute"})
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 LANG = re.compile(r"^[a-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")
 
@@ -299,6 +302,9 @@ def _settings(errors: _Errors, node: Any) -> Settings:
             if _check_type(errors, _line(node, key), f"settings.{key}", value, SETTING_KEYS[key]):
                 values[key] = value
                 _check_bounds(errors, _line(node, key), key, value)
+        elif key in LIST_SECTION_KEYS:
+            if _check_mute(errors, value):
+                sections[key] = _plain(value)
         elif key in SECTION_KEYS:
             if not isinstance(value, dict):
                 errors.add(_line(node, key), f"settings.{key} must be a mapping")
@@ -308,7 +314,7 @@ def _settings(errors: _Errors, node: Any) -> Settings:
                     _check_mail_to(errors, value)
                 sections[key] = _plain(value)
         else:
-            allowed = ", ".join(sorted(set(SETTING_KEYS) | SECTION_KEYS))
+            allowed = ", ".join(sorted(set(SETTING_KEYS) | SECTION_KEYS | LIST_SECTION_KEYS))
             errors.add(_line(node, key), f"unknown setting {key!r} (allowed: {allowed})")
     if "timezone" in values:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -381,6 +387,31 @@ def _proxy_settings(errors: _Errors, node: Any, values: dict[str, Any]) -> None:
         values["no_proxy"] = entries
 
 
+def _check_mute(errors: _Errors, value: Any) -> bool:
+    """settings.mute: each rule checked on its own line."""
+    from veille.mute import parse_rules
+
+    if not isinstance(value, list):
+        errors.add(_line(value), "settings.mute must be a list of rules (each with terms, sources or types)")
+        return False
+    ok = True
+    names: dict[str, int | None] = {}
+    for index, node in enumerate(value):
+        try:
+            rules = parse_rules([_plain(node)], start=index)
+        except ConfigError as e:
+            for message in str(e).splitlines():
+                errors.add(_line(node), message)
+            ok = False
+            continue
+        name = rules[0].name
+        if name in names:
+            errors.add(_line(node), f"settings.mute[{index}]: the name {name!r} is used twice")
+            ok = False
+        names[name] = _line(node)
+    return ok
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
@@ -395,8 +426,10 @@ def config_from_document(doc: Any, path: str) -> Config:
         errors.add(_line(doc), "the file must be a mapping with a top-level 'sources:' list")
         errors.raise_if_any()
     for key in doc:
-        if key not in ("sources", "settings"):
-            errors.add(_line(doc, key), f"unknown top-level key {key!r} (allowed: sources, settings)")
+        if key not in ("sources", "settings", "watches"):
+            errors.add(
+                _line(doc, key), f"unknown top-level key {key!r} (allowed: sources, settings, watches)"
+            )
     raw_sources = doc.get("sources")
     if raw_sources is None:
         raw_sources = []
@@ -420,8 +453,11 @@ def config_from_document(doc: Any, path: str) -> Config:
             errors.add(source.line, f"source {source.id!r} has the same address as {seen_urls[key]!r}")
         seen_urls[key] = source.id
         sources.append(source)
+    from veille.watch_config import watches_from_document
+
+    watches = watches_from_document(doc, errors)
     errors.raise_if_any()
-    return Config(path=path, sources=tuple(sources), settings=settings)
+    return Config(path=path, sources=tuple(sources), settings=settings, watches=watches)
 
 
 def source_key(url: str, kind: str = "feed") -> str:

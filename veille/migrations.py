@@ -184,3 +184,31 @@ def m008_i12_fetched_at_index(db: Database) -> None:
     """The digest and La une find late arrivals (published before the period, first seen in it)
     by first-seen time: without this index that lookup scanned the whole table."""
     db["items"].create_index(["fetched_at"], if_not_exists=True)
+
+
+@migrations()
+def m009_i13_watches(db: Database) -> None:
+    """Watches (definitions mirrored from feeds.yaml for the web pages), their hits (one per
+    story per watch: the primary key is what makes a second carrier of a story silent) and the
+    notifications waiting to be delivered or retried."""
+    db["watches"].create(
+        {"name": str, "query": str, "definition": str, "created_at": str, "updated_at": str,
+         "last_spike_day": str},
+        pk="name",
+    )
+    db["watch_hits"].create(
+        {"watch": str, "story_key": str, "item_id": str, "matched_at": str},
+        pk=("watch", "story_key"),
+        foreign_keys=[("item_id", "items", "id")],
+    )
+    db["watch_hits"].create_index(["watch", "matched_at"])
+    db["watch_hits"].create_index(["item_id"])
+    db["watch_deliveries"].create(
+        {"id": int, "watch": str, "target": str, "kind": str, "payload": str, "created_at": str,
+         "attempts": int, "next_attempt_at": str, "last_error": str, "last_attempt_at": str,
+         "delivered_at": str, "gave_up_at": str},
+        pk="id",
+        defaults={"attempts": 0},
+    )
+    db["watch_deliveries"].create_index(["delivered_at", "gave_up_at", "next_attempt_at"])
+    db["watch_deliveries"].create_index(["watch", "created_at"])

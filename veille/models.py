@@ -65,6 +65,10 @@ class Config:
     path: str
     sources: tuple[Source, ...]
     settings: Settings = field(default_factory=Settings)
+    watches: tuple[Any, ...] = ()  # veille.watch.Watch (feeds.yaml's top-level `watches:`)
+
+    def watch(self, name: str) -> Any:
+        return next((w for w in self.watches if w.name == name), None)
 
     def source(self, source_id: str) -> Source | None:
         return next((s for s in self.sources if s.id == source_id), None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import random
 import sqlite3
@@ -157,6 +158,7 @@ class Collector:
         self.is_public = is_public  # which addresses count as public (tests play the internet on 127.0.0.1)
         self.stories: StoryBook = store.story_book(datetime.now(UTC))
         self._extractions = asyncio.Semaphore(2)  # trafilatura child processes at once
+        self.new_ids: list[str] = []  # every item this collect stored for the first time
 
     async def _process(self, source: Source, fetched: Fetched, fetched_at: datetime) -> Processed:
         assert fetched.body is not None
@@ -275,6 +277,7 @@ class Collector:
             with contextlib.suppress(VeilleError, sqlite3.Error):
                 self.store.write_source(source, items=None, fetch_row=fetch_row, source_update=update, now=now)
             return SourceResult(source.id, "error", error=error, http_status=fetched.status)
+        self.new_ids.extend(written.new_ids)  # for the watches, matched once the collect is done
         return SourceResult(
             source_id=source.id,
             outcome=outcome,
@@ -388,12 +391,26 @@ def collect(
     default_tagger()  # built once here, shared with forked workers
     if own_pool and len(sources) >= POOL_THRESHOLD and workers > 1:
         executor = make_pool(workers)
+    collector = Collector(config, store, executor=executor, is_public=is_public)
     try:
-        results = asyncio.run(Collector(config, store, executor=executor, is_public=is_public).collect(sources, progress, stop))
+        results = asyncio.run(collector.collect(sources, progress, stop))
     finally:
         if own_pool and executor is not None:
             executor.shutdown(cancel_futures=True)
+        match_watches(config, store, collector.new_ids)
     return skipped + results
+
+
+def match_watches(config: Config, store: Store, new_ids: Sequence[str]) -> None:
+    """Watches see each newly stored item once, after the collect (batched: one notification per
+    watch per collect). Only rows are written here; delivery is `alerts.deliver_due`'s job. A
+    failure here is logged and never fails the collect (the items are stored already)."""
+    from veille.alerts import after_collect
+
+    try:
+        after_collect(store, config, new_ids)
+    except (VeilleError, sqlite3.Error) as e:
+        logging.getLogger("veille.alerts").error("watches not matched after this collect: %s", e)
 
 
 def make_pool(workers: int = 2) -> ProcessPoolExecutor:

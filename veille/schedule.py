@@ -52,6 +52,7 @@ log = logging.getLogger("veille.run")
 
 TIME_SCALE_ENV = "VEILLE_TIME_SCALE"
 BATCH_WINDOW = 0.5  # seconds to wait for other sources due at the same moment
+DELIVER_EVERY = 60  # seconds between two passes over the notification queue
 WATCH_EVERY = 1.0  # seconds between two looks at feeds.yaml
 STOP_GRACE = 5.0  # seconds a stop request waits for the collection in progress
 MAX_JITTER = 300.0  # seconds, before scaling
@@ -166,6 +167,7 @@ class Service:
         self.web_error: BaseException | None = None
         self.collections = 0
         self.collecting = False
+        self.delivery_store: ServiceStore | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -198,6 +200,12 @@ class Service:
         self._schedule_digest()
         self.scheduler.add_job(
             self._watch_config, "interval", seconds=WATCH_EVERY, id="watch-config",
+            coalesce=True, max_instances=1, misfire_grace_time=30,
+        )
+        # Watch notifications: their own job and database connection, so a slow receiver never
+        # holds the collector (retries of failed deliveries come due here too).
+        self.scheduler.add_job(
+            self._deliver, "interval", seconds=DELIVER_EVERY, id="deliveries",
             coalesce=True, max_instances=1, misfire_grace_time=30,
         )
         self.collector = threading.Thread(target=self._collector_loop, name="veille-collector")
@@ -236,6 +244,8 @@ class Service:
         if self.store is not None and clean:
             with self.write_lock:
                 self.store.close()
+                if self.delivery_store is not None:
+                    self.delivery_store.close()
         if self.pool is not None:
             self.pool.shutdown(wait=clean, cancel_futures=True)
         return clean
@@ -403,6 +413,25 @@ class Service:
         hint = offline_hint(config, results)
         if hint:
             log.warning("%s", hint)
+        if config.watches and self.scheduler is not None and self.scheduler.running:
+            with contextlib.suppress(Exception):  # the job is gone when the service is stopping
+                self.scheduler.modify_job("deliveries", next_run_time=datetime.now(self.tz))
+
+    def _deliver(self) -> None:
+        """Send the notifications the watches queued, and retry the failed ones that are due."""
+        from veille.alerts import deliver_due
+
+        if not self.config.watches or self.stopping.is_set():
+            return
+        try:
+            if self.delivery_store is None:
+                self.delivery_store = ServiceStore(self.env.db_path, self.write_lock)
+            report = deliver_due(self.delivery_store, self.config.settings)
+        except Exception as e:  # noqa: BLE001 - logged; the next run retries
+            log.error("watch notifications not delivered: %s", e)
+            return
+        if report.sent or report.failed:
+            log.info("watch notifications: %d sent, %d failed (retried with backoff)", report.sent, report.failed)
 
     def _reschedule(self, source: Source, when: datetime | None) -> datetime | None:
         """Move the source's job to its next due time (plus jitter); return the new run time."""
