@@ -1,0 +1,376 @@
+"""Watches end to end: feeds over real HTTP, a real SMTP server (aiosmtpd) and a real webhook
+receiver on 127.0.0.1, real SQLite files, the CLI."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import one, rows, run_cli
+from veille.alerts import after_collect, deliver_due, retry_delay
+from veille.config import load_config
+from veille.notify import DeliveryError, post_webhook
+from veille.store import Store
+
+
+class Receiver:
+    """A webhook receiver: records each POST; answers the statuses it is given, then 200."""
+
+    def __init__(self, host: str = "127.0.0.1"):
+        self.posts: list[dict] = []
+        self.statuses: list[int] = []
+        self.redirect: str | None = None
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(length)
+                receiver.posts.append({"path": self.path, "body": json.loads(body), "headers": dict(self.headers)})
+                if receiver.redirect and self.path == "/hook":
+                    self.send_response(307)
+                    self.send_header("Location", receiver.redirect)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+        self.server = ThreadingHTTPServer((host, 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://{host}:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def smtp():
+    from aiosmtpd.controller import Controller
+
+    class Handler:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's naming
+            self.messages.append((list(envelope.rcpt_tos), envelope.content))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = Handler()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, handler.messages
+    finally:
+        controller.stop()
+
+
+def rss(name: str, entries: list[tuple[str, str, str]]) -> str:
+    now = datetime.now(UTC)
+    items = "".join(
+        f"<item><title>{title}</title><link>{link}</link><guid>{link}</guid>"
+        f"<description>{summary}</description>"
+        f"<pubDate>{format_datetime(now - timedelta(hours=i + 1))}</pubDate></item>"
+        for i, (title, link, summary) in enumerate(entries)
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>{name}</title>{items}</channel></rss>'
+
+
+ANSM = [
+    ("Rappel de lots de Lévothyrox 100 microgrammes : défaut de dosage", "https://ansm.example/levo-1",
+     "L'ANSM rappelle des lots de Lévothyrox 100 microgrammes en raison d'un défaut de dosage."),
+    ("Rougeole : point de situation", "https://ansm.example/rougeole", "Cas de rougeole en hausse."),
+]
+PRESS = [
+    ("Rappel de lots de Levothyrox 100 microgrammes : défaut de dosage", "https://presse.example/levo",
+     "L'ANSM rappelle des lots de Levothyrox 100 microgrammes en raison d'un défaut de dosage."),
+]
+
+
+def write_feeds(tmp_path: Path, server, smtp_port: int, watches: str, sources=("ansm",), extra_settings: str = "") -> Path:
+    lines = ["# my sources, with comments", "sources:"]
+    for sid in sources:
+        tier = "official" if sid == "ansm" else "press"
+        lines += [f"  - id: {sid}", f"    name: {sid.upper()} actualités", f"    url: {server.url('/' + sid + '.xml')}",
+                  f"    tier: {tier}", "    lang: fr"]
+    lines += [
+        "settings:",
+        "  smtp:", "    host: 127.0.0.1", f"    port: {smtp_port}", "    security: none",
+        "    from: Veille <veille@example.org>",
+        "  digest:", "    base_url: https://veille.chu.example/",
+    ]
+    if extra_settings:
+        lines.append(extra_settings.rstrip())
+    path = tmp_path / "feeds.yaml"
+    path.write_text("\n".join(lines) + "\n" + watches, encoding="utf-8")
+    return path
+
+
+def test_a_matching_story_notifies_once_by_mail_and_webhook(tmp_path, db, server, smtp, receiver):
+    smtp_port, messages = smtp
+    server.add("/ansm.xml", rss("ANSM", ANSM))
+    server.add("/presse.xml", rss("Presse", PRESS))
+    watches = (
+        "watches:\n  # the pharmacy's watch\n  - name: levo\n    query: levothyrox\n"
+        f"    notify: ['mailto:pharmacie@chu.example', '{receiver.url}']\n"
+    )
+    config = write_feeds(tmp_path, server, smtp_port, watches)
+    result = run_cli(config, db, "collect")
+    assert result.exit_code == 0, result.output
+    assert "watches: 2 notifications sent, 0 failed" in result.output
+
+    assert len(receiver.posts) == 1
+    payload = receiver.posts[0]["body"]
+    item = one(db, "select id, story_id, published_at from items where url = ?", ("https://ansm.example/levo-1",))
+    assert payload == {
+        "kind": "stories",
+        "watch": "levo",
+        "query": "levothyrox",
+        "page_url": "https://veille.chu.example/alertes/levo",
+        "stories": [{
+            "title": ANSM[0][0],
+            "url": "https://ansm.example/levo-1",
+            "source": "ANSM actualités",
+            "published_at": item["published_at"],
+            "specialties": payload["stories"][0]["specialties"],
+            "type": "recall",
+            "story_url": f"https://veille.chu.example/histoires/{item['story_id']}",
+        }],
+    }
+    assert receiver.posts[0]["headers"]["Content-Type"].startswith("application/json")
+    assert len(messages) == 1
+    rcpts, content = messages[0]
+    assert rcpts == ["pharmacie@chu.example"]
+    msg = message_from_bytes(content, policy=policy.default)
+    assert msg["Subject"] == "Veille — alerte « levo » : 1 nouveau sujet"
+    assert ANSM[0][0] in msg.get_body(("plain",)).get_content()
+    assert one(db, "select watch, story_key, item_id from watch_hits") == {
+        "watch": "levo", "story_key": item["story_id"], "item_id": item["id"],
+    }
+
+    # An unchanged second collect notifies nobody.
+    assert run_cli(config, db, "collect").exit_code == 0
+    assert len(receiver.posts) == 1 and len(messages) == 1
+
+    # A second source carrying the same story (another address): no second notification.
+    config = write_feeds(tmp_path, server, smtp_port, watches, sources=("ansm", "presse"))
+    assert run_cli(config, db, "collect").exit_code == 0
+    press = one(db, "select story_id from items where url = ?", ("https://presse.example/levo",))
+    assert press["story_id"] == item["story_id"], "precondition: the press article joined the story"
+    assert len(receiver.posts) == 1 and len(messages) == 1
+
+    # A new story, in capitals and without accent: notified, alone.
+    server.add("/ansm.xml", rss("ANSM", [("LEVOTHYROX : reprise de l'approvisionnement", "https://ansm.example/levo-2",
+                                          "Fin de la tension.")] + ANSM))
+    assert run_cli(config, db, "collect").exit_code == 0
+    assert len(receiver.posts) == 2
+    assert [s["title"] for s in receiver.posts[1]["body"]["stories"]] == ["LEVOTHYROX : reprise de l'approvisionnement"]
+    listing = run_cli(config, db, "watch", "list")
+    assert "hits 2 (7 days: 2)" in listing.output and "sent 4 · pending 0 · failed 0" in listing.output
+    # The target shown hides the webhook's path (it may hold a token).
+    assert "/hook" not in listing.output
+
+
+def test_a_failing_receiver_is_retried_and_the_collect_completes(tmp_path, db, server, smtp, receiver):
+    smtp_port, _ = smtp
+    server.add("/ansm.xml", rss("ANSM", ANSM))
+    receiver.statuses = [500]
+    config = write_feeds(tmp_path, server, smtp_port, f"watches:\n  - name: rougeole\n    query: rougeole\n    notify: ['{receiver.url}']\n")
+    result = run_cli(config, db, "collect")
+    assert result.exit_code == 0, result.output
+    assert "ansm: 2 new" in result.output
+    assert "watches: 0 notifications sent, 1 failed (retried later)" in result.output
+    assert len(receiver.posts) == 1
+    delivery = one(db, "select attempts, last_error, delivered_at, next_attempt_at, last_attempt_at from watch_deliveries")
+    assert delivery["attempts"] == 1 and delivery["delivered_at"] is None
+    assert delivery["last_error"] == "the webhook answered HTTP 500"
+    tried = datetime.fromisoformat(delivery["last_attempt_at"].replace("Z", "+00:00"))
+    assert datetime.fromisoformat(delivery["next_attempt_at"].replace("Z", "+00:00")) - tried == timedelta(seconds=retry_delay(1))
+    listing = run_cli(config, db, "watch", "list")
+    assert "last delivery error" in listing.output and "HTTP 500" in listing.output
+
+    with Store(str(db)) as store:
+        # Not yet due: nothing is attempted.
+        assert deliver_due(store, load_config(str(config)).settings, tried + timedelta(seconds=30)).sent == 0
+        report = deliver_due(store, load_config(str(config)).settings, tried + timedelta(minutes=2))
+    assert (report.sent, report.failed) == (1, 0)
+    assert len(receiver.posts) == 2 and receiver.posts[0]["body"] == receiver.posts[1]["body"]
+    assert one(db, "select attempts, last_error from watch_deliveries") == {"attempts": 2, "last_error": None}
+
+
+def test_a_receiver_that_never_answers_gives_up_after_the_last_attempt(tmp_path, db, server, smtp, receiver):
+    from veille.alerts import MAX_ATTEMPTS
+
+    smtp_port, _ = smtp
+    server.add("/ansm.xml", rss("ANSM", ANSM))
+    config = write_feeds(tmp_path, server, smtp_port, "watches:\n  - name: r\n    query: rougeole\n    notify: ['http://127.0.0.1:9/hook']\n")
+    settings = load_config(str(config)).settings
+    with Store(str(db)) as store:
+        from tests.helpers import collect_all
+
+        collect_all(config, db)
+        now = datetime.now(UTC)
+        for _ in range(MAX_ATTEMPTS):
+            now += timedelta(seconds=retry_delay(MAX_ATTEMPTS) + 1)
+            deliver_due(store, settings, now)
+    row = one(db, "select attempts, gave_up_at is not null as gave_up, last_error from watch_deliveries")
+    assert row["attempts"] == MAX_ATTEMPTS and row["gave_up"] == 1
+    assert "could not reach the webhook 127.0.0.1:9" in row["last_error"]
+
+
+def test_redirects_are_not_followed_into_private_addresses(receiver):
+    # The configured receiver may be private (the user chose it) ...
+    assert post_webhook(receiver.url, {"watch": "x"}) == 200
+    # ... but a redirect from it into a private address is refused.
+    receiver.redirect = receiver.url.replace("/hook", "/elsewhere")
+    with pytest.raises(DeliveryError, match="private or loopback address: not followed"):
+        post_webhook(receiver.url, {"watch": "x"})
+    assert [p["path"] for p in receiver.posts] == ["/hook", "/hook"]
+    # A redirect to a public address (here 127.0.0.2, declared public) is followed, body kept.
+    other = Receiver("127.0.0.2")
+    try:
+        receiver.redirect = other.url.replace("/hook", "/moved")
+        assert post_webhook(receiver.url, {"watch": "y"}, is_public=lambda a: a == "127.0.0.2") == 200
+        assert [(p["path"], p["body"]) for p in other.posts] == [("/moved", {"watch": "y"})]
+    finally:
+        other.close()
+
+
+def test_muted_items_never_reach_a_watch(tmp_path, db, server, smtp, receiver):
+    smtp_port, _ = smtp
+    server.add("/ansm.xml", rss("ANSM", ANSM))
+    config = write_feeds(
+        tmp_path, server, smtp_port, f"watches:\n  - name: r\n    query: rougeole OR levothyrox\n    notify: ['{receiver.url}']\n",
+        extra_settings="  mute:\n    - name: pas-de-rougeole\n      terms: [rougeole]\n",
+    )
+    assert run_cli(config, db, "collect").exit_code == 0
+    assert [s["title"] for s in receiver.posts[0]["body"]["stories"]] == [ANSM[0][0]]
+    assert len(rows(db, "select * from items")) == 2  # muted, not deleted
+
+
+def test_a_spike_watch_notifies_once_a_day_when_its_count_spikes(tmp_path, db, server, smtp, receiver):
+    smtp_port, _ = smtp
+    config = write_feeds(tmp_path, server, smtp_port,
+                         f"watches:\n  - name: infectio\n    specialties: [infectiologie]\n    spike: true\n    notify: ['{receiver.url}']\n")
+    now = datetime.now(UTC)
+    stamp = lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    with Store(str(db)) as store, store.immediate() as conn:
+        conn.execute("insert into sources (id, name, url) values ('x', 'X', 'http://x')")
+        conn.execute("insert into fetches (source_id, started_at) values ('x', ?)", [stamp(now - timedelta(days=70))])
+        conn.execute("insert into watches (name, created_at, definition) values ('infectio', ?, '')", [stamp(now - timedelta(days=70))])
+        for week in range(1, 9):
+            for n in range(2):
+                conn.execute("insert into watch_hits values ('infectio', ?, null, ?)",
+                             [f"old-{week}-{n}", stamp(now - timedelta(days=7 * week))])
+    cfg = load_config(str(config))
+    with Store(str(db)) as store:
+        assert after_collect(store, cfg, [], now).queued == 0  # 0 today: nothing
+        with store.immediate() as conn:
+            for n in range(9):
+                conn.execute("insert into watch_hits values ('infectio', ?, null, ?)", [f"new-{n}", stamp(now)])
+        first = after_collect(store, cfg, [], now)
+        again = after_collect(store, cfg, [], now)
+        deliver_due(store, cfg.settings, now)
+    assert first.queued == 1 and again.queued == 0
+    assert first.spikes[0].startswith("« infectio » : 4,5× plus de sujets que d'habitude (9 aujourd'hui, 2 d'habitude le ")
+    assert receiver.posts[0]["body"]["kind"] == "spike" and receiver.posts[0]["body"]["today"] == 9
+
+
+# --- the CLI and feeds.yaml ---------------------------------------------------------------------
+
+def test_watch_add_keeps_comments_and_refuses_bad_input_leaving_the_file_untouched(tmp_path, db, server, smtp):
+    config = write_feeds(tmp_path, server, smtp[0], "")
+    before = config.read_bytes()
+    for args, message in [
+        (["--query", '"rappel de'], "quote is not closed"),
+        (["--query", "-vaccin"], "only excludes words"),
+        (["--query", "x", "--notify", "ftp://example.org/"], "a target is mailto:ADDRESS or an http(s):// webhook URL"),
+        (["--query", "x", "--notify", "mailto:nobody"], "give one address"),
+        ([], "needs a query"),
+    ]:
+        result = run_cli(config, db, "watch", "add", "levo", *args)
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.output and "nothing was added" in result.output
+        assert len(result.output.strip().splitlines()) == 1, result.output
+        assert config.read_bytes() == before
+    result = run_cli(config, db, "watch", "add", "levo", "--query", "levothyrox OR lévothyroxine",
+                     "--specialty", "endocrinologie", "--notify", "mailto:moi@example.org")
+    assert result.exit_code == 0, result.output
+    text = config.read_text()
+    assert text.startswith(before.decode()) and "# my sources, with comments" in text
+    assert "watches:\n  - name: levo\n    query: levothyrox OR lévothyroxine\n    specialties: [endocrinologie]\n" in text
+    again = run_cli(config, db, "watch", "add", "levo", "--query", "x")
+    assert again.exit_code == 2 and "already exists" in again.output
+    assert run_cli(config, db, "watch", "remove", "levo").exit_code == 0
+    assert config.read_bytes() == before
+    missing = run_cli(config, db, "watch", "remove", "levo")
+    assert missing.exit_code == 2 and "no watch named 'levo'" in missing.output
+
+
+def test_watches_in_feeds_yaml_are_validated_with_file_and_line(tmp_path):
+    path = tmp_path / "feeds.yaml"
+    path.write_text(
+        "sources: []\nwatches:\n  - name: ok\n    query: rougeole\n  - name: bad\n    query: '\"open'\n"
+        "  - name: ok\n    query: mpox\n  - name: t\n    query: x\n    notify: [ftp://x]\n  - name: k\n    colour: red\n",
+        encoding="utf-8",
+    )
+    from veille.errors import ConfigError
+
+    with pytest.raises(ConfigError) as e:
+        load_config(str(path))
+    assert str(e.value).splitlines() == [
+        f"{path}:6: query '\"open': a quote is not closed",
+        f"{path}:7: duplicate watch name 'ok' (first at line 3)",
+        f"{path}:11: 'ftp://x': a target is mailto:ADDRESS or an http(s):// webhook URL",
+        f"{path}:13: unknown key 'colour' in a watch (allowed: name, notify, query, specialties, spike, tiers, types)",
+    ]
+
+
+def test_mute_settings_are_validated_with_line(tmp_path):
+    path = tmp_path / "feeds.yaml"
+    path.write_text("sources: []\nsettings:\n  mute:\n    - types: [job]\n    - types: [jobs]\n", encoding="utf-8")
+    from veille.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=rf"{path}:5: settings.mute\[1\]: unknown type 'jobs'"):
+        load_config(str(path))
+
+
+def test_watch_test_is_a_dry_run_over_the_archive(tmp_path, db, server, smtp, receiver):
+    server.add("/ansm.xml", rss("ANSM", ANSM))
+    config = write_feeds(tmp_path, server, smtp[0], "")
+    assert run_cli(config, db, "collect").exit_code == 0
+    assert run_cli(config, db, "watch", "add", "levo", "--query", "LEVOTHYROX", "--notify", receiver.url).exit_code == 0
+    result = run_cli(config, db, "watch", "test", "levo", "--since", "7d")
+    assert result.exit_code == 0, result.output
+    assert ANSM[0][0] in result.output and "Rougeole" not in result.output
+    assert "1 stories would have matched 'levo'" in result.output
+    assert rows(db, "select * from watch_hits") == [] and receiver.posts == []
+    # The watch sees new items only: the archive it was tested on does not notify later.
+    assert run_cli(config, db, "collect").exit_code == 0
+    assert receiver.posts == []
