@@ -9,6 +9,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.utils import format_datetime
+from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -94,8 +95,8 @@ def smtp():
 def rss(name: str, entries: list[tuple[str, str, str]]) -> str:
     now = datetime.now(UTC)
     items = "".join(
-        f"<item><title>{title}</title><link>{link}</link><guid>{link}</guid>"
-        f"<description>{summary}</description>"
+        f"<item><title>{escape(title)}</title><link>{escape(link)}</link><guid>{escape(link)}</guid>"
+        f"<description>{escape(summary)}</description>"
         f"<pubDate>{format_datetime(now - timedelta(hours=i + 1))}</pubDate></item>"
         for i, (title, link, summary) in enumerate(entries)
     )
@@ -374,3 +375,49 @@ def test_watch_test_is_a_dry_run_over_the_archive(tmp_path, db, server, smtp, re
     # The watch sees new items only: the archive it was tested on does not notify later.
     assert run_cli(config, db, "collect").exit_code == 0
     assert receiver.posts == []
+
+
+# --- each watch's page and Atom feed ---------------------------------------------------------------
+
+def test_alert_page_and_atom_feed(tmp_path, db, server, smtp):
+    import asyncio
+
+    from lxml import etree
+
+    from veille.serve import make_datasette
+
+    hostile = [("Lévothyrox <script>alert(1)</script> rappel", "javascript:alert(1)", "<img src=x onerror=alert(1)>"),
+               ("Levothyrox : offre d'emploi pharmacien", "https://ansm.example/job", "Poste à pourvoir")]
+    server.add("/ansm.xml", rss("ANSM", ANSM + hostile))
+    config = write_feeds(tmp_path, server, smtp[0], "watches:\n  - name: levo\n    query: levothyrox\n",
+                         extra_settings="  mute:\n    - name: emploi\n      terms: ['\"offre d emploi\"']\n")
+    assert run_cli(config, db, "collect").exit_code == 0
+    assert len(rows(db, "select * from watch_hits")) == 2  # the job offer was muted at match time
+    ds = make_datasette(db, config_path=str(config))
+
+    def get(path):
+        return asyncio.run(ds.client.get(path))
+
+    page = get("/alertes/levo")
+    assert page.status_code == 200
+    assert "Alerte « levo »" in page.text and ANSM[0][0] in page.text
+    assert '<a href="https://ansm.example/levo-1"' in page.text
+    assert "<script>alert(1)</script>" not in page.text and "&lt;script&gt;" in page.text
+    assert 'href="javascript:' not in page.text
+    story = one(db, "select story_id from items where url = 'https://ansm.example/levo-1'")["story_id"]
+    assert f'href="/histoires/{story}"' in page.text
+    assert "offre d'emploi" not in page.text
+
+    feed = get("/alertes/levo.atom")
+    assert feed.status_code == 200 and feed.headers["content-type"].startswith("application/atom+xml")
+    tree = etree.fromstring(feed.content)
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    titles = [t.text for t in tree.findall("a:entry/a:title", ns)]
+    assert sorted(titles) == sorted([ANSM[0][0], hostile[0][0]])
+    links = [link.get("href") for link in tree.findall("a:entry/a:link", ns)]
+    assert all(link.startswith("http") for link in links) and "https://ansm.example/levo-1" in links
+
+    listing = get("/alertes")
+    assert listing.status_code == 200 and 'href="/alertes/levo"' in listing.text and "2 sujets" in listing.text
+    assert get("/alertes/nothing").status_code == 404
+    assert get("/alertes/nothing.atom").status_code == 404

@@ -11,7 +11,16 @@ from veille.errors import ConfigError
 from veille.mute import MuteRule, mute_reason, parse_rules
 from veille.query import QueryError, Text, matches, parse_query
 from veille.spikes import SpikeRule, check, find_spikes, history_for, spike_sentence
-from veille.watch import NewItem, Watch, WatchError, WatchIndex, check_target, check_watch, match_new, watch_matches
+from veille.watch import (
+    NewItem,
+    Watch,
+    WatchError,
+    WatchIndex,
+    check_target,
+    check_watch,
+    match_new,
+    watch_matches,
+)
 
 
 def hit(query: str, *text: str) -> bool:

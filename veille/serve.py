@@ -190,11 +190,18 @@ def settings_for(public: bool) -> dict[str, Any]:
 def register_plugin() -> None:
     from datasette.plugins import pm
 
-    from veille.plugins import datasette_veille, facets, labels, public, reading_room
+    from veille.plugins import (
+        datasette_alerts,
+        datasette_veille,
+        facets,
+        labels,
+        public,
+        reading_room,
+    )
 
     for module, name in (
         (datasette_veille, "veille"), (reading_room, "veille_reading_room"), (labels, "veille_labels"),
-        (public, "veille_public"), (facets, "veille_facets"),
+        (public, "veille_public"), (facets, "veille_facets"), (datasette_alerts, "veille_alerts"),
     ):
         if not pm.is_registered(module):
             pm.register(module, name=name)
@@ -228,6 +235,7 @@ def make_datasette(
         plugins = dict(metadata.get("plugins") or {})
         plugins["veille"] = {**(plugins.get("veille") or {}), "archive_days": days}
         metadata["plugins"] = plugins
+    metadata = with_mute_rules(dict(metadata), config_path)
     register_plugin()
     ds = Datasette(
         files=[],
@@ -255,6 +263,28 @@ def archive_days_for(config_path: str | None) -> float | None:
         return float(digest_settings(load_config(config_path).settings)["archive_days"])
     except (VeilleError, OSError):
         return None
+
+
+def with_mute_rules(metadata: dict[str, Any], config_path: str | None) -> dict[str, Any]:
+    """settings.mute of feeds.yaml, for the pages that leave muted items out (the alert pages;
+    ``veille_muted()`` in SQL). No feeds.yaml, or an invalid one: no rules."""
+    from veille.config import load_config
+    from veille.errors import ConfigError
+
+    if not config_path or not os.path.exists(config_path):
+        return metadata
+    try:
+        settings = load_config(config_path).settings
+    except ConfigError:
+        return metadata
+    plugins = dict(metadata.get("plugins") or {})
+    veille = dict(plugins.get("veille") or {})
+    if settings.sections.get("mute"):
+        veille["mute"] = settings.sections["mute"]
+    veille.setdefault("timezone", settings.timezone)
+    plugins["veille"] = veille
+    metadata["plugins"] = plugins
+    return metadata
 
 
 def make_server(ds, host: str = "127.0.0.1", port: int = 8001):  # -> uvicorn.Server

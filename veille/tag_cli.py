@@ -25,19 +25,23 @@ def _tagger(taxonomy: str | None) -> Tagger:
               help="A source specialty to add, as feeds.yaml would.")
 @click.option("--taxonomy", type=click.Path(exists=True), help="Another taxonomy directory or file.")
 @click.option("--list", "list_slugs", is_flag=True, help="List the specialty slugs and labels.")
+@click.option("--source", "source_id", metavar="ID", help="The source it comes from (for settings.mute rules).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @user_errors
 def tag_command(
     text: str | None, title: str | None, source_specialties: tuple[str, ...], taxonomy: str | None,
-    list_slugs: bool, as_json: bool,
+    list_slugs: bool, as_json: bool, source_id: str | None,
 ) -> None:
     """Show the specialties and type Veille gives a text, and why (a dry run).
 
     With no --title, the first line of TEXT is the title.
 
+    Also says when settings.mute in feeds.yaml would hide such an item, and by which rule.
+
     \b
     Example:
         veille tag "Rappel de lots de Doliprane : défaut de dissolution"
+        veille tag --source egora "Publi-rédactionnel : un nouvel inhalateur"
         veille tag --title "Insuffisance cardiaque" "Nouvelles recommandations de la HAS"
     """
     tagger = _tagger(taxonomy)
@@ -53,6 +57,7 @@ def tag_command(
     if title is None:
         title, _, text = text.partition("\n")
     result = tagger.tag(title, text, source_specialties)
+    muted = _muted_by(title, text, source_id, result.item_type)
     if as_json:
         click.echo(json.dumps({
             "item_type": result.item_type,
@@ -61,6 +66,7 @@ def tag_command(
                 {"specialty": t.specialty, "score": t.score, "evidence": list(t.evidence)}
                 for t in result.specialties
             ],
+            "muted_by": muted[0] if muted else None,
         }, ensure_ascii=False, indent=2))
         return
     evidence = f" ({', '.join(result.type_evidence)})" if result.type_evidence else ""
@@ -70,6 +76,28 @@ def tag_command(
     for t in result.specialties:
         label = tagger.specialties[t.specialty].label_fr if t.specialty in tagger.specialties else t.specialty
         click.echo(f"{t.specialty:26} {t.score:5.1f}  {label}: {', '.join(t.evidence)}")
+    if muted:
+        click.echo(f"muted by rule {muted[0]!r} of settings.mute ({muted[1]}): hidden from La une, "
+                   "the digest and watches")
+
+
+def _muted_by(title: str, text: str, source_id: str | None, item_type: str) -> tuple[str, str] | None:
+    """(rule name, what it matches) when settings.mute of feeds.yaml would hide this item. The
+    text is read as an item's summary; without a feeds.yaml there are no rules."""
+    import os
+
+    from veille.config import load_config
+    from veille.mute import mute_reason, rules_from_settings
+
+    env = click.get_current_context().find_object(Env)
+    if env is None or not os.path.exists(env.config_path):
+        return None
+    rules = rules_from_settings(load_config(env.config_path).settings)
+    name = mute_reason(rules, title=title, summary=text, source_id=source_id, item_type=item_type)
+    if name is None:
+        return None
+    rule = next(r for r in rules if r.name == name)
+    return name, rule.describe()
 
 
 @click.command(context_settings=CONTEXT)
