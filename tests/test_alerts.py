@@ -421,3 +421,54 @@ def test_alert_page_and_atom_feed(tmp_path, db, server, smtp):
     assert listing.status_code == 200 and 'href="/alertes/levo"' in listing.text and "2 sujets" in listing.text
     assert get("/alertes/nothing").status_code == 404
     assert get("/alertes/nothing.atom").status_code == 404
+
+
+# --- the digest: spikes and mute rules -----------------------------------------------------------
+
+def test_digest_lists_specialty_spikes_and_leaves_muted_items_out(tmp_path, db):
+    from veille.digest import build_digest, period_since
+    from veille.render import render
+
+    now = datetime.now(UTC)
+    stamp = lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    n = 0
+    with Store(str(db)) as store, store.immediate() as conn:
+        conn.execute("insert into sources (id, name, url, tier) values ('spf', 'Santé publique France', 'http://x', 'official')")
+        conn.execute("insert into fetches (source_id, started_at) values ('spf', ?)", [stamp(now - timedelta(days=70))])
+
+        def story(when, title, specialty="infectiologie", item_type="news"):
+            nonlocal n
+            n += 1
+            conn.execute(
+                "insert into items (id, source_id, title, published_at, fetched_at, story_id, specialties, item_type, tier) "
+                "values (?, 'spf', ?, ?, ?, ?, ?, ?, 'official')",
+                [f"i{n}", title, stamp(when), stamp(when), f"s{n}", json.dumps([specialty]), item_type],
+            )
+            conn.execute("insert into item_sources (item_id, source_id, first_seen_at) values (?, 'spf', ?)", [f"i{n}", stamp(when)])
+            conn.execute(
+                "insert into stories (id, representative_item_id, title, first_seen_at, last_seen_at, item_count, source_count) "
+                "values (?, ?, ?, ?, ?, 1, 1)", [f"s{n}", f"i{n}", title, stamp(when), stamp(when)],
+            )
+
+        for week in range(1, 9):
+            for k in range(2):
+                story(now - timedelta(days=7 * week, minutes=k), f"Bulletin {week}-{k}")
+                story(now - timedelta(days=7 * week, minutes=k), f"Cardio {week}-{k}", specialty="cardiologie")
+        for k in range(10):
+            story(now - timedelta(minutes=k), f"Rougeole : foyer {k}")
+        story(now - timedelta(minutes=20), "Cardio du jour", specialty="cardiologie")
+        story(now - timedelta(minutes=30), "Offre d'emploi : infectiologue H/F", item_type="job")
+    config = tmp_path / "feeds.yaml"
+    config.write_text("sources: []\nsettings:\n  mute:\n    - name: emploi\n      types: [job]\n", encoding="utf-8")
+    settings = load_config(str(config)).settings
+    digest = build_digest(str(db), period_since(timedelta(hours=24), now, "Europe/Paris"), settings=settings)
+    assert len(digest.spikes) == 1
+    assert digest.spikes[0].startswith("Infectiologie : 5× plus de sujets que d'habitude (10 aujourd'hui, 2 d'habitude le ")
+    titles = [e.title for e in digest.entries]
+    assert "Offre d'emploi : infectiologue H/F" not in titles and "Rougeole : foyer 0" in titles
+    assert "## Pics d'activité\n\n- Infectiologie : 5× plus" in render(digest, "md")
+    assert '<section class="spikes"><h2>Pics d\'activité</h2><ul><li>Infectiologie : 5×' in render(digest, "html").replace("\n", "")
+    assert json.loads(render(digest, "json"))["spikes"] == list(digest.spikes)
+    # Without settings (no feeds.yaml), nothing is muted and no spike is computed.
+    plain = build_digest(str(db), period_since(timedelta(hours=24), now, "Europe/Paris"))
+    assert plain.spikes == () and "Offre d'emploi : infectiologue H/F" in [e.title for e in plain.entries]

@@ -174,6 +174,7 @@ class Digest:
     labels: dict[str, tuple[str, str]] = field(default_factory=dict, compare=False)  # slug -> (fr, en)
     filters: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # specialties, types
     base_url: str = DEFAULT_BASE_URL
+    spikes: tuple[str, ...] = ()  # « Infectiologie : 3× plus de sujets que d'habitude … » (veille.spikes)
 
     def specialty_label(self, slug: str | None) -> str:
         if slug is None:

@@ -21,6 +21,7 @@ import re
 import sqlite3
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -105,8 +106,10 @@ def build_digest(
     base_url: str = DEFAULT_BASE_URL,
     archive_days: float = DEFAULT_ARCHIVE_DAYS,
     keep: Sequence[Callable[[Entry], bool]] = (),
+    settings: Any = None,
 ) -> Digest:
-    """Read the database (read-only) and arrange the digest of `period`."""
+    """Read the database (read-only) and arrange the digest of `period`. With ``settings``
+    (feeds.yaml's), muted items are left out and the day's specialty spikes are listed."""
     if not os.path.exists(db_path):
         raise VeilleError(f"{db_path}: no database yet; run `veille collect` first")
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
@@ -114,13 +117,33 @@ def build_digest(
         conn.execute("pragma busy_timeout = 10000")
         entries = read_entries(conn, period, archive_days)
         labels = load_labels(conn)
+        spikes = _spikes(conn, settings, period, labels) if settings is not None else ()
     except sqlite3.DatabaseError as e:
         raise VeilleError(f"{db_path}: cannot read the database ({e})") from e
     finally:
         conn.close()
-    return arrange(
+    if settings is not None:
+        keep = (*keep, *_mute_keep(settings))
+    digest = arrange(
         entries, period, lang=lang, specialties=specialties, types=types, labels=labels, base_url=base_url, keep=keep,
     )
+    return replace(digest, spikes=spikes)
+
+
+def _mute_keep(settings: Any) -> tuple[Callable[[Entry], bool], ...]:
+    """settings.mute as a `keep` predicate of arrange(): muted entries leave every count."""
+    from veille.mute import keep_entry, rules_from_settings
+
+    rules = rules_from_settings(settings)
+    return (keep_entry(rules),) if rules else ()
+
+
+def _spikes(conn: sqlite3.Connection, settings: Any, period: Period, labels: dict[str, tuple[str, str]]) -> tuple[str, ...]:
+    """The specialty spikes of the period's last day (see veille.spikes), in French."""
+    from veille.spike_counts import specialty_spikes, spike_lines
+
+    found = specialty_spikes(conn, settings, period.end - timedelta(seconds=1))
+    return tuple(spike_lines(found, {slug: fr for slug, (fr, _) in labels.items()}))
 
 
 # --- files ---------------------------------------------------------------------------------------
@@ -254,7 +277,7 @@ def digest_command(
         period = period_since(parse_since(since or "24h"), datetime.now(UTC), tz)
     digest = build_digest(
         env.db_path, period, lang=lang or options["lang"], specialties=specialties, types=types,
-        base_url=options["base_url"], archive_days=options["archive_days"],
+        base_url=options["base_url"], archive_days=options["archive_days"], settings=settings,
     )
     text = render(digest, fmt)
     if out:

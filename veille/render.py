@@ -110,6 +110,8 @@ def render_markdown(digest: Digest) -> str:
     if spec:
         out.append(f"**{t['by_specialty']}**{_colon(digest.lang)}{spec}  ")
     out.append(f"**{t['by_type']}**{_colon(digest.lang)}{kinds}")
+    if digest.spikes:
+        out += ["", "## Pics d'activité", ""] + [f"- {md_escape(line)}" for line in digest.spikes]
     if digest.alerts:
         out += ["", f"## ⚠ {t['alerts']}", ""]
         for e in digest.alerts:
@@ -174,6 +176,10 @@ def render_html(digest: Digest) -> str:
     body.append("</header>")
     if not digest.entries:
         body.append(f"<p>{_h(t['nothing'])}</p>")
+    if digest.spikes:
+        body += ['<section class="spikes">', "<h2>Pics d'activité</h2>", "<ul>"]
+        body += [f"<li>{_h(line)}</li>" for line in digest.spikes]
+        body += ["</ul>", "</section>"]
     if digest.alerts:
         body += ['<section class="alerts">', f"<h2>⚠ {_h(t['alerts'])}</h2>", "<ul>"]
         for e in digest.alerts:
@@ -263,6 +269,7 @@ def to_data(digest: Digest) -> dict[str, Any]:
             for g in digest.groups
         ],
         "stories": [story(e) for e in digest.entries],
+        **({"spikes": list(digest.spikes)} if digest.spikes else {}),
         "message": None if digest.entries else TEXT[digest.lang]["nothing"],
     }
 

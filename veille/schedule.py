@@ -531,6 +531,7 @@ class Service:
             digest = build_digest(
                 self.env.db_path, period, lang=opts["lang"], specialties=opts["specialties"],
                 types=opts["types"], base_url=opts["base_url"], archive_days=opts["archive_days"],
+                settings=self.config.settings,
             )
             paths = write_digest_files(digest, opts["dir"], opts["formats"])
         except Exception as e:  # noqa: BLE001 - logged; tomorrow's digest still runs
