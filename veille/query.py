@@ -24,6 +24,9 @@ from veille.errors import VeilleError
 
 MAX_QUERY_CHARS = 500
 _TOKEN = re.compile(r"[^\W_]+")
+# Combining marks (what NFKD splits off accented letters): Latin, Greek, Cyrillic diacritics and
+# the rarer blocks, as FTS5's remove_diacritics does for the scripts it knows.
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _LEX = re.compile(r'\s*(?:(-)?("[^"]*"?|\(|\)|[^\s()"]+))')
 OR_WORDS = frozenset({"OR", "OU"})
 AND_WORDS = frozenset({"AND", "ET"})
@@ -36,8 +39,10 @@ class QueryError(VeilleError):
 
 def fold(text: str) -> str:
     """Lower case, accents removed (é -> e, ç -> c), as the full-text index does."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return _COMBINING.sub("", decomposed).casefold()
 
 
 def words(text: str) -> list[str]:

@@ -146,6 +146,8 @@ class WatchIndex:
 
     def __init__(self, watches: Sequence[Watch]):
         self.watches = tuple(watches)
+        self._nodes = tuple(w.node for w in self.watches)
+        self._filtered = tuple(bool(w.specialties or w.types or w.tiers) for w in self.watches)
         self._exact: dict[str, list[int]] = {}
         self._prefix: dict[str, list[int]] = {}
         self._lengths: list[int] = []
@@ -178,12 +180,13 @@ class WatchIndex:
     def matching(self, item: NewItem) -> list[Watch]:
         text = item.prepared()
         found = []
+        nodes, filtered, watches = self._nodes, self._filtered, self.watches
         for i in sorted(self.candidates(text)):
-            watch = self.watches[i]
-            if passes_filters(watch, item):
-                node = watch.node
-                if node is None or matches(node, text):
-                    found.append(watch)
+            if filtered[i] and not passes_filters(watches[i], item):
+                continue
+            node = nodes[i]
+            if node is None or matches(node, text):
+                found.append(watches[i])
         return found
 
 
