@@ -472,3 +472,34 @@ def test_digest_lists_specialty_spikes_and_leaves_muted_items_out(tmp_path, db):
     # Without settings (no feeds.yaml), nothing is muted and no spike is computed.
     plain = build_digest(str(db), period_since(timedelta(hours=24), now, "Europe/Paris"))
     assert plain.spikes == () and "Offre d'emploi : infectiologue H/F" in [e.title for e in plain.entries]
+    # The alert pages show the day's specialty spikes too.
+    import asyncio
+
+    from veille.serve import make_datasette
+
+    page = asyncio.run(make_datasette(db, config_path=str(config)).client.get("/alertes"))
+    assert page.status_code == 200
+    assert "<h2>Pics d'activité aujourd'hui</h2>" in page.text
+    assert "⚠ Infectiologie : 5× plus de sujets que d" in page.text
+
+
+def test_the_article_page_says_which_rule_mutes_it(tmp_path, db, server, smtp):
+    import asyncio
+
+    from veille.serve import make_datasette
+
+    server.add("/ansm.xml", rss("ANSM", ANSM))
+    config = write_feeds(tmp_path, server, smtp[0], "",
+                         extra_settings="  mute:\n    - name: pas-de-rougeole\n      terms: [rougeole]\n")
+    assert run_cli(config, db, "collect").exit_code == 0
+    muted = one(db, "select id from items where title like 'Rougeole%'")["id"]
+    shown = one(db, "select id from items where title like 'Rappel%'")["id"]
+    ds = make_datasette(db, config_path=str(config))
+    page = asyncio.run(ds.client.get(f"/veille/items/{muted}"))
+    assert page.status_code == 200
+    assert "masqué de La une, du digest et des alertes par la règle « pas-de-rougeole » (termes rougeole)" in page.text
+    other = asyncio.run(ds.client.get(f"/veille/items/{shown}"))
+    assert other.status_code == 200 and "masqué" not in other.text
+    # Without rules (no feeds.yaml given), nothing is said.
+    plain = make_datasette(db)
+    assert "masqué" not in asyncio.run(plain.client.get(f"/veille/items/{muted}")).text

@@ -266,8 +266,9 @@ def archive_days_for(config_path: str | None) -> float | None:
 
 
 def with_mute_rules(metadata: dict[str, Any], config_path: str | None) -> dict[str, Any]:
-    """settings.mute of feeds.yaml, for the pages that leave muted items out (the alert pages;
-    ``veille_muted()`` in SQL). No feeds.yaml, or an invalid one: no rules."""
+    """settings.mute and settings.spikes of feeds.yaml, for the pages that leave muted items out
+    and show spikes (the alert pages; ``veille_muted()`` in SQL). No feeds.yaml, or an invalid
+    one: no rules."""
     from veille.config import load_config
     from veille.errors import ConfigError
 
@@ -279,8 +280,9 @@ def with_mute_rules(metadata: dict[str, Any], config_path: str | None) -> dict[s
         return metadata
     plugins = dict(metadata.get("plugins") or {})
     veille = dict(plugins.get("veille") or {})
-    if settings.sections.get("mute"):
-        veille["mute"] = settings.sections["mute"]
+    for key in ("mute", "spikes"):
+        if settings.sections.get(key):
+            veille[key] = settings.sections[key]
     veille.setdefault("timezone", settings.timezone)
     plugins["veille"] = veille
     metadata["plugins"] = plugins

@@ -33,6 +33,38 @@ def _rules(datasette: Any) -> tuple[MuteRule, ...]:
         return ()
 
 
+def _settings(datasette: Any) -> Any:
+    """A Settings carrying what the pages need of feeds.yaml: time zone, mute and spike rules."""
+    from veille.models import Settings
+
+    conf = datasette.plugin_config("veille") or {}
+    sections = {k: conf[k] for k in ("mute", "spikes") if conf.get(k)}
+    return Settings(timezone=_timezone(datasette), sections=sections)
+
+
+async def _spike_lines(datasette: Any, db: Any, watch: str | None = None) -> list[str]:
+    """Today's specialty spikes (no watch), or this watch's spike."""
+    from zoneinfo import ZoneInfo
+
+    from veille.alerts import specialty_spikes, watch_spikes
+    from veille.spikes import SpikeRule, spike_sentence
+
+    settings = _settings(datasette)
+    now = datetime.now(UTC)
+
+    def compute(conn: sqlite3.Connection) -> list[str]:
+        if watch is not None:
+            found = watch_spikes(conn, [watch], now, ZoneInfo(settings.timezone), SpikeRule.from_settings(settings))
+            return [spike_sentence(s, f"« {watch} »") for s in found]
+        labels = dict(conn.execute("select slug, label_fr from specialties").fetchall())
+        return [spike_sentence(s, labels.get(s.key, s.key)) for s in specialty_spikes(conn, settings, now)]
+
+    try:
+        return list(await db.execute_fn(compute))
+    except Exception:  # noqa: BLE001 - a page without its spike line is still a page
+        return []
+
+
 def _timezone(datasette: Any) -> str:
     return str((datasette.plugin_config("veille") or {}).get("timezone", "Europe/Paris"))
 
@@ -46,6 +78,37 @@ def prepare_connection(conn: sqlite3.Connection, database: str, datasette: Any) 
                            source_id=source_id, item_type=item_type)
 
     conn.create_function("veille_muted", 4, muted, deterministic=True)
+
+
+@hookimpl
+def extra_template_vars(view_name: str, table: str | None, database: str | None, request: Any, datasette: Any):  # noqa: ANN201
+    """On an item's row page: which mute rule hides it (shown by row-veille-items.html)."""
+    if view_name != "row" or table != "items" or database != DATABASE or request is None:
+        return None
+
+    async def inner() -> dict[str, Any]:
+        from datasette.utils import tilde_decode
+
+        rules = _rules(datasette)
+        pks = (request.url_vars or {}).get("pks")
+        if not rules or not pks:
+            return {"veille_muted": None}
+        db = datasette.get_database(DATABASE)
+        item_id = tilde_decode(pks)
+        rows = (await db.execute(
+            "select title, summary, source_id, item_type from items where id = ?", [item_id]
+        )).rows
+        if not rows:
+            return {"veille_muted": None}
+        carriers = [r[0] for r in (await db.execute(
+            "select source_id from item_sources where item_id = ?", [item_id])).rows]
+        r = rows[0]
+        name = mute_reason(rules, title=r["title"] or "", summary=r["summary"] or "", source_id=r["source_id"],
+                           item_type=r["item_type"], sources=carriers)
+        rule = next((x for x in rules if x.name == name), None)
+        return {"veille_muted": {"name": rule.name, "describe": rule.describe()} if rule else None}
+
+    return inner
 
 
 async def _watch(db: Any, name: str) -> dict[str, Any] | None:
@@ -113,7 +176,9 @@ async def alert_page(request: Any, datasette: Any) -> Response:
             for r in rows
         ]
         html = await datasette.render_template(
-            "veille_alertes.html", {"page_title": "Alertes", "watch": None, "watches": watches}, request=request,
+            "veille_alertes.html",
+            {"page_title": "Alertes", "watch": None, "watches": watches, "spikes": await _spike_lines(datasette, db)},
+            request=request,
         )
         return Response.html(html)
     watch = await _watch(db, name)
@@ -133,7 +198,7 @@ async def alert_page(request: Any, datasette: Any) -> Response:
         {
             "page_title": f"Alerte « {name} »", "watch": watch, "hits": hits,
             "atom_url": datasette.urls.path(f"/alertes/{name}.atom"), "index_url": datasette.urls.path("/alertes"),
-            "spike": None,
+            "spike": " ; ".join(await _spike_lines(datasette, db, name)) or None,
         },
         request=request,
     )
