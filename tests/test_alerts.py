@@ -263,6 +263,18 @@ def test_redirects_are_not_followed_into_private_addresses(receiver):
         other.close()
 
 
+def test_archive_brought_by_a_new_source_is_recorded_but_not_notified(tmp_path, db, server, smtp, receiver):
+    old = format_datetime(datetime.now(UTC) - timedelta(days=40))
+    feed = rss("ANSM", ANSM).replace("</channel>", (
+        "<item><title>Levothyrox : archive</title><link>https://ansm.example/old</link>"
+        f"<guid>https://ansm.example/old</guid><pubDate>{old}</pubDate></item></channel>"))
+    server.add("/ansm.xml", feed)
+    config = write_feeds(tmp_path, server, smtp[0], f"watches:\n  - name: levo\n    query: levothyrox\n    notify: ['{receiver.url}']\n")
+    assert run_cli(config, db, "collect").exit_code == 0
+    assert len(rows(db, "select * from watch_hits")) == 2
+    assert [s["title"] for s in receiver.posts[0]["body"]["stories"]] == [ANSM[0][0]]
+
+
 def test_muted_items_never_reach_a_watch(tmp_path, db, server, smtp, receiver):
     smtp_port, _ = smtp
     server.add("/ansm.xml", rss("ANSM", ANSM))

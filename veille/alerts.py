@@ -225,8 +225,13 @@ def after_collect(store: Any, config: Config, new_ids: Sequence[str], now: datet
         entries = story_entries(db, [h.item_id for h in fresh], base)
         queued = 0
         by_watch: dict[str, list[Hit]] = {}
+        published = {i.id: i.published_at for i in items}
+        recent = _iso(now - FRESH)
         for hit in fresh:
-            by_watch.setdefault(hit.watch, []).append(hit)
+            # Archive a new source brings (published days or years ago) is recorded and shown on
+            # the watch's page, but is not news: it is not notified.
+            if published.get(hit.item_id, "") >= recent:
+                by_watch.setdefault(hit.watch, []).append(hit)
         for watch in watches:
             hits = by_watch.get(watch.name)
             if watch.spike or not hits or not watch.notify:
@@ -409,11 +414,15 @@ def hit_counts(conn: Any, names: Iterable[str], since: datetime, tz: ZoneInfo) -
     marks = ",".join("?" * len(counts))
     if not counts:
         return counts
-    for name, matched_at in conn.execute(
-        f"select watch, matched_at from watch_hits where watch in ({marks}) and matched_at >= ?",
+    for name, matched_at, published in conn.execute(
+        f"select h.watch, h.matched_at, i.published_at from watch_hits h left join items i on i.id = h.item_id "
+        f"where h.watch in ({marks}) and h.matched_at >= ?",
         [*counts, _iso(since)],
     ):
-        day = _parse(matched_at).astimezone(tz).date()
+        seen = _parse(matched_at)
+        if published and _parse(published) < seen - FRESH:
+            continue  # archive, not news of the day (as for specialties)
+        day = seen.astimezone(tz).date()
         counts[name][day] = counts[name].get(day, 0) + 1
     return counts
 
