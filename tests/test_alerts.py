@@ -429,6 +429,11 @@ def test_alert_page_and_atom_feed(tmp_path, db, server, smtp):
     links = [link.get("href") for link in tree.findall("a:entry/a:link", ns)]
     assert all(link.startswith("http") for link in links) and "https://ansm.example/levo-1" in links
 
+    # Notification targets (addresses, webhook tokens) are never served.
+    assert get("/veille/watch_deliveries").status_code == 403
+    assert get("/veille/watch_deliveries.json").status_code == 403
+    watches_table = get("/veille/watches.json?_shape=array").json()
+    assert [w["name"] for w in watches_table] == ["levo"] and "notify" not in watches_table[0]["definition"]
     listing = get("/alertes")
     assert listing.status_code == 200 and 'href="/alertes/levo"' in listing.text and "2 sujets" in listing.text
     assert get("/alertes/nothing").status_code == 404

@@ -65,14 +65,19 @@ def _parse(value: str) -> datetime:
 
 # --- watches mirrored in the database -----------------------------------------------------------
 
+def definition_json(watch: Watch) -> str:
+    """What the web pages may show of a watch: not its targets (addresses, webhook tokens)."""
+    values = {k: v for k, v in asdict(watch).items() if k not in ("line", "notify")}
+    values["targets"] = len(watch.notify)
+    return json.dumps(values, ensure_ascii=False, sort_keys=True)
+
+
 def sync_watches(db: Any, watches: Sequence[Watch], now: datetime) -> None:
     """The watches table mirrors feeds.yaml (for the web pages and each watch's creation date)."""
     current = {r[0]: r[1] for r in db.execute("select name, definition from watches").fetchall()}
     stamp = _iso(now)
     for watch in watches:
-        definition = json.dumps(
-            {k: v for k, v in asdict(watch).items() if k != "line"}, ensure_ascii=False, sort_keys=True
-        )
+        definition = definition_json(watch)
         if watch.name not in current:
             db.execute(
                 "insert into watches (name, query, definition, created_at, updated_at) values (?, ?, ?, ?, ?)",
@@ -211,8 +216,11 @@ def after_collect(store: Any, config: Config, new_ids: Sequence[str], now: datet
     transaction; the network is never touched here."""
     now = now or datetime.now(UTC)
     watches: tuple[Watch, ...] = tuple(config.watches)
-    if not watches and store.db.execute("select 1 from watches limit 1").fetchone() is None:
-        return CollectAlerts()  # no watch: a collect pays one read, no write
+    stored = dict(store.db.execute("select name, definition from watches").fetchall())
+    if not new_ids and not any(w.spike and w.notify for w in watches) and stored == {
+        w.name: definition_json(w) for w in watches
+    }:
+        return CollectAlerts()  # nothing new (every feed unchanged): one read, no write
     with store.immediate() as db:
         sync_watches(db, watches, now)
         if not watches:
