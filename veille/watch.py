@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from veille.errors import VeilleError
 from veille.models import ITEM_TYPES, SPECIALTIES, TIERS
-from veille.query import Node, QueryError, Text, anchors, matches, parse_query
+from veille.query import Node, QueryError, Text, anchors, compile_node, matches, parse_query
 
 NAME_MAX = 64
 
@@ -67,8 +68,7 @@ class NewItem:
         return self.text if self.text is not None else Text.of(self.title, self.summary, self.content)
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):  # a tuple: a collect may create a million of them
     watch: str
     story_key: str
     item_id: str
@@ -146,7 +146,7 @@ class WatchIndex:
 
     def __init__(self, watches: Sequence[Watch]):
         self.watches = tuple(watches)
-        self._nodes = tuple(w.node for w in self.watches)
+        self._tests = tuple(compile_node(w.node) if w.query else None for w in self.watches)
         self._filtered = tuple(bool(w.specialties or w.types or w.tiers) for w in self.watches)
         self._exact: dict[str, list[int]] = {}
         self._prefix: dict[str, list[int]] = {}
@@ -180,12 +180,12 @@ class WatchIndex:
     def matching(self, item: NewItem) -> list[Watch]:
         text = item.prepared()
         found = []
-        nodes, filtered, watches = self._nodes, self._filtered, self.watches
+        tests, filtered, watches = self._tests, self._filtered, self.watches
         for i in sorted(self.candidates(text)):
             if filtered[i] and not passes_filters(watches[i], item):
                 continue
-            node = nodes[i]
-            if node is None or matches(node, text):
+            test = tests[i]
+            if test is None or test(text):
                 found.append(watches[i])
         return found
 
