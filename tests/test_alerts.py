@@ -520,3 +520,23 @@ def test_the_article_page_says_which_rule_mutes_it(tmp_path, db, server, smtp):
     # Without rules (no feeds.yaml given), nothing is said.
     plain = make_datasette(db)
     assert "masqué" not in asyncio.run(plain.client.get(f"/veille/items/{muted}")).text
+
+
+def test_the_service_delivers_in_its_own_job(tmp_path, db, server, smtp, receiver):
+    from tests.test_schedule import Service
+
+    server.add("/ansm.xml", rss("ANSM", ANSM))
+    receiver.statuses = [503]  # the first attempt fails, the job retries it later
+    config = write_feeds(tmp_path, server, smtp[0], f"watches:\n  - name: levo\n    query: levothyrox\n    notify: ['{receiver.url}']\n")
+    service = Service(config, db)
+    try:
+        service.wait_for(lambda: service.logged("watch notifications: 0 sent, 1 failed"), timeout=40, what="a failed delivery")
+        assert len(receiver.posts) == 1
+        # The collect was not held by the failure: the source is collected and the service runs.
+        assert one(db, "select count(*) as n from items")["n"] == 2
+        with Store(str(db)) as store, store.immediate() as conn:  # make the retry due now
+            conn.execute("update watch_deliveries set next_attempt_at = '2000-01-01T00:00:00Z'")
+        service.wait_for(lambda: len(receiver.posts) == 2, timeout=30, what="the retry")
+        assert receiver.posts[0]["body"] == receiver.posts[1]["body"]
+    finally:
+        assert service.stop() == 0

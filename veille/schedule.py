@@ -167,7 +167,6 @@ class Service:
         self.web_error: BaseException | None = None
         self.collections = 0
         self.collecting = False
-        self.delivery_store: ServiceStore | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -205,7 +204,7 @@ class Service:
         # Watch notifications: their own job and database connection, so a slow receiver never
         # holds the collector (retries of failed deliveries come due here too).
         self.scheduler.add_job(
-            self._deliver, "interval", seconds=DELIVER_EVERY, id="deliveries",
+            self._deliver, "interval", seconds=max(1.0, DELIVER_EVERY * self.scale), id="deliveries",
             coalesce=True, max_instances=1, misfire_grace_time=30,
         )
         self.collector = threading.Thread(target=self._collector_loop, name="veille-collector")
@@ -244,8 +243,6 @@ class Service:
         if self.store is not None and clean:
             with self.write_lock:
                 self.store.close()
-                if self.delivery_store is not None:
-                    self.delivery_store.close()
         if self.pool is not None:
             self.pool.shutdown(wait=clean, cancel_futures=True)
         return clean
@@ -418,15 +415,15 @@ class Service:
                 self.scheduler.modify_job("deliveries", next_run_time=datetime.now(self.tz))
 
     def _deliver(self) -> None:
-        """Send the notifications the watches queued, and retry the failed ones that are due."""
+        """Send the notifications the watches queued, and retry the failed ones that are due.
+        Its own short-lived connection: a slow receiver never holds the collector's."""
         from veille.alerts import deliver_due
 
         if not self.config.watches or self.stopping.is_set():
             return
         try:
-            if self.delivery_store is None:
-                self.delivery_store = ServiceStore(self.env.db_path, self.write_lock)
-            report = deliver_due(self.delivery_store, self.config.settings)
+            with ServiceStore(self.env.db_path, self.write_lock) as store:
+                report = deliver_due(store, self.config.settings)
         except Exception as e:  # noqa: BLE001 - logged; the next run retries
             log.error("watch notifications not delivered: %s", e)
             return
