@@ -126,6 +126,11 @@ def compile_node(node: Node) -> Test:
         inner = compile_node(node.part)
         return lambda text: not inner(text)
     parts = tuple(compile_node(p) for p in node.parts)
+    if len(parts) == 2:  # the common case, without a generator per call
+        first, second = parts
+        if isinstance(node, And):
+            return lambda text: first(text) and second(text)
+        return lambda text: first(text) or second(text)
     if isinstance(node, And):
         return lambda text: all(p(text) for p in parts)
     return lambda text: any(p(text) for p in parts)
@@ -143,7 +148,8 @@ def anchors(node: Node) -> frozenset[tuple[str, bool]] | None:
         return None
     if isinstance(node, And):
         found = [a for a in (anchors(p) for p in node.parts) if a is not None]
-        return min(found, key=len) if found else None
+        # Fewest anchors first, then the longest words (rarer: fewer items to evaluate).
+        return min(found, key=lambda a: (len(a), -min(len(w) for w, _ in a))) if found else None
     union: set[tuple[str, bool]] = set()
     for part in node.parts:
         found_part = anchors(part)

@@ -147,7 +147,11 @@ class WatchIndex:
     def __init__(self, watches: Sequence[Watch]):
         self.watches = tuple(watches)
         self._tests = tuple(compile_node(w.node) if w.query else None for w in self.watches)
-        self._filtered = tuple(bool(w.specialties or w.types or w.tiers) for w in self.watches)
+        self._filters = tuple(
+            (frozenset(w.specialties), frozenset(w.types), frozenset(w.tiers))
+            if w.specialties or w.types or w.tiers else None
+            for w in self.watches
+        )
         self._exact: dict[str, list[int]] = {}
         self._prefix: dict[str, list[int]] = {}
         self._lengths: list[int] = []
@@ -180,9 +184,14 @@ class WatchIndex:
     def matching(self, item: NewItem) -> list[Watch]:
         text = item.prepared()
         found = []
-        tests, filtered, watches = self._tests, self._filtered, self.watches
+        tests, filters, watches = self._tests, self._filters, self.watches
         for i in sorted(self.candidates(text)):
-            if filtered[i] and not passes_filters(watches[i], item):
+            f = filters[i]
+            if f is not None and (
+                (f[0] and f[0].isdisjoint(item.specialties))
+                or (f[1] and item.item_type not in f[1])
+                or (f[2] and item.tier not in f[2])
+            ):
                 continue
             test = tests[i]
             if test is None or test(text):
