@@ -134,7 +134,7 @@ def test_watch_validation_messages():
     check_watch(Watch("infectio", specialties=("infectiologie",), spike=True))  # a specialty's spikes
 
 
-@pytest.mark.parametrize("target", ["ftp://example.org/x", "javascript:alert(1)", "mailto:", "mailto:a@b",
+@pytest.mark.parametrize("target", ["ftp://example.org/x", "javascript:alert(1)", "mailto:", "mailto:a@b", "mailto:a@b.fr\nBcc: x@y.fr", "mailto:a@b@c.fr",
                                     "mailto:a@example.org,b@example.org", "example.org/hook", "https://"])
 def test_bad_targets_are_refused(target):
     with pytest.raises(WatchError):

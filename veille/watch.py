@@ -80,7 +80,8 @@ def check_target(target: str) -> str:
     if target.lower().startswith("mailto:"):
         address = target[7:]
         local, _, domain = address.partition("@")
-        if not local or "." not in domain or any(c in address for c in " ,;<>\"'\r\n"):
+        if (not local or "." not in domain or not address.isprintable()
+                or any(c in address for c in " ,;<>\"'") or address.count("@") != 1):
             raise WatchError(f"{target!r}: give one address, e.g. mailto:moi@example.org")
         return "mailto:" + address
     try:
