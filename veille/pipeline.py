@@ -409,7 +409,7 @@ def match_watches(config: Config, store: Store, new_ids: Sequence[str]) -> None:
 
     try:
         after_collect(store, config, new_ids)
-    except (VeilleError, sqlite3.Error) as e:
+    except Exception as e:  # noqa: BLE001 - the collect's results stand whatever the watches do
         logging.getLogger("veille.alerts").error("watches not matched after this collect: %s", e)
 
 
