@@ -540,3 +540,20 @@ def test_the_service_delivers_in_its_own_job(tmp_path, db, server, smtp, receive
         assert receiver.posts[0]["body"] == receiver.posts[1]["body"]
     finally:
         assert service.stop() == 0
+
+
+def test_a_failure_of_the_watches_never_loses_the_collect(tmp_path, db, server, smtp, receiver, caplog):
+    import sqlite3
+
+    from tests.helpers import collect_all
+
+    server.add("/ansm.xml", rss("ANSM", ANSM))
+    config = write_feeds(tmp_path, server, smtp[0], f"watches:\n  - name: r\n    query: rougeole\n    notify: ['{receiver.url}']\n")
+    conn = sqlite3.connect(db)
+    conn.execute("drop table watch_hits")  # a broken database for the watches only
+    conn.commit()
+    conn.close()
+    results = collect_all(config, db)
+    assert results["ansm"].outcome == "new" and results["ansm"].items_new == 2
+    assert len(rows(db, "select * from items")) == 2
+    assert "watches not matched after this collect: no such table: watch_hits" in caplog.text
