@@ -15,7 +15,7 @@ field are OR-ed). ``terms`` use the search syntax (see veille.query) on title an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +70,20 @@ def mute_reason(
                 continue
         return rule.name
     return None
+
+
+def keep_entry(rules: Sequence[MuteRule]) -> Callable[[Any], bool]:
+    """A predicate for a digest or La une entry (title, summary, source, also, item_type): True
+    when no rule mutes it. Entries are duck-typed: the arrangement module owns their class."""
+
+    def keep(entry: Any) -> bool:
+        return mute_reason(
+            rules, title=entry.title, summary=getattr(entry, "summary", "") or "",
+            source_id=entry.source.id, item_type=entry.item_type,
+            sources=[s.id for s in getattr(entry, "also", ())],
+        ) is None
+
+    return keep
 
 
 def parse_rules(raw: Any, where: str = "settings.mute", start: int = 0) -> tuple[MuteRule, ...]:
