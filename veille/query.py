@@ -25,7 +25,7 @@ from veille.errors import VeilleError
 
 MAX_QUERY_CHARS = 500
 _TOKEN = re.compile(r"[^\W_]+")
-# Combining marks (what NFKD splits off accented letters): Latin, Greek, Cyrillic diacritics and
+# Combining marks (what NFD splits off accented letters): Latin, Greek, Cyrillic diacritics and
 # the rarer blocks, as FTS5's remove_diacritics does for the scripts it knows.
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _LEX = re.compile(r'\s*(?:(-)?("[^"]*"?|\(|\)|[^\s()"]+))')
@@ -42,8 +42,9 @@ def fold(text: str) -> str:
     """Lower case, accents removed (é -> e, ç -> c), as the full-text index does."""
     if text.isascii():
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text)
-    return _COMBINING.sub("", decomposed).casefold()
+    # NFD and lower(), not NFKD and casefold(): FTS5 keeps ligatures (ﬁ) and ß as they are.
+    decomposed = unicodedata.normalize("NFD", text)
+    return _COMBINING.sub("", decomposed).lower()
 
 
 def words(text: str) -> list[str]:
