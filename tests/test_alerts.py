@@ -442,10 +442,9 @@ def test_alert_page_and_atom_feed(tmp_path, db, server, smtp):
 
 # --- the digest: spikes and mute rules -----------------------------------------------------------
 
-def test_digest_lists_specialty_spikes_and_leaves_muted_items_out(tmp_path, db):
-    from veille.digest import build_digest, period_since
-    from veille.render import render
-
+def seed_specialty_history(db) -> datetime:
+    """Eight weeks of 2 infectiology and 2 cardiology stories on today's weekday, then today 10
+    infectiology stories, 1 cardiology story and a muted job offer. Returns now."""
     now = datetime.now(UTC)
     stamp = lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
     n = 0
@@ -475,6 +474,14 @@ def test_digest_lists_specialty_spikes_and_leaves_muted_items_out(tmp_path, db):
             story(now - timedelta(minutes=k), f"Rougeole : foyer {k}")
         story(now - timedelta(minutes=20), "Cardio du jour", specialty="cardiologie")
         story(now - timedelta(minutes=30), "Offre d'emploi : infectiologue H/F", item_type="job")
+    return now
+
+
+def test_digest_lists_specialty_spikes_and_leaves_muted_items_out(tmp_path, db):
+    from veille.digest import build_digest, period_since
+    from veille.render import render
+
+    now = seed_specialty_history(db)
     config = tmp_path / "feeds.yaml"
     config.write_text("sources: []\nsettings:\n  mute:\n    - name: emploi\n      types: [job]\n", encoding="utf-8")
     settings = load_config(str(config)).settings
@@ -557,3 +564,23 @@ def test_a_failure_of_the_watches_never_loses_the_collect(tmp_path, db, server, 
     assert results["ansm"].outcome == "new" and results["ansm"].items_new == 2
     assert len(rows(db, "select * from items")) == 2
     assert "watches not matched after this collect: no such table: watch_hits" in caplog.text
+
+
+@pytest.mark.skipif(__import__("importlib").util.find_spec("veille.plugins.reading_room") is None,
+                    reason="La une (issue 12, veille.plugins.reading_room) is not on this branch")
+def test_la_une_leaves_muted_stories_out_and_shows_spikes(tmp_path, db):
+    import asyncio
+
+    from veille.serve import make_datasette
+
+    seed_specialty_history(db)
+    config = tmp_path / "feeds.yaml"
+    config.write_text("sources: []\nsettings:\n  mute:\n    - name: emploi\n      types: [job]\n", encoding="utf-8")
+    page = asyncio.run(make_datasette(db, config_path=str(config)).client.get("/"))
+    assert page.status_code == 200
+    assert "Rougeole : foyer 0" in page.text
+    assert "infectiologue H/F" not in page.text
+    assert "Pics d&#39;activité" in page.text
+    assert "⚠ Infectiologie : 5× plus de sujets que d&#39;habitude" in page.text
+    plain = asyncio.run(make_datasette(db).client.get("/"))
+    assert "infectiologue H/F" in plain.text and "Pics d" not in plain.text

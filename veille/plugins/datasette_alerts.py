@@ -78,6 +78,70 @@ def prepare_connection(conn: sqlite3.Connection, database: str, datasette: Any) 
                            source_id=source_id, item_type=item_type)
 
     conn.create_function("veille_muted", 4, muted, deterministic=True)
+    conf = datasette.plugin_config("veille") or {}
+    settings = json.dumps(
+        {"timezone": _timezone(datasette), "mute": conf.get("mute") or [], "spikes": conf.get("spikes") or {}},
+        ensure_ascii=False,
+    )
+    conn.create_function("veille_settings", 0, lambda: settings, deterministic=True)
+
+
+# --- La une (veille.plugins.reading_room, when present): mute rules and spikes -----------------
+
+def settings_of(conn: sqlite3.Connection) -> Any:
+    """What this Datasette was given of feeds.yaml (``veille_settings()``), as Settings."""
+    from veille.models import Settings
+
+    try:
+        data = json.loads(conn.execute("select veille_settings()").fetchone()[0])
+    except (sqlite3.Error, ValueError, TypeError):
+        return Settings()
+    sections = {k: data[k] for k in ("mute", "spikes") if data.get(k)}
+    return Settings(timezone=data.get("timezone") or "Europe/Paris", sections=sections)
+
+
+def la_une_keep(conn: sqlite3.Connection) -> list[Any]:
+    from veille.mute import keep_entry, rules_from_settings
+
+    try:
+        rules = rules_from_settings(settings_of(conn))
+    except Exception:  # noqa: BLE001 - rules were validated when serve loaded feeds.yaml
+        return []
+    return [keep_entry(rules)] if rules else []
+
+
+def la_une_blocks(conn: sqlite3.Connection, digest: Any) -> list[Any]:
+    """« Pics d'activité » on La une: the day's specialty spikes (escaped by markupsafe)."""
+    from markupsafe import Markup
+
+    from veille.alerts import specialty_spikes
+    from veille.spikes import spike_sentence
+
+    settings = settings_of(conn)
+    try:
+        found = specialty_spikes(conn, settings, datetime.now(UTC))
+        labels = dict(conn.execute("select slug, label_fr from specialties").fetchall())
+    except sqlite3.Error:
+        return []
+    if not found:
+        return []
+    lines = Markup("").join(
+        Markup("<li>⚠ {}</li>").format(spike_sentence(s, labels.get(s.key, s.key))) for s in found
+    )
+    return [Markup('<h2>Pics d\'activité</h2><ul class="veille-spikes">{}</ul>').format(lines)]
+
+
+def register_la_une() -> bool:
+    """Hook the mute rules and the spikes into La une (issue 12's extension points)."""
+    try:
+        from veille.plugins.reading_room import Extension, register_extension
+    except ImportError:
+        return False
+    register_extension(Extension("watches", keep=la_une_keep, blocks=la_une_blocks))
+    return True
+
+
+register_la_une()
 
 
 @hookimpl
