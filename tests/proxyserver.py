@@ -50,7 +50,8 @@ class _Handler(socketserver.StreamRequestHandler):
             return
         kept = [h for h in headers if h.split(":", 1)[0].strip().lower() not in ("connection", "proxy-connection", "keep-alive")]
         request = f"{method} /{path} HTTP/1.1\r\n" + "".join(f"{h}\r\n" for h in kept) + "Connection: close\r\n\r\n"
-        upstream.sendall(request.encode("latin-1"))
+        length = next((int(h.split(":", 1)[1]) for h in headers if h.lower().startswith("content-length:")), 0)
+        upstream.sendall(request.encode("latin-1") + (self.rfile.read(length) if length else b""))  # a POST's body
         with upstream:
             while True:
                 chunk = upstream.recv(65536)

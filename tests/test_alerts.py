@@ -584,3 +584,26 @@ def test_la_une_leaves_muted_stories_out_and_shows_spikes(tmp_path, db):
     assert "⚠ Infectiologie : 5× plus de sujets que d&#39;habitude" in page.text
     plain = asyncio.run(make_datasette(db).client.get("/"))
     assert "infectiologue H/F" in plain.text and "Pics d" not in plain.text
+
+
+def test_webhooks_go_through_the_hospital_proxy(receiver):
+    """A webhook on the internet is posted through settings.proxy, like every request Veille
+    makes; the name only the proxy can resolve is no obstacle."""
+    from tests.proxyserver import ForwardProxy
+    from veille.network import proxy_policy
+
+    port = receiver.url.split(":")[2].split("/")[0]
+    proxy = ForwardProxy({"hooks.chu-exemple.invalid": "127.0.0.1"})
+    try:
+        status = post_webhook(f"http://hooks.chu-exemple.invalid:{port}/hook", {"watch": "levo"},
+                              policy=proxy_policy(f"http://u:secret@127.0.0.1:{proxy.port}"))
+        assert status == 200
+        assert proxy.log == [("POST", f"http://hooks.chu-exemple.invalid:{port}/hook")]
+        assert [p["body"] for p in receiver.posts] == [{"watch": "levo"}]
+        proxy.refuse("502 Bad Gateway")
+        with pytest.raises(DeliveryError, match="the webhook answered HTTP 502") as e:
+            post_webhook(f"http://hooks.chu-exemple.invalid:{port}/hook", {"watch": "levo"},
+                         policy=proxy_policy(f"http://u:secret@127.0.0.1:{proxy.port}"))
+        assert "secret" not in str(e.value)
+    finally:
+        proxy.close()

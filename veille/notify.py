@@ -22,6 +22,7 @@ import httpx
 from veille import __version__
 from veille.errors import VeilleError
 from veille.fetch import address_is_public
+from veille.network import ProxyPolicy, proxy_for, proxy_policy, tls_context
 
 MAX_REDIRECTS = 3
 TIMEOUT = 10.0
@@ -51,17 +52,27 @@ def _is_public_host(host: str, is_public: Callable[[str], bool]) -> bool:
 def post_webhook(
     url: str, payload: dict[str, Any], *, timeout: float = TIMEOUT,
     is_public: Callable[[str], bool] = address_is_public, user_agent: str | None = None,
+    policy: ProxyPolicy | None = None,
 ) -> int:
-    """POST ``payload`` as JSON; the HTTP status on success (2xx), DeliveryError otherwise."""
+    """POST ``payload`` as JSON; the HTTP status on success (2xx), DeliveryError otherwise.
+    Through the proxy that ``policy`` gives each address (settings.proxy, HTTPS_PROXY), with the
+    system's trust store, as every other request Veille makes."""
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     headers = {
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": user_agent or f"Veille/{__version__} (watch notifications)",
     }
+    policy = policy or ProxyPolicy()
+    context = tls_context()
     target = url
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
-            for _ in range(MAX_REDIRECTS + 1):
+        for _ in range(MAX_REDIRECTS + 1):
+            proxy = proxy_for(target, policy)
+            with httpx.Client(
+                timeout=timeout, follow_redirects=False, trust_env=False, verify=context,
+                proxy=httpx.Proxy(proxy, ssl_context=context if proxy.lower().startswith("https:") else None)
+                if proxy else None,
+            ) as client:
                 response = client.post(target, content=body, headers=headers)
                 if response.status_code in (307, 308) and response.headers.get("location"):
                     nxt = urljoin(target, response.headers["location"])
@@ -84,7 +95,9 @@ def post_webhook(
                     raise DeliveryError(f"the webhook answered HTTP {response.status_code}")
                 return response.status_code
     except httpx.HTTPError as e:
-        raise DeliveryError(f"could not reach the webhook {urlsplit(target).netloc}: {type(e).__name__}: {e}") from e
+        parts = urlsplit(target)  # host and port only: the address may hold a login or a token
+        where = f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+        raise DeliveryError(f"could not reach the webhook {where}: {type(e).__name__}: {e}") from e
     raise DeliveryError(f"the webhook redirected more than {MAX_REDIRECTS} times")
 
 
@@ -154,4 +167,5 @@ def deliver(settings: Any, target: str, payload: dict[str, Any], *,
         return
     user_agent = getattr(settings, "user_agent", None)
     timeout = float((settings.section("alerts") if settings is not None else {}).get("timeout", TIMEOUT))
-    post_webhook(target, payload, timeout=timeout, is_public=is_public, user_agent=user_agent)
+    policy = proxy_policy(getattr(settings, "proxy", None), getattr(settings, "no_proxy", ()))
+    post_webhook(target, payload, timeout=timeout, is_public=is_public, user_agent=user_agent, policy=policy)
