@@ -335,6 +335,7 @@ def test_watch_add_keeps_comments_and_refuses_bad_input_leaving_the_file_untouch
     result = run_cli(config, db, "watch", "add", "levo", "--query", "levothyrox OR lévothyroxine",
                      "--specialty", "endocrinologie", "--notify", "mailto:moi@example.org")
     assert result.exit_code == 0, result.output
+    assert "warning: settings.smtp" not in result.output  # it is configured here
     text = config.read_text()
     assert text.startswith(before.decode()) and "# my sources, with comments" in text
     assert "watches:\n  - name: levo\n    query: levothyrox OR lévothyroxine\n    specialties: [endocrinologie]\n" in text
@@ -607,3 +608,12 @@ def test_webhooks_go_through_the_hospital_proxy(receiver):
         assert "secret" not in str(e.value)
     finally:
         proxy.close()
+
+
+def test_watch_add_warns_when_mail_cannot_be_sent(tmp_path, db):
+    config = tmp_path / "feeds.yaml"
+    config.write_text("# mine\nsources: []\n", encoding="utf-8")
+    result = run_cli(config, db, "watch", "add", "levo", "--query", "levothyrox", "--notify", "mailto:moi@example.org")
+    assert result.exit_code == 0
+    assert "warning: settings.smtp is not configured in feeds.yaml" in result.output
+    assert load_config(str(config)).watch("levo").notify == ("mailto:moi@example.org",)

@@ -57,6 +57,12 @@ def watch_add(
         name=name, query=query, specialties=specialties, types=types, tiers=tiers,
         notify=tuple(t.strip() for t in targets), spike=spike,
     ))
+    if any(t.lower().startswith("mailto:") for t in watch.notify):
+        from veille.config import load_config
+
+        if not load_config(env.config_path).settings.section("smtp").get("host"):
+            click.echo("warning: settings.smtp is not configured in feeds.yaml: e-mail notifications will "
+                       "fail (and be retried) until it is", err=True)
     what = "spikes of" if watch.spike else "new stories matching"
     targets_text = ", ".join(watch.notify) if watch.notify else "no target (see its page /alertes/" + watch.name + ")"
     click.echo(f"added watch {watch.name!r} to {env.config_path}: {what} {watch.query or 'its filters'} → {targets_text}")
