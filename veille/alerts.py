@@ -1,7 +1,7 @@
 """Watches against the database: after a collect, match the newly stored items (never a rescan),
 record one hit per story per watch, queue one notification per watch and target, and deliver
-the queue with retries. Also the daily counts the spike rule needs. The decisions are pure
-(veille.watch, veille.mute, veille.spikes); this module reads and writes SQLite around them.
+the queue with retries (the daily counts of spikes are veille.spike_counts'). The decisions are
+pure (veille.watch, veille.mute, veille.spikes); this module reads and writes SQLite around them.
 
 Delivery is separate from the collect: ``after_collect`` only writes rows (milliseconds), and
 ``deliver_due`` runs after the collect's summary (CLI) or as the service's own job, so a slow or
@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,16 +24,14 @@ from veille.fetch import address_is_public
 from veille.models import Config
 from veille.mute import MuteRule, mute_reason, rules_from_settings
 from veille.normalise import utc_iso
-from veille.spikes import Spike, SpikeRule, find_spikes, spike_sentence
+from veille.spike_counts import FRESH, day_start, watch_spikes
+from veille.spikes import SpikeRule, spike_sentence
 from veille.watch import Hit, NewItem, Watch, match_new
 
 log = logging.getLogger("veille.alerts")
 MAX_ATTEMPTS = 12
 FIRST_RETRY = 60.0
 MAX_RETRY = 6 * 3600.0
-# A story counts as news of the day it was first seen only if it was published at most this long
-# before (a first collect stores years of archive: that is no spike).
-FRESH = timedelta(days=3)
 
 
 @dataclass(frozen=True)
@@ -276,7 +274,7 @@ def _spike_notifications(db: Any, config: Config, watches: Sequence[Watch], now:
         sentence = spike_sentence(spike, f"« {watch.name} »")
         rows = db.execute(
             "select item_id from watch_hits where watch = ? and matched_at >= ? order by matched_at desc limit 20",
-            [watch.name, _iso(_day_start(today, tz))],
+            [watch.name, _iso(day_start(today, tz))],
         ).fetchall()
         entries = story_entries(db, [r[0] for r in rows], base)
         payload = {
@@ -375,89 +373,3 @@ def watch_status(conn: sqlite3.Connection | Any) -> dict[str, dict[str, Any]]:
     ):
         out.setdefault(name, {}).update(last_error=error, last_error_at=at)
     return out
-
-
-# --- daily counts for the spike rule ----------------------------------------------------------------
-
-def _day_start(day: date, tz: ZoneInfo) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
-
-
-def first_collect_day(conn: Any, tz: ZoneInfo) -> date | None:
-    row = conn.execute("select min(started_at) from fetches").fetchone()
-    return _parse(row[0]).astimezone(tz).date() if row and row[0] else None
-
-
-def specialty_counts(
-    conn: Any, since: datetime, tz: ZoneInfo, rules: Sequence[MuteRule] = (),
-) -> dict[str, dict[date, int]]:
-    """New stories per specialty per local day: stories first seen that day whose representative
-    was published at most FRESH before (archive brought by a new source is no news)."""
-    counts: dict[str, dict[date, int]] = {}
-    for first_seen, published, specialties, title, summary, source_id, item_type in conn.execute(
-        "select s.first_seen_at, i.published_at, i.specialties, i.title, i.summary, i.source_id, "
-        "i.item_type from stories s join items i on i.id = s.representative_item_id "
-        "where s.first_seen_at >= ?",
-        [_iso(since)],
-    ):
-        seen = _parse(first_seen)
-        if published and _parse(published) < seen - FRESH:
-            continue
-        if rules and mute_reason(rules, title=title or "", summary=summary or "", source_id=source_id,
-                                 item_type=item_type):
-            continue
-        day = seen.astimezone(tz).date()
-        try:
-            slugs = json.loads(specialties or "[]")
-        except ValueError:
-            slugs = []
-        for slug in slugs:
-            per_day = counts.setdefault(slug, {})
-            per_day[day] = per_day.get(day, 0) + 1
-    return counts
-
-
-def hit_counts(conn: Any, names: Iterable[str], since: datetime, tz: ZoneInfo) -> dict[str, dict[date, int]]:
-    counts: dict[str, dict[date, int]] = {name: {} for name in names}
-    marks = ",".join("?" * len(counts))
-    if not counts:
-        return counts
-    for name, matched_at, published in conn.execute(
-        f"select h.watch, h.matched_at, i.published_at from watch_hits h left join items i on i.id = h.item_id "
-        f"where h.watch in ({marks}) and h.matched_at >= ?",
-        [*counts, _iso(since)],
-    ):
-        seen = _parse(matched_at)
-        if published and _parse(published) < seen - FRESH:
-            continue  # archive, not news of the day (as for specialties)
-        day = seen.astimezone(tz).date()
-        counts[name][day] = counts[name].get(day, 0) + 1
-    return counts
-
-
-def watch_spikes(conn: Any, names: Sequence[str], now: datetime, tz: ZoneInfo, rule: SpikeRule) -> list[Spike]:
-    """Spikes of the watches' daily hit counts; a watch's history starts the day it was created."""
-    today = now.astimezone(tz).date()
-    since = _day_start(today - timedelta(days=7 * rule.weeks), tz)
-    created = {
-        r[0]: _parse(r[1]).astimezone(tz).date()
-        for r in conn.execute("select name, created_at from watches").fetchall() if r[1]
-    }
-    first = first_collect_day(conn, tz)
-    starts = {n: max(d for d in (created.get(n), first) if d) for n in names if created.get(n) or first}
-    return find_spikes(hit_counts(conn, names, since, tz), today, None, rule, first_days=starts)
-
-
-def specialty_spikes(conn: Any, settings: Any, now: datetime | None = None) -> list[Spike]:
-    """Today's specialty spikes (for the digest and La une)."""
-    now = now or datetime.now(UTC)
-    tz = ZoneInfo(getattr(settings, "timezone", "Europe/Paris"))
-    rule = SpikeRule.from_settings(settings)
-    today = now.astimezone(tz).date()
-    since = _day_start(today - timedelta(days=7 * rule.weeks), tz)
-    counts = specialty_counts(conn, since, tz, rules_from_settings(settings))
-    return find_spikes(counts, today, first_collect_day(conn, tz), rule)
-
-
-def spike_lines(spikes: Sequence[Spike], labels: Mapping[str, str]) -> list[str]:
-    return [spike_sentence(s, labels.get(s.key, s.key)) for s in spikes]

@@ -46,7 +46,7 @@ async def _spike_lines(datasette: Any, db: Any, watch: str | None = None) -> lis
     """Today's specialty spikes (no watch), or this watch's spike."""
     from zoneinfo import ZoneInfo
 
-    from veille.alerts import specialty_spikes, watch_spikes
+    from veille.spike_counts import specialty_spikes, watch_spikes
     from veille.spikes import SpikeRule, spike_sentence
 
     settings = _settings(datasette)
@@ -114,7 +114,7 @@ def la_une_blocks(conn: sqlite3.Connection, digest: Any) -> list[Any]:
     """« Pics d'activité » on La une: the day's specialty spikes (escaped by markupsafe)."""
     from markupsafe import Markup
 
-    from veille.alerts import specialty_spikes
+    from veille.spike_counts import specialty_spikes
     from veille.spikes import spike_sentence
 
     settings = settings_of(conn)
