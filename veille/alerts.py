@@ -15,8 +15,9 @@ import json
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,7 +27,7 @@ from veille.mute import MuteRule, mute_reason, rules_from_settings
 from veille.normalise import utc_iso
 from veille.spike_counts import FRESH, day_start, watch_spikes
 from veille.spikes import SpikeRule, spike_sentence
-from veille.watch import Hit, NewItem, Watch, match_new
+from veille.watch import Hit, NewItem, Watch, index_for, match_new
 
 log = logging.getLogger("veille.alerts")
 MAX_ATTEMPTS = 12
@@ -63,10 +64,15 @@ def _parse(value: str) -> datetime:
 
 # --- watches mirrored in the database -----------------------------------------------------------
 
+@lru_cache(maxsize=16384)
 def definition_json(watch: Watch) -> str:
-    """What the web pages may show of a watch: not its targets (addresses, webhook tokens)."""
-    values = {k: v for k, v in asdict(watch).items() if k not in ("line", "notify")}
-    values["targets"] = len(watch.notify)
+    """What the web pages may show of a watch: not its targets (addresses, webhook tokens).
+    Cached: every collect compares the stored definitions with feeds.yaml's."""
+    values = {
+        "name": watch.name, "query": watch.query, "specialties": list(watch.specialties),
+        "types": list(watch.types), "tiers": list(watch.tiers), "spike": watch.spike,
+        "targets": len(watch.notify),
+    }
     return json.dumps(values, ensure_ascii=False, sort_keys=True)
 
 
@@ -226,7 +232,8 @@ def after_collect(store: Any, config: Config, new_ids: Sequence[str], now: datet
         rules = rules_from_settings(config.settings)
         items = load_items(db, list(dict.fromkeys(new_ids)))
         muted = muted_ids(db, items, rules)
-        fresh = record_hits(db, match_new(watches, items, muted=muted), now) if items else []
+        hits = match_new(watches, items, muted=muted, index=index_for(watches)) if items else []
+        fresh = record_hits(db, hits, now)
         base = base_url(config.settings)
         entries = story_entries(db, [h.item_id for h in fresh], base)
         queued = 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -198,6 +199,13 @@ class WatchIndex:
             if test is None or test(text):
                 found.append(watches[i])
         return found
+
+
+@lru_cache(maxsize=4)
+def index_for(watches: tuple[Watch, ...]) -> WatchIndex:
+    """The index of a set of watches, kept while feeds.yaml does not change (the service
+    collects again and again with the same watches)."""
+    return WatchIndex(watches)
 
 
 def match_new(
