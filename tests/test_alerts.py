@@ -375,6 +375,19 @@ def test_mute_settings_are_validated_with_line(tmp_path):
         load_config(str(path))
 
 
+def test_spike_settings_are_validated_with_line(tmp_path):
+    from veille.errors import ConfigError
+
+    path = tmp_path / "feeds.yaml"
+    path.write_text("sources: []\nsettings:\n  spikes:\n    weeks: 6\n    z: -1\n    ratio: 2\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as e:
+        load_config(str(path))
+    assert str(e.value).splitlines() == [
+        f"{path}:6: unknown key 'ratio' in settings.spikes (allowed: weeks, min_history, min_count, min_ratio, z)",
+        f"{path}:4: settings.spikes.z must be a positive number, not -1",
+    ]
+
+
 def test_watch_test_is_a_dry_run_over_the_archive(tmp_path, db, server, smtp, receiver):
     server.add("/ansm.xml", rss("ANSM", ANSM))
     config = write_feeds(tmp_path, server, smtp[0], "")

@@ -312,6 +312,8 @@ def _settings(errors: _Errors, node: Any) -> Settings:
                 _check_numbers(errors, value, f"settings.{key}")
                 if key == "digest":
                     _check_mail_to(errors, value)
+                if key == "spikes":
+                    _check_spikes(errors, value)
                 sections[key] = _plain(value)
         else:
             allowed = ", ".join(sorted(set(SETTING_KEYS) | SECTION_KEYS | LIST_SECTION_KEYS))
@@ -385,6 +387,20 @@ def _proxy_settings(errors: _Errors, node: Any, values: dict[str, Any]) -> None:
             if problem:
                 errors.add(_line(node, "no_proxy"), f"settings.no_proxy: {problem}")
         values["no_proxy"] = entries
+
+
+def _check_spikes(errors: _Errors, node: Any) -> None:
+    """settings.spikes: the spike rule's known keys, positive numbers (see veille.spikes)."""
+    from veille.spikes import SpikeRule
+
+    allowed = ("weeks", "min_history", "min_count", "min_ratio", "z")
+    for key in node:
+        if key not in allowed:
+            errors.add(_line(node, key), f"unknown key {key!r} in settings.spikes (allowed: {', '.join(allowed)})")
+    try:
+        SpikeRule.from_settings(Settings(sections={"spikes": _plain(node)}))
+    except ConfigError as e:
+        errors.add(_line(node), str(e))
 
 
 def _check_mute(errors: _Errors, value: Any) -> bool:
