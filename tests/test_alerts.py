@@ -580,8 +580,6 @@ def test_a_failure_of_the_watches_never_loses_the_collect(tmp_path, db, server, 
     assert "watches not matched after this collect: no such table: watch_hits" in caplog.text
 
 
-@pytest.mark.skipif(__import__("importlib").util.find_spec("veille.plugins.reading_room") is None,
-                    reason="La une (issue 12, veille.plugins.reading_room) is not on this branch")
 def test_la_une_leaves_muted_stories_out_and_shows_spikes(tmp_path, db):
     import asyncio
 
@@ -594,10 +592,14 @@ def test_la_une_leaves_muted_stories_out_and_shows_spikes(tmp_path, db):
     assert page.status_code == 200
     assert "Rougeole : foyer 0" in page.text
     assert "infectiologue H/F" not in page.text
-    assert "Pics d&#39;activité" in page.text
-    assert "⚠ Infectiologie : 5× plus de sujets que d&#39;habitude" in page.text
+    assert ("<h2>Pics d'activité</h2><ul class=\"veille-spikes\"><li>⚠ Infectiologie : 5× plus de sujets "
+            "que d&#39;habitude (10 aujourd&#39;hui, 2 d&#39;habitude le ") in page.text
+    # The muted job offer is in no count either (11 stories today, 12 without the rule).
+    assert '<h2>Autres <span class="veille-count">(11)</span></h2>' in page.text
     plain = asyncio.run(make_datasette(db).client.get("/"))
-    assert "infectiologue H/F" in plain.text and "Pics d" not in plain.text
+    assert '<h2>Autres <span class="veille-count">(12)</span></h2>' in plain.text
+    # Spikes need no feeds.yaml (default rule); without the mute rule the job offer counts too.
+    assert "Infectiologie : 5,5× plus de sujets que d&#39;habitude (11 aujourd&#39;hui" in plain.text
 
 
 def test_webhooks_go_through_the_hospital_proxy(receiver):

@@ -192,7 +192,7 @@ async def _watch(db: Any, name: str) -> dict[str, Any] | None:
 
 
 async def _hits(datasette: Any, db: Any, name: str) -> list[dict[str, Any]]:
-    from veille.digest import TYPE_LABELS
+    from veille.arrange import TYPE_LABELS
 
     rows = (await db.execute(
         "select h.story_key, h.matched_at, i.id, i.title, i.summary, i.url, i.published_at, i.source_id, "
