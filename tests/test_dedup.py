@@ -220,7 +220,7 @@ def test_outside_window_no_match() -> None:
     index.add(a, "s")
     assert index.match(late) is None
     assert index.match(doc("in", b.title, hours=3 * 24 - 1)) is not None
-    wide = StoryIndex(window=timedelta(days=5))
+    wide = StoryIndex(window=timedelta(days=5), span=timedelta(days=5))
     wide.add(a, "s")
     assert wide.match(late) is not None
 

@@ -212,3 +212,13 @@ def m009_i13_watches(db: Database) -> None:
     )
     db["watch_deliveries"].create_index(["delivered_at", "gave_up_at", "next_attempt_at"])
     db["watch_deliveries"].create_index(["watch", "created_at"])
+
+
+@migrations()
+def m010_i10_story_rules(db: Database) -> None:
+    """Stories say which rule joined each item (in words a reader understands), which story a
+    follow-up continues, and their representative's language."""
+    db["story_links"].add_column("rule", str)
+    db["story_links"].add_column("reason", str)
+    db["stories"].add_column("follows_story_id", str)
+    db["stories"].add_column("lang", str)

@@ -299,7 +299,8 @@ class Store:
         touched_stories: set[str] = set()
         seen_at = utc_iso(now)
         by_id, by_guid, by_hash = self._known(db, source.id, list(unique.values()))
-        for item in unique.values():
+        # In date order, so that a document carrying days of items clusters as steady polling would.
+        for item in sorted(unique.values(), key=lambda i: (i.published_at, i.id)):
             # The same item seen again: same id (URL), or in this source the same guid, or the
             # same content (feeds that republish everything with new guids or links).
             row = by_id.get(item.id) or by_guid.get(item.guid) or by_hash.get(item.content_hash)
@@ -364,7 +365,7 @@ class Store:
                 if story:
                     touched_stories.add(story)
         if touched_stories:
-            refresh_stories(db, touched_stories)
+            refresh_stories(db, touched_stories, stories.follows if stories else None)
         return WriteOutcome(tuple(new_ids), tuple(changed), len(unique))
 
     @staticmethod

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from veille.dedup import (
+    DEFAULT_SPAN,
     DEFAULT_WINDOW,
     Features,
     StoryDoc,
@@ -32,7 +33,7 @@ def _when(value: str) -> datetime:
 
 
 def story_doc(item_id: str, source_id: str, tier: str, title: str, summary: str, published_at: str,
-              story_id: str | None = None) -> StoryDoc:
+              story_id: str | None = None, seen_at: datetime | None = None) -> StoryDoc:
     return StoryDoc(
         item_id=item_id,
         source_id=source_id,
@@ -41,41 +42,67 @@ def story_doc(item_id: str, source_id: str, tier: str, title: str, summary: str,
         text=(summary or "")[:STORY_TEXT_CHARS],
         published_at=_when(published_at),
         story_id=story_id,
+        seen_at=seen_at,
     )
 
 
-class StoryBook:
-    """The near-duplicate index of recent items. Loaded on the first new item, so a run where
-    nothing is new does not pay for it."""
+_WINDOW_SQL = (
+    "select id, source_id, coalesce(tier, 'press'), title, summary, published_at, story_id "
+    "from items where published_at >= ? and published_at < ? and story_id is not null "
+    "order by published_at, id"
+)
 
-    def __init__(self, db: Database, now: datetime, window: timedelta = DEFAULT_WINDOW):
+
+class StoryBook:
+    """The near-duplicate index of the items around the ones being stored. Loaded on the first
+    new item, so a run where nothing is new does not pay for it. An item older than what is
+    loaded (a backfill, a feed that carries two weeks) first loads its own contemporaries from
+    the database: every item is clustered against the items published around its own date."""
+
+    def __init__(self, db: Database, now: datetime, window: timedelta = DEFAULT_WINDOW,
+                 span: timedelta = DEFAULT_SPAN):
         self._db = db
-        self._since = utc_iso(now - 2 * window)
+        self._now = now
         self._window = window
+        self._span = span
+        self._loaded_from = now - (window + span)
         self._index: StoryIndex | None = None
+        self.follows: dict[str, str] = {}  # new story -> the story it continues
 
     @property
     def index(self) -> StoryIndex:
         if self._index is None:
-            self._index = StoryIndex(window=self._window)
-            rows = self._db.execute(
-                "select id, source_id, coalesce(tier, 'press'), title, summary, published_at, story_id "
-                "from items where published_at >= ? and story_id is not null order by published_at, id",
-                [self._since],
-            ).fetchall()
-            for row in rows:
-                self._index.add(story_doc(*row), row[6])
+            self._index = StoryIndex(window=self._window, span=self._span)
+            self._load(utc_iso(self._loaded_from), "9999")
         return self._index
+
+    def _load(self, since: str, until: str) -> None:
+        assert self._index is not None
+        for row in self._db.execute(_WINDOW_SQL, [since, until]).fetchall():
+            if row[0] not in self._index:
+                # Seen "now": entries loaded for this run stay for the run.
+                self._index.add(story_doc(*row, seen_at=self._now), row[6])
 
     def assign(self, item: Item, tier: str, prepared: Features | None = None) -> tuple[str, StoryMatch | None]:
         """The story of a new item: an existing one it matches, or its own (in memory; the
         caller stores it with the item, and the link with `write_link`). ``prepared``: the
         item's `item_features`, computed in the parsing worker."""
-        return self.index.assign(item_story_doc(item, tier), prepared)
+        index = self.index
+        doc = item_story_doc(item, tier)
+        wanted = doc.published_at - (self._window + self._span)
+        if wanted < self._loaded_from:
+            self._load(utc_iso(wanted), utc_iso(self._loaded_from))
+            self._loaded_from = wanted
+        story_id, match = index.assign(doc, prepared)
+        follows = index.follows(item.id)
+        if follows is not None:
+            self.follows[story_id] = follows
+        return story_id, match
 
 
 def item_story_doc(item: Item, tier: str = "press") -> StoryDoc:
-    return story_doc(item.id, item.source_id, tier, item.title, item.summary, item.published_at)
+    return story_doc(item.id, item.source_id, tier, item.title, item.summary, item.published_at,
+                     seen_at=_when(item.fetched_at))
 
 
 def item_features(item: Item) -> Features:
@@ -83,12 +110,21 @@ def item_features(item: Item) -> Features:
     return features(item_story_doc(item))
 
 
+def link_reason(match: StoryMatch) -> str:
+    """Why an item joined its story, in French, for the reader of the Histoires page."""
+    similarity = f"{match.similarity:.2f}".replace(".", ",")
+    if match.rule == "members":
+        return f"proche de {min(match.members, 2)} articles ou plus de l'histoire (similarité {similarity})"
+    return f"même sujet que l'article de tête de l'histoire (similarité {similarity})"
+
+
 def write_link(db: Database, item_id: str, match: StoryMatch) -> None:
-    """Why an item joined its story: the item it matched and how similar they were."""
+    """Why an item joined its story: the item it matched, how similar they were, which rule."""
     db.execute(
-        "insert or replace into story_links (item_id, story_id, matched_item_id, similarity, method) "
-        "values (?, ?, ?, ?, ?)",
-        [item_id, match.story_id, match.item_id, round(match.similarity, 4), match.method],
+        "insert or replace into story_links (item_id, story_id, matched_item_id, similarity, method, "
+        "rule, reason) values (?, ?, ?, ?, ?, ?, ?)",
+        [item_id, match.story_id, match.item_id, round(match.similarity, 4), match.method, match.rule,
+         link_reason(match)],
     )
 
 
@@ -98,14 +134,16 @@ def tier_rank_sql(column: str) -> str:
     return f"case {column} {cases} else {len(TIER_RANK)} end"
 
 
-def refresh_stories(db: Database, story_ids: Iterable[str]) -> None:
-    """Recompute each story's representative and counts from its members (a story's own rows
-    only, through the story_id index). A member's tier is the best of the sources carrying it."""
+def refresh_stories(db: Database, story_ids: Iterable[str], follows: dict[str, str] | None = None) -> None:
+    """Recompute each story's representative, title, language and counts from its members (a
+    story's own rows only, through the story_id index). A member's tier is the best of the
+    sources carrying it. ``follows``: story -> the earlier story it continues ("suite de")."""
+    follows = follows or {}
     for story_id in sorted(set(story_ids)):
         members = db.execute(
             "select i.id, i.source_id, coalesce((select s.tier from item_sources x join sources s "
             f"on s.id = x.source_id where x.item_id = i.id order by {tier_rank_sql('s.tier')} limit 1), "
-            "'press'), i.title, i.summary, i.published_at, i.fetched_at from items i where i.story_id = ?",
+            "'press'), i.title, i.summary, i.published_at, i.fetched_at, i.lang from items i where i.story_id = ?",
             [story_id],
         ).fetchall()
         if not members:
@@ -113,14 +151,20 @@ def refresh_stories(db: Database, story_ids: Iterable[str]) -> None:
             continue
         docs = [story_doc(*m[:6], story_id) for m in members]
         best = representative(docs)
+        lang = next(m[7] for m in members if m[0] == best.item_id)
         sources = db.execute(
             "select count(distinct x.source_id) from items i join item_sources x on x.item_id = i.id "
             "where i.story_id = ?",
             [story_id],
         ).fetchone()[0]
         db.execute(
-            "insert or replace into stories (id, representative_item_id, title, first_seen_at, "
-            "last_seen_at, item_count, source_count) values (?, ?, ?, ?, ?, ?, ?)",
+            "insert into stories (id, representative_item_id, title, first_seen_at, last_seen_at, "
+            "item_count, source_count, lang, follows_story_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "on conflict(id) do update set representative_item_id = excluded.representative_item_id, "
+            "title = excluded.title, first_seen_at = excluded.first_seen_at, "
+            "last_seen_at = excluded.last_seen_at, item_count = excluded.item_count, "
+            "source_count = excluded.source_count, lang = excluded.lang, "
+            "follows_story_id = coalesce(excluded.follows_story_id, stories.follows_story_id)",
             [
                 story_id,
                 best.item_id,
@@ -129,6 +173,8 @@ def refresh_stories(db: Database, story_ids: Iterable[str]) -> None:
                 max(m[6] for m in members),
                 len(members),
                 sources,
+                lang,
+                follows.get(story_id),
             ],
         )
 

@@ -1,0 +1,180 @@
+"""What the story engine compares of a document: tokens, names, products, places, numbers.
+
+Pure and picklable, so it can be computed in the parsing workers. Products come from the ATC
+vocabulary (`veille.vocab.drugs`), places from ISO 3166 names (`veille.vocab.places`); names are
+capitalised words, acronyms and words like EzriCare or H5N1.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from veille.dedup.docs import StoryDoc
+from veille.dedup.text import STEMMED_DISEASES, clean_title, distinguishing, tokens, word_info
+from veille.vocab import drugs, places
+
+__all__ = ["Features", "features"]
+
+SUMMARY_CHARS = 300  # how much of the summary counts as supporting evidence
+_EMPTY: frozenset[str] = frozenset()
+_RAW_WORD = re.compile(r"[A-Za-z0-9]+")
+_SUBJECT = re.compile(r"^\s*([^:|–—]{1,60}?)\s*(?::|\s[|–—]\s)")
+# Numbers that name an edition: "semaine 47", "S47", "n° 12", "lot 24A0312", "bulletin 5", a year.
+_EDITION = re.compile(
+    r"\b(?:semaines?|sem|week|wk|numeros?|number|no|n|bulletin|lots?|batch|editions?|issues?|"
+    r"vol|volume|episodes?|ep|rapport|report|saison|season)\s*[:#o]?\s*([0-9][0-9a-z-]*)"
+    r"|\b[swSW]([0-9]{1,2})\b|\b((?:19|20)[0-9]{2})\b",
+    re.IGNORECASE,
+)
+_DOSE = re.compile(
+    r"\b([0-9]+(?:d[0-9]+)?)\s?(mg|ug|mcg|g|ml|ui|iu|microgrammes?|milligrammes?|grammes?|unites?)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    title: dict[str, str]  # stem -> first full folded word, in title order
+    head: frozenset[str]  # stems of title + summary head; empty when the summary adds nothing
+    numbers: frozenset[str]
+    kinds: frozenset[str]
+    keys: tuple[str, ...]  # distinguishing title stems (index keys)
+    subject: frozenset[str]  # distinguishing stems before a "Subject :" colon
+    diseases: frozenset[str]
+    names: frozenset[str]  # stems of capitalised words (products, places, people)
+    has_text: bool  # the summary adds tokens to the title's
+    products: frozenset[str] = _EMPTY  # drug names (folded), brands and INNs
+    product_codes: frozenset[str] = _EMPTY  # ATC codes of the INNs named
+    brand_codes: frozenset[str] = _EMPTY  # ATC codes of the brands named
+    places: frozenset[str] = _EMPTY  # place names (folded)
+    countries: frozenset[str] = _EMPTY  # ISO codes of every place named
+    country_only: bool = True  # every place named is a whole country
+    editions: frozenset[str] = _EMPTY  # edition numbers (week, issue, lot, year)
+    doses: frozenset[str] = _EMPTY  # "100ug", "1d5mg"
+
+
+def _names(words: list[str], first_ok: bool) -> frozenset[str]:
+    """Stems of the words written as names: capitalised inside a sentence-case title, the first
+    word of a "Name :" prefix, acronyms and words like EzriCare or H5N1 anywhere."""
+    long_words = [w for w in words if len(w) >= 4 and w[0].isalpha()]
+    title_case = bool(long_words) and sum(w[0].isupper() for w in long_words) >= 0.6 * len(long_words)
+    names = set()
+    for i, word in enumerate(words):
+        if len(word) < 2 or word.isdigit() or word.islower():
+            continue
+        marked = (word.isupper() and word.isalpha()) or any(c.isupper() for c in word[1:]) or (
+            any(c.isdigit() for c in word) and any(c.isalpha() for c in word)
+        )
+        if not marked and not title_case and word[0].isupper() and (i > 0 or first_ok):
+            marked = True
+        if marked:
+            info = word_info(word.lower())
+            if info is not None and distinguishing(info[0]):
+                names.add(info[0])
+    return frozenset(names) or _EMPTY
+
+
+def _ngrams(words: list[str], n: int) -> list[tuple[int, str]]:
+    return [(i, " ".join(words[i : i + n])) for i in range(len(words) - n + 1)]
+
+
+def _products(words: list[str]) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Drug names in the title: (names, ATC codes of INNs, ATC codes of brands). A brand must be
+    written with a capital ("Rappel de Ventoline"), an INN in any case."""
+    table = drugs()
+    lower = [w.lower() for w in words]
+    found: set[str] = set()
+    inn_codes: set[str] = set()
+    brand_codes: set[str] = set()
+    used: set[int] = set()
+    for n in (3, 2, 1):
+        for i, gram in _ngrams(lower, n):
+            drug = table.get(gram)
+            if drug is None or used & set(range(i, i + n)):
+                continue
+            if not drug.inn and not words[i][0].isupper():
+                continue
+            found.add(drug.name)
+            used.update(range(i, i + n))
+            (inn_codes if drug.inn else brand_codes).update(drug.codes)
+    return frozenset(found) or _EMPTY, frozenset(inn_codes) or _EMPTY, frozenset(brand_codes) or _EMPTY
+
+
+def _places(words: list[str]) -> tuple[frozenset[str], frozenset[str], bool]:
+    """Places written with a capital: (names, country codes, whether all are whole countries)."""
+    table = places()
+    lower = [w.lower() for w in words]
+    found: set[str] = set()
+    codes: set[str] = set()
+    country_only = True
+    used: set[int] = set()
+    for n in (3, 2, 1):
+        for i, gram in _ngrams(lower, n):
+            place = table.get(gram)
+            if place is None or used & set(range(i, i + n)) or not words[i][0].isupper():
+                continue
+            found.add(gram)
+            codes.add(place[0])
+            used.update(range(i, i + n))
+            country_only = country_only and place[1]
+    return frozenset(found) or _EMPTY, frozenset(codes) or _EMPTY, country_only
+
+
+_UNITS = {"mg": "mg", "milligramme": "mg", "milligrammes": "mg", "ug": "ug", "mcg": "ug",
+          "microgramme": "ug", "microgrammes": "ug", "g": "g", "gramme": "g", "grammes": "g",
+          "ml": "ml", "ui": "ui", "iu": "ui", "unite": "ui", "unites": "ui"}
+
+
+def features(doc: StoryDoc) -> Features:
+    """What the index compares of a document (title and summary tokens, names, numbers...)."""
+    cleaned = clean_title(doc.title)
+    words = _RAW_WORD.findall(cleaned)
+    title: dict[str, str] = {}
+    kinds = set()
+    for word in words:
+        lower = word.lower()
+        info = word_info(lower)
+        if info is None:
+            continue
+        title.setdefault(info[0], lower)
+        if info[1] is not None:
+            kinds.add(info[1])
+    head = set(title)
+    if doc.text:
+        head.update(tokens(doc.text[:SUMMARY_CHARS]))
+    numbers = frozenset(t for t in title if t[0].isdigit()) or _EMPTY
+    keys = tuple(t for t in title if distinguishing(t))
+    subject: frozenset[str] = _EMPTY
+    first_ok = False
+    found = _SUBJECT.match(cleaned)
+    if found is not None:
+        before = _RAW_WORD.findall(found.group(1))
+        if len(before) <= 5:
+            subject = frozenset(info[0] for w in before if (info := word_info(w.lower())) is not None and distinguishing(info[0])) or _EMPTY
+        # "Doliprane :", "Navikame 50 mg :", "Novo Nordisk :" but not "Défaut de dissolution :"
+        first_ok = len(before) == 1 or (len(before) > 1 and (before[1][0].isdigit() or before[1][0].isupper()))
+    diseases = frozenset(t for t in title if t in STEMMED_DISEASES) or _EMPTY
+    products, inn_codes, brand_codes = _products(words)
+    place_names, countries, country_only = _places(words)
+    editions = frozenset(next(g for g in m.groups() if g).lower() for m in _EDITION.finditer(cleaned)) or _EMPTY
+    doses = frozenset(f"{m.group(1)}{_UNITS[m.group(2).lower()]}" for m in _DOSE.finditer(cleaned)) or _EMPTY
+    return Features(
+        title,
+        frozenset(head) if len(head) > len(title) else _EMPTY,
+        numbers,
+        frozenset(kinds) or _EMPTY,
+        keys,
+        subject,
+        diseases,
+        _names(words, first_ok),
+        len(head) > len(title),
+        products,
+        inn_codes,
+        brand_codes,
+        place_names,
+        countries,
+        country_only,
+        editions,
+        doses,
+    )

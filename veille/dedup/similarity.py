@@ -1,0 +1,216 @@
+"""The similarity decision: are two documents the same story? Pure functions.
+
+* **Weights.** Ordinary tokens weigh 1; generic and place words (``maladie``, ``patients``,
+  ``France``, ...) and numbers 0.5; template words (``rappel``, ``lot``, ``alerte``, agency
+  names, dosage units, ...) 0.15. None of these can link two titles on their own. Once the window
+  holds enough stories, tokens used by more than 0.5 % of its *stories* weigh less (IDF-like).
+* **Similarity.** Weighted cosine (Ochiai) between title token sets, with typo-tolerant soft
+  matches of leftover long words (rapidfuzz Levenshtein). The head of the summary can raise a
+  title score that is already plausible (>= 0.3), never create one.
+* **Never the same story** (score 0): two different products (drug names from the ATC
+  vocabulary: "Levothyrox 100 µg" / "Ventoline 100 µg"), two different doses, two different
+  numbered editions ("semaine 47" / "semaine 48", lot numbers, years) or two different places
+  ("Lyon" / "Marseille"; "France" and "Lyon" are compatible). The method then ends with
+  ``-products``, ``-doses``, ``-edition`` or ``-places``.
+* **Caution** (score multiplied down): each title has a name the other lacks (``-names``), its
+  own rare word while they share only common ones (``-rare``), different numbers
+  (``-numbers``), different diseases or subjects (``-subject``), different kinds of event,
+  recall vs shortage vs approval (``-kind``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from rapidfuzz.distance import Levenshtein
+
+from veille.dedup.docs import StoryDoc
+from veille.dedup.features import Features, features
+from veille.dedup.text import base_weight
+from veille.dedup.text import distinguishing as is_key
+
+__all__ = ["Weights", "conflict", "score", "similarity"]
+
+MIN_FUZZY_LEN = 6  # words shorter than this never match approximately
+FUZZY_MIN_SIMILARITY = 0.8  # normalised Levenshtein similarity
+SUMMARY_SHARE = 0.4  # final = max(T, (1 - share) * T + share * S)
+MIN_TITLE_FOR_SUMMARY = 0.3
+NUMBER_MISMATCH_FACTOR = 0.6
+KIND_MISMATCH_FACTOR = 0.5
+SUBJECT_MISMATCH_FACTOR = 0.5
+RARE_CONFLICT_FACTOR = 0.4
+NAME_CONFLICT_FACTOR = 0.5
+RARE_RATIO = 3  # "rare" = at least this many times rarer in the window than anything shared
+IDF_MIN_DOCS = 50  # below this many documents in the window, no frequency weighting
+IDF_FREE_RATE = 0.005  # tokens in at most 0.5 % of the window keep their full weight
+IDF_FLOOR = 0.2
+
+
+def conflict(a: Features, b: Features) -> str | None:
+    """Why two documents can never tell the same story, or None. Symmetric."""
+    if a.products and b.products and not (a.products & b.products):
+        # An INN is compatible with a brand of the same substance ("paracétamol" / "Doliprane"),
+        # two brands are not ("Doliprane" / "Dafalgan").
+        if not (a.product_codes & (b.product_codes | b.brand_codes)) and not (b.product_codes & a.brand_codes):
+            return "products"
+    if a.doses and b.doses and not (a.doses & b.doses):
+        return "doses"
+    if a.editions and b.editions and not (a.editions & b.editions):
+        return "edition"
+    if a.places and b.places and not (a.places & b.places):
+        # A country is compatible with the places inside it ("France" / "Lyon").
+        if not ((a.country_only or b.country_only) and a.countries & b.countries):
+            return "places"
+    return None
+
+
+class Weights:
+    """Token weights: boilerplate is light; tokens frequent in the window are lighter.
+
+    Frequencies count *stories* (not documents) of the window, so that the members of one story
+    do not make its own words look common. The index keeps one instance (and its cache) for a
+    while and renews it as the window changes (``StoryIndex._weights_for``).
+    """
+
+    __slots__ = ("df", "n", "epoch", "_cache")
+
+    def __init__(self, df: dict[str, int] | None = None, n: int = 0, epoch: int = 0) -> None:
+        self.df = df if df is not None else {}
+        self.n = n
+        self.epoch = epoch
+        self._cache: dict[str, float] = {}
+
+    def df_of(self, token: str) -> int:
+        """Stories of the window using ``token`` (at least 1: the document that has it)."""
+        return self.df.get(token, 0) or 1
+
+    def total(self, tokens: Iterable[str]) -> float:
+        cache = self._cache
+        total = 0.0
+        for t in tokens:
+            v = cache.get(t)
+            total += v if v is not None else self(t)
+        return total
+
+    def __call__(self, token: str) -> float:
+        cached = self._cache.get(token)
+        if cached is not None:
+            return cached
+        weight = base_weight(token)
+        if self.n >= IDF_MIN_DOCS:
+            rate = self.df_of(token) / self.n
+            if rate > IDF_FREE_RATE:
+                weight *= max(IDF_FLOOR, 1.0 - 0.4 * math.log10(rate / IDF_FREE_RATE))
+        self._cache[token] = weight
+        return weight
+
+
+def _ochiai(a: Iterable[str], b: frozenset[str] | set[str], wa: float, wb: float, w: Weights) -> float:
+    if wa <= 0 or wb <= 0:
+        return 0.0
+    shared = w.total(t for t in a if t in b)
+    return shared / math.sqrt(wa * wb)
+
+
+def _names_differ(a: Features, b: Features, shared: list[str], soft_a: set[str], soft_b: set[str], w: Weights) -> bool:
+    """Whether each title has its own rare word while they share only common ones.
+
+    "Pénurie de Larobipo 100 mg : les recommandations de l'ANSM" and "Pénurie de Sarubiru 100 mg :
+    les recommandations de l'ANSM" share a template; the words that name the story differ.
+    """
+    common = [w.df_of(t) for t in shared if is_key(t)]
+    if not common:
+        return False
+    rarest_shared = min(common)
+    if rarest_shared < RARE_RATIO:
+        return False
+    own_a = [w.df_of(t) for t in a.title if t not in b.title and t not in soft_a and is_key(t)]
+    own_b = [w.df_of(t) for t in b.title if t not in a.title and t not in soft_b and is_key(t)]
+    return bool(own_a and own_b) and min(own_a) * RARE_RATIO <= rarest_shared and min(own_b) * RARE_RATIO <= rarest_shared
+
+
+def score(
+    a: Features, b: Features, w: Weights, floor: float = 0.0, wa: float | None = None, wb: float | None = None
+) -> tuple[float, str]:
+    """Similarity of two documents (0..1) and how it was reached; symmetric.
+
+    Returns ``(0.0, ...)`` early when the score cannot reach ``floor``, and ``(0.0,
+    "title-tokens-<why>")`` when `conflict` says they can never be one story.
+    """
+    why = conflict(a, b)
+    if why is not None:
+        return 0.0, f"title-tokens-{why}"
+    bt = b.title
+    shared = [t for t in a.title if t in bt]
+    distinguishing = sum(1 for t in shared if is_key(t))
+    method = "title-tokens"
+    left_a = sorted((t, word) for t, word in a.title.items() if t not in bt and len(word) >= MIN_FUZZY_LEN and not word[0].isdigit())
+    left_b = sorted((t, word) for t, word in bt.items() if t not in a.title and len(word) >= MIN_FUZZY_LEN and not word[0].isdigit()) if left_a else []
+    if not distinguishing and not left_b:
+        return 0.0, method
+    wa = w.total(a.title) if wa is None else wa
+    wb = w.total(bt) if wb is None else wb
+    if wa <= 0 or wb <= 0:
+        return 0.0, method
+    norm = math.sqrt(wa * wb)
+    inter = w.total(shared)
+    if floor > 0:
+        reach = (inter + (min(w.total(t for t, _ in left_a), w.total(t for t, _ in left_b)) if left_b else 0.0)) / norm
+        if a.has_text or b.has_text:
+            reach = max(reach, (1 - SUMMARY_SHARE) * reach + SUMMARY_SHARE) if reach >= MIN_TITLE_FOR_SUMMARY else reach
+        if reach < floor:
+            return 0.0, method
+    # Typo-tolerant soft matches between leftover long words (rapidfuzz).
+    soft_a: set[str] = set()
+    soft_b: set[str] = set()
+    if left_b:
+        for ta, word_a in left_a:
+            best, best_tb = 0.0, ""
+            for tb, word_b in left_b:
+                if tb in soft_b:
+                    continue
+                sim = Levenshtein.normalized_similarity(word_a, word_b, score_cutoff=FUZZY_MIN_SIMILARITY)
+                if sim > best:
+                    best, best_tb = sim, tb
+            if best >= FUZZY_MIN_SIMILARITY:
+                soft_a.add(ta)
+                soft_b.add(best_tb)
+                inter += min(w(ta), w(best_tb)) * best
+                if is_key(ta) and is_key(best_tb):
+                    distinguishing += 1
+                method = "title-tokens+rapidfuzz"
+    if distinguishing == 0:
+        return 0.0, method
+    score = min(1.0, inter / norm)
+    if score >= MIN_TITLE_FOR_SUMMARY and (a.has_text or b.has_text):
+        head_a = a.head or frozenset(a.title)
+        head_b = b.head or frozenset(bt)
+        support = _ochiai(head_a, head_b, w.total(head_a), w.total(head_b), w)
+        combined = (1 - SUMMARY_SHARE) * score + SUMMARY_SHARE * support
+        if combined > score:
+            score = combined
+            method += "+summary"
+    if (a.names - bt.keys() - soft_a) and (b.names - a.title.keys() - soft_b):
+        score *= NAME_CONFLICT_FACTOR
+        method += "-names"
+    elif _names_differ(a, b, shared, soft_a, soft_b, w):
+        score *= RARE_CONFLICT_FACTOR
+        method += "-rare"
+    if a.numbers and b.numbers and not (a.numbers & b.numbers):
+        score *= NUMBER_MISMATCH_FACTOR
+        method += "-numbers"
+    if (a.diseases and b.diseases and not (a.diseases & b.diseases)) or (
+        a.subject and b.subject and not (a.subject & bt.keys()) and not (b.subject & a.title.keys())
+    ):
+        score *= SUBJECT_MISMATCH_FACTOR
+        method += "-subject"
+    if a.kinds and b.kinds and not (a.kinds & b.kinds):
+        score *= KIND_MISMATCH_FACTOR
+        method += "-kind"
+    return score, method
+
+
+def similarity(a: StoryDoc, b: StoryDoc) -> tuple[float, str]:
+    """Similarity of two documents on their own (no window statistics), and the method."""
+    return score(features(a), features(b), Weights())

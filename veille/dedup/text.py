@@ -1,0 +1,295 @@
+"""Text normalisation for comparison: what of a title counts when two titles are compared.
+
+Pure functions. Titles are first cleaned of what says nothing about the story (``RT @x:``,
+``@handles``, trailing hashtags, site suffixes such as ``| Site officiel du ministère``, rubric
+prefixes such as ``Le point sur :`` or ``Q&A:``), then folded (accents, case, punctuation) with
+numbers normalised (``12 000`` = ``12,000`` = ``12.000`` = ``12000``; ``1,5`` = ``1.5``; ordinals
+``premier``/``1er``/``first`` = ``1``), split into words, stripped of FR/EN stop words and stemmed
+crudely but predictably: a final plural ``s`` is dropped and words are cut to their first 6
+letters (``rappelle``/``rappel``, ``comprimés``/``comprimé``, ``recalled``/``recalls``).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+__all__ = [
+    "BOILERPLATE",
+    "DISEASES",
+    "GENERIC",
+    "ascii_text",
+    "base_weight",
+    "clean_title",
+    "distinguishing",
+    "fold",
+    "kind_of",
+    "stem",
+    "tokens",
+    "word_info",
+]
+
+STEM_LEN = 6
+BOILERPLATE_WEIGHT = 0.15
+GENERIC_WEIGHT = 0.5
+NUMBER_WEIGHT = 0.5  # a number alone never links two titles ("100 µg" is in many recalls)
+
+_LIGATURES = {"œ": "oe", "Œ": "Oe", "æ": "ae", "Æ": "Ae", "ß": "ss", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D"}
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+# Thousands separators: "12 000", "12,000", "12.000", "12 000" (narrow no-break space).
+_THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3})((?:[ .,\u00a0\u202f\u2009]\d{3})+)(?![\d]|[.,]\d)")
+# Decimals: "1,5" and "1.5" are one number, written "1d5" once folded (a single token).
+_DECIMAL = re.compile(r"(?<![\d.,])(\d+)[.,](\d{1,2})(?![\d])")
+_MICRO = re.compile(r"[µμ]g\b")
+_ORDINAL = re.compile(
+    r"\b(?:(\d+)\s?(?:er|ere|re|e|eme|ème|nd|nde|st|rd|th)|(premiere?s?|first|deuxiemes?|second|"
+    r"troisiemes?|third|quatriemes?|fourth|cinquiemes?|fifth))\b",
+    re.IGNORECASE,
+)
+_ORDINAL_WORDS = {
+    "premier": "1", "premiere": "1", "premiers": "1", "premieres": "1", "first": "1",
+    "deuxieme": "2", "deuxiemes": "2", "second": "2", "troisieme": "3", "troisiemes": "3",
+    "third": "3", "quatrieme": "4", "quatriemes": "4", "fourth": "4", "cinquieme": "5",
+    "cinquiemes": "5", "fifth": "5",
+}
+
+
+def _thousands(m: re.Match[str]) -> str:
+    return m.group(1) + re.sub(r"\D", "", m.group(2))
+
+
+def _ordinal(m: re.Match[str]) -> str:
+    if m.group(1):
+        return m.group(1)
+    return _ORDINAL_WORDS.get(m.group(2).lower(), m.group(2))
+
+
+def ascii_text(text: str) -> str:
+    """``text`` in ASCII, case kept: ligatures spelt out, accents dropped, numbers normalised."""
+    if not text.isascii():
+        for char, spelt in _LIGATURES.items():
+            if char in text:
+                text = text.replace(char, spelt)
+        text = _MICRO.sub("ug", text)
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    if any(c.isdigit() for c in text):
+        text = _THOUSANDS.sub(_thousands, text)
+        text = _DECIMAL.sub(r"\1d\2", text)
+    text = _ORDINAL.sub(_ordinal, text)
+    return text
+
+
+def fold(text: str) -> str:
+    """Lower-case ASCII words separated by single spaces: accents, case, punctuation removed."""
+    return _NON_ALNUM.sub(" ", ascii_text(text).lower()).strip()
+
+
+# --- Cleaning a title of what is not the story --------------------------------------------
+
+_RT = re.compile(r"^\s*(?:RT|MT|QT)\s+@[\w.@-]+\s*:?\s*", re.IGNORECASE)
+_VIA = re.compile(r"\s+(?:via|par|by)\s+@[\w.@-]+\s*$", re.IGNORECASE)
+_HANDLE = re.compile(r"(?<![\w.])@[\w.-]+(?:@[\w.-]+)?")
+_TRAILING_TAGS = re.compile(r"(?:\s*#[\w-]+)+\s*$")
+_HASH = re.compile(r"(?<![\w&])#(?=\w)")
+_URL = re.compile(r"https?://\S+")
+_RUBRIC = re.compile(
+    r"^\s*(?:\[[^\]]{1,30}\]\s*|(?:le point sur|point sur|en bref|breve|breves|flash|exclusif|exclusive|"
+    r"breaking(?: news)?|update|mise a jour|maj|q\s?&\s?a|faq|interview|entretien|video|podcast|"
+    r"infographie|analyse|decryptage|tribune|opinion|editorial|edito|chronique|explainer|"
+    r"communique de presse|communique|press release|news|actualite|actualites|a la une|live|"
+    r"direct|en direct|temoignage|focus|zoom|dossier|comment(?:ary)?|perspective|viewpoint|"
+    r"research letter|correspondence|letter|news feature|feature|in brief|brief)\s*[:|–—-]\s+)",
+    re.IGNORECASE,
+)
+_SITE_SEP = re.compile(r"\s+(?:\||–|—|-|::|·|•)\s+")
+_SITE_WORDS = re.compile(
+    r"\b(?:site|officiel|official|ministere|ministry|portail|portal|gouv|gov|journal|magazine|"
+    r"quotidien|news|actu|actualites|revue|tv|radio|info|infos|presse|press|online|blog|"
+    r"newsroom|media|medias)\b|\.(?:fr|com|org|net|be|ch|ca|eu|int|gov|info|io)\b",
+    re.IGNORECASE,
+)
+
+
+def _is_site_suffix(suffix: str) -> bool:
+    words = suffix.split()
+    if not words or len(words) > 7:
+        return False
+    if _SITE_WORDS.search(suffix):
+        return True
+    long_words = [w for w in words if len(w) > 3]
+    # "Le Quotidien du Médecin", "The Lancet", "Santé publique France": a name, every long word
+    # capitalised, at most 5 words.
+    return len(words) <= 5 and bool(long_words) and all(w[0].isupper() for w in long_words)
+
+
+def clean_title(title: str) -> str:
+    """``title`` in ASCII (case kept, see `ascii_text`) without what says nothing of the story:
+    social prefixes and handles, trailing hashtags, links, a site-name suffix, a rubric prefix.
+    When nothing would be left, the whole title is kept."""
+    title = ascii_text(title)
+    original = title
+    title = _URL.sub(" ", title)
+    title = _RT.sub("", title)
+    title = _VIA.sub("", title)
+    title = _TRAILING_TAGS.sub("", title)
+    title = _HANDLE.sub(" ", title)
+    title = _HASH.sub("", title)
+    # A site-name suffix after the last separator ("… | Site officiel du ministère", "… - Le Monde").
+    parts = _SITE_SEP.split(title)
+    while len(parts) > 1 and len(" ".join(parts[:-1]).split()) >= 3 and _is_site_suffix(parts[-1]):
+        parts.pop()
+    title = " - ".join(parts)
+    for _ in range(2):  # "[Vidéo] Q&A: …"
+        stripped = _RUBRIC.sub("", title, count=1)
+        if stripped == title or not any(c.isalnum() for c in stripped):
+            break
+        title = stripped
+    title = " ".join(title.split())
+    return title if any(c.isalnum() for c in title) else " ".join(original.split())
+
+
+# --- Word lists ----------------------------------------------------------------------------
+
+_STOP = frozenset(
+    """
+    a au aux avec ce ces cet cette d dans de des du elle en entre et il ils j l la le les leur leurs
+    lui m ma mais me meme mes moi mon n ne ni nos notre nous on ou par pas plus pour qu que qui
+    s sa se selon ses si son sont sur t ta te tes toi ton tu un une vos votre vous y est ete etre
+    ont a apres avant chez contre depuis dont sans sous vers tout tous toute toutes tres
+    plusieurs certains certaines quelques deja encore aussi raison cause suite afin ainsi lors
+    nouveau nouvelle nouveaux nouvelles
+    the of and or in on for to with by at from is are was were be been as it its this that these
+    those an into about over after before under than then there their they we you your our not
+    no can could may might will would should has have had do does did new more most some several
+    what how why who when where which amid via per vs due possible possibly know get gets got
+    says said say show shows shown just now here also still yet all any one out up
+    faut fait faire font pourrait peut peuvent doit doivent ceux celle celles cela ca quoi
+    comment pourquoi quand voici voila rt
+    """.split()
+)
+
+# Generic and place words: they weigh less and never link two titles on their own
+# ("Mpox en RDC" and "Choléra en RDC" share only a place).
+GENERIC = frozenset(
+    """
+    maladie maladies disease diseases patient patients patiente patientes cas case cases etude
+    etudes study studies risque risques risk risks traitement traitements treatment treatments
+    sante health hopital hopitaux hospital hospitals medecin medecins doctor doctors soin soins
+    care sanitaire public publique france francais francaise europe european europeen
+    europeenne monde world mondial global international nationale national pays country
+    region regions ville city usa us etats unis united states america american americain
+    americaine uk royaume britain british chine china inde india afrique africa rdc congo
+    allemagne germany espagne spain italie italy canada quebec bresil brazil japon japan
+    paris lyon marseille londres london
+    hausse baisse rise fall increase decrease augmentation nombre number chiffres figures
+    annee year mois month semaine week jour day jours days aujourd hui today
+    confirme confirmed signale reported
+    """.split()
+)
+
+# Template words: they say what kind of notice a title is, not which story it tells.
+BOILERPLATE = frozenset(
+    """
+    rappel rappels rappele rappelle rappellent rappeler lot lots retrait retire retirer alerte
+    alertes information informations securite communique communiques avis mise jour point
+    situation annonce annoncent annonce urgent important actualite actualites message
+    recommandation recommandations bulletin precaution mesure mesures produit produits
+    medicament medicaments specialite specialites comprime comprimes gelule gelules sirop
+    injectable solution suspension boite boites flacon flacons mg ml g ug mcg ui
+    recall recalls recalled recalling press release releases update updates updated alert alerts
+    safety warning warnings warns warn notice notices announcement announces announce statement
+    product products drug drugs tablet tablets capsule capsules vial vials
+    ansm has fda ema oms who cdc hcsp dgs spf sante publique mhra
+    epidemiologique epidemiological hebdomadaire weekly surveillance edition numero issue
+    """.split()
+)
+
+# A few FR/EN equivalences, applied after stemming (cross-language matches are a bonus).
+_SYNONYMS = {
+    "measle": "rougeo", "shorta": "penuri", "outbre": "epidem", "flu": "grippe", "influe": "grippe",
+    "case": "cas", "corona": "covid", "monkey": "mpox", "smallp": "variol", "hiv": "vih",
+    "aids": "sida", "rsv": "vrs", "pertus": "coquel", "diphth": "diphte", "chicke": "varice",
+    "rubell": "rubeol", "mumps": "oreill", "tetanu": "tetano", "scabie": "gale", "rabie": "rage",
+    "poliom": "polio", "death": "deces", "dead": "deces", "child": "enfant", "childr": "enfant",
+    "pregna": "grosse", "heart": "cardia", "cancer": "cancer", "breast": "sein", "bird": "aviair",
+    "avian": "aviair", "vaccin": "vaccin", "vaccine": "vaccin",
+}
+
+# Kinds of event: two titles of different kinds tell different stories.
+_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("recall", ("rappel", "recall", "retrait", "withdr")),
+    ("shortage", ("penuri", "rupture", "tension", "shortage", "indisponib")),
+    ("approval", ("autoris", "approve", "approval", "approuv")),
+)
+
+# Diseases and pathogens: two titles about different ones tell different stories, whatever else
+# they share ("Mpox : l'épidémie s'étend en RDC" / "Choléra : l'épidémie s'étend en RDC").
+DISEASES = frozenset(
+    """
+    mpox monkeypox variole smallpox cholera dengue rougeole measles grippe influenza flu covid
+    coronavirus sars mers h5n1 h5n5 h1n1 h3n2 ebola marburg zika chikungunya paludisme malaria
+    tuberculose tuberculosis polio poliomyelite poliomyelitis coqueluche pertussis diphterie
+    diphtheria legionellose legionella listeria listeriose listeriosis salmonella salmonellose
+    salmonellosis hepatite hepatitis vih hiv sida aids vrs rsv bronchiolite bronchiolitis
+    meningite meningitis nipah lassa anthrax botulisme botulism scarlatine
+    oropouche rage rabies tetanos tetanus oreillons mumps rubeole
+    rubella varicelle chickenpox gale scabies syphilis gonorrhee gonorrhea chlamydia
+    alzheimer parkinson diabete diabetes obesite obesity cancer
+    """.split()
+)
+
+
+def kind_of(word: str) -> str | None:
+    """The kind of event a folded word names (recall, shortage, approval), if any."""
+    if word.startswith("approvision"):
+        return "shortage"
+    for kind, prefixes in _KINDS:
+        if word.startswith(prefixes):
+            return kind
+    return None
+
+
+def stem(word: str) -> str:
+    if len(word) > 3 and word[-1] == "s" and not word[0].isdigit():
+        word = word[:-1]
+    if not word[0].isdigit():
+        word = word[:STEM_LEN]
+    return _SYNONYMS.get(word, word)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def word_info(word: str) -> tuple[str, str | None] | None:
+    """(stem, kind of event) of a folded word, or None for a stop word."""
+    if word in _STOP or (len(word) < 2 and not word.isdigit()):
+        return None
+    return stem(word), kind_of(word)
+
+
+def tokens(text: str) -> list[str]:
+    """The stemmed tokens of ``text`` (stop words removed), in order, duplicates kept."""
+    return [info[0] for w in fold(text).split() if (info := word_info(w)) is not None]
+
+
+STEMMED_BOILERPLATE = frozenset(stem(w) for w in BOILERPLATE)
+STEMMED_DISEASES = frozenset(stem(w) for w in DISEASES)
+STEMMED_GENERIC = frozenset(stem(w) for w in GENERIC) - STEMMED_BOILERPLATE
+
+
+def is_number(token: str) -> bool:
+    return token[0].isdigit()
+
+
+def base_weight(token: str) -> float:
+    if token in STEMMED_BOILERPLATE:
+        return BOILERPLATE_WEIGHT
+    if token in STEMMED_GENERIC:
+        return GENERIC_WEIGHT
+    if token[0].isdigit():
+        return NUMBER_WEIGHT
+    return 1.0
+
+
+def distinguishing(token: str) -> bool:
+    """Whether sharing ``token`` can link two titles (and whether it is an index key)."""
+    return token not in STEMMED_BOILERPLATE and token not in STEMMED_GENERIC and not token[0].isdigit()
