@@ -53,6 +53,7 @@ pass_env = click.make_pass_decorator(Env)
 LAZY_COMMANDS = {
     "tag": "veille.tag_cli:tag_command",
     "retag": "veille.tag_cli:retag_command",
+    "restory": "veille.restory:restory_command",
     "serve": "veille.serve:serve_command",
     "run": "veille.schedule:run_command",
     "digest": "veille.digest:digest_command",

@@ -104,6 +104,24 @@ def dedup_url(url: str) -> str:
     return urlunsplit(("", host, path, parts.query, "")).lstrip("/")
 
 
+# Paths of a site's home or section fronts: many posts link there, so they identify no article.
+_FRONT_PAGES = frozenset(
+    "index index.html index.htm index.php home accueil fr en fr-fr en-us news actualites actualite "
+    "actus blog presse press articles".split()
+)
+
+
+def identifies_article(url: str) -> bool:
+    """Whether a URL can stand for one article: not a bare homepage (``https://agency.org/``) nor
+    a section front (``/actualites``, ``/fr/``) without a query. Posts that link to a site's home
+    are different items."""
+    parts = urlsplit(url)
+    path = parts.path.strip("/").lower()
+    if parts.query:
+        return True
+    return bool(path) and path not in _FRONT_PAGES
+
+
 # --- Text ------------------------------------------------------------------------------------
 
 # Lone surrogates too: JSON can carry them ("\\ud800") and UTF-8 cannot encode them.
@@ -226,9 +244,7 @@ _EN_WORDS = frozenset(
 
 def guess_lang(text: str) -> str | None:
     """'fr' or 'en' from stop-word counts; None when the text says too little."""
-    words = re.findall(r"[a-zàâçéèêëîïôûùüÿœ']+", text[:2000].lower())
-    fr = sum(w in _FR_WORDS for w in words) + sum(w.startswith(("l'", "d'", "qu'")) for w in words)
-    en = sum(w in _EN_WORDS for w in words)
+    fr, en = _lang_votes(text)
     if fr + en < 2:
         return None
     if fr > en * 1.2:
@@ -236,6 +252,26 @@ def guess_lang(text: str) -> str | None:
     if en > fr * 1.2:
         return "en"
     return None
+
+
+def _lang_votes(text: str) -> tuple[int, int]:
+    words = re.findall(r"[a-zàâçéèêëîïôûùüÿœ']+", text[:2000].lower())
+    fr = sum(w in _FR_WORDS for w in words) + sum(w.startswith(("l'", "d'", "qu'")) for w in words)
+    return fr, sum(w in _EN_WORDS for w in words)
+
+
+def item_lang(declared: str | None, text: str) -> str | None:
+    """The language of an item: the declared one, unless the text says clearly that it is in
+    the other of French and English (an aggregator that declares ``en`` on French items)."""
+    if not declared:
+        return guess_lang(text)
+    primary = declared.split("-")[0].lower()
+    fr, en = _lang_votes(text)
+    if primary == "en" and fr >= 3 and fr >= 3 * en:
+        return "fr"
+    if primary == "fr" and en >= 3 and en >= 3 * fr:
+        return "en"
+    return declared
 
 
 # --- Entry -> Item ---------------------------------------------------------------------------
@@ -255,7 +291,7 @@ def content_hash(title: str, text: str) -> str:
 def item_id(source_id: str, guid: str, canonical: str | None) -> str:
     """Stable, content-addressed id: the article's URL when it has one (so the same article from
     several sources is one item), else the source's guid."""
-    if canonical:
+    if canonical and identifies_article(canonical):
         return _hash("url", dedup_url(canonical))[:20]
     return _hash("guid", source_id, guid)[:20]
 
@@ -286,7 +322,8 @@ def normalise(
     if not title and not link:
         return None
     chash = content_hash(title, summary or content)
-    guid = clean_text(entry.guid or "")[:MAX_GUID] or canonical or f"content:{chash}"
+    article_url = canonical if canonical and identifies_article(canonical) else None
+    guid = clean_text(entry.guid or "")[:MAX_GUID] or article_url or f"content:{chash}"
     published = item_date(entry.published, fetched_at)
     return Item(
         id=item_id(source_id, guid, canonical),
@@ -300,7 +337,7 @@ def normalise(
         author=cap(clean_text(entry.author), MAX_AUTHOR) if entry.author else None,
         published_at=utc_iso(published),
         fetched_at=utc_iso(fetched_at),
-        lang=entry.lang or lang or guess_lang(f"{title} {summary}"),
+        lang=item_lang(entry.lang or lang, f"{title} {summary}"),
         content_hash=chash,
         extra=entry.extra,
     )

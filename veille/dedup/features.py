@@ -24,7 +24,7 @@ _SUBJECT = re.compile(r"^\s*([^:|–—]{1,60}?)\s*(?::|\s[|–—]\s)")
 _EDITION = re.compile(
     r"\b(?:semaines?|sem|week|wk|numeros?|number|no|n|bulletin|lots?|batch|editions?|issues?|"
     r"vol|volume|episodes?|ep|rapport|report|saison|season)\s*[:#o]?\s*([0-9][0-9a-z-]*)"
-    r"|\b[swSW]([0-9]{1,2})\b|\b((?:19|20)[0-9]{2})\b",
+    r"|\b[swSW]([0-9]{1,2})\b|\b((?:19|20)[0-9]{2}(?:[-/](?:19|20)?[0-9]{2}\b)?)\b",
     re.IGNORECASE,
 )
 _DOSE = re.compile(
