@@ -28,8 +28,17 @@ _EDITION = re.compile(
     re.IGNORECASE,
 )
 _DOSE = re.compile(
-    r"\b([0-9]+(?:d[0-9]+)?)\s?(mg|ug|mcg|g|ml|ui|iu|microgrammes?|milligrammes?|grammes?|unites?)\b",
+    r"\b([0-9]+(?:d[0-9]+)?)\s?(mg|ug|mcg|g|ml|ui|iu|microgrammes?|milligrammes?|grammes?|unites?|"
+    r"euros?|eur|dollars?|usd)\b",
     re.IGNORECASE,
+)
+# WHO stems of international non-proprietary names, for substances newer than the ATC table
+# ("lenacapavir", "donanemab", "tirzepatide").
+_INN_STEM = re.compile(
+    r"^[a-z]{3,}(?:mab|cept|tinib|ciclib|lisib|rafenib|parib|gravir|capavir|previr|buvir|asvir|"
+    r"tegravir|navir|vudine|glutide|glinide|gliflozin|gliptin|xaban|gatran|parin|prazole|sartan|"
+    r"pril|olol|statin|vastatin|cycline|cillin|mycin|floxacin|conazole|dipine|afil|triptan|setron|"
+    r"lukast|semide|tidine|oxetine|apine|idone|azepam|azolam|profen|coxib|dronate|tide)$"
 )
 
 
@@ -98,6 +107,9 @@ def _products(words: list[str]) -> tuple[frozenset[str], frozenset[str], frozens
             found.add(drug.name)
             used.update(range(i, i + n))
             (inn_codes if drug.inn else brand_codes).update(drug.codes)
+    for i, word in enumerate(lower):
+        if i not in used and len(word) >= 8 and _INN_STEM.match(word):
+            found.add(word[:-1] if word.endswith("e") else word)  # "tirzepatide" = "tirzepatid"
     return frozenset(found) or _EMPTY, frozenset(inn_codes) or _EMPTY, frozenset(brand_codes) or _EMPTY
 
 
@@ -123,7 +135,8 @@ def _places(words: list[str]) -> tuple[frozenset[str], frozenset[str], bool]:
 
 _UNITS = {"mg": "mg", "milligramme": "mg", "milligrammes": "mg", "ug": "ug", "mcg": "ug",
           "microgramme": "ug", "microgrammes": "ug", "g": "g", "gramme": "g", "grammes": "g",
-          "ml": "ml", "ui": "ui", "iu": "ui", "unite": "ui", "unites": "ui"}
+          "ml": "ml", "ui": "ui", "iu": "ui", "unite": "ui", "unites": "ui", "euro": "eur",
+          "euros": "eur", "eur": "eur", "dollar": "usd", "dollars": "usd", "usd": "usd"}
 
 
 def features(doc: StoryDoc) -> Features:

@@ -1,6 +1,6 @@
 """The similarity decision: are two documents the same story? Pure functions.
 
-* **Weights.** Ordinary tokens weigh 1; generic and place words (``maladie``, ``patients``,
+* **Weights.** Drug names (ATC vocabulary) and diseases weigh 2, ordinary tokens 1; generic and place words (``maladie``, ``patients``,
   ``France``, ...) and numbers 0.5; template words (``rappel``, ``lot``, ``alerte``, agency
   names, dosage units, ...) 0.15. None of these can link two titles on their own. Once the window
   holds enough stories, tokens used by more than 0.5 % of its *stories* weigh less (IDF-like).
@@ -9,12 +9,13 @@
   title score that is already plausible (>= 0.3), never create one.
 * **Never the same story** (score 0): two different products (drug names from the ATC
   vocabulary: "Levothyrox 100 µg" / "Ventoline 100 µg"), two different doses, two different
-  numbered editions ("semaine 47" / "semaine 48", lot numbers, years) or two different places
-  ("Lyon" / "Marseille"; "France" and "Lyon" are compatible). The method then ends with
-  ``-products``, ``-doses``, ``-edition`` or ``-places``.
+  numbered editions ("semaine 47" / "semaine 48", lot numbers, years), two different diseases
+  ("Mpox" / "Choléra") or two different places ("Lyon" / "Marseille"; "France" and "Lyon" are
+  compatible). The method then ends with ``-products``, ``-doses``, ``-edition``,
+  ``-diseases`` or ``-places``.
 * **Caution** (score multiplied down): each title has a name the other lacks (``-names``), its
   own rare word while they share only common ones (``-rare``), different numbers
-  (``-numbers``), different diseases or subjects (``-subject``), different kinds of event,
+  (``-numbers``), different subjects before a colon (``-subject``), different kinds of event,
   recall vs shortage vs approval (``-kind``).
 """
 
@@ -58,6 +59,8 @@ def conflict(a: Features, b: Features) -> str | None:
         return "doses"
     if a.editions and b.editions and not (a.editions & b.editions):
         return "edition"
+    if a.diseases and b.diseases and not (a.diseases & b.diseases):
+        return "diseases"
     if a.places and b.places and not (a.places & b.places):
         # A country is compatible with the places inside it ("France" / "Lyon").
         if not ((a.country_only or b.country_only) and a.countries & b.countries):
@@ -200,9 +203,7 @@ def score(
     if a.numbers and b.numbers and not (a.numbers & b.numbers):
         score *= NUMBER_MISMATCH_FACTOR
         method += "-numbers"
-    if (a.diseases and b.diseases and not (a.diseases & b.diseases)) or (
-        a.subject and b.subject and not (a.subject & bt.keys()) and not (b.subject & a.title.keys())
-    ):
+    if a.subject and b.subject and not (a.subject & bt.keys()) and not (b.subject & a.title.keys()):
         score *= SUBJECT_MISMATCH_FACTOR
         method += "-subject"
     if a.kinds and b.kinds and not (a.kinds & b.kinds):
