@@ -119,6 +119,9 @@ def test_brand_and_its_substance_may_match_two_brands_never():
         ("Rappel de Ventoline 100 µg, lot 24A0312", "Rappel de Ventoline 100 µg, lot 24B0457", "edition"),
         ("Rappel de lot : Xarelto 20 mg", "Rappel de lot : Xarelto 15 mg", "doses"),
         ("Légionellose : cluster de cas à Lyon", "Légionellose : cluster de cas à Grenoble", "places"),
+        ("Dengue : 2 000 cas importés depuis janvier", "Dengue : 500 cas importés depuis janvier", "quantities"),
+        ("Mpox : l'épidémie s'étend, selon l'OMS", "Choléra : l'épidémie s'étend, selon l'OMS", "diseases"),
+        ("Tabac : le paquet à 13 € au 1er janvier", "Tabac : le paquet à 14 euros au 1er janvier", "doses"),
     ],
 )
 def test_different_editions_doses_and_places_never_match(a, b, why):
@@ -141,6 +144,7 @@ def test_number_formats_are_one_number():
     assert fold("1,5 mg") == fold("1.5 mg") == "1d5 mg"
     assert fold("premier cas") == fold("1er cas") == fold("1re cas") == "1 cas"
     assert fold("first case") == "1 case" and fold("deuxième cas") == fold("2e cas") == "2 cas"
+    assert fold("trois cas") == fold("3 cas") and fold("three cases") == "3 cases"
 
 
 def test_social_prefixes_handles_hashtags_site_suffixes_and_rubrics_are_stripped():

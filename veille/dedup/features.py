@@ -61,6 +61,7 @@ class Features:
     country_only: bool = True  # every place named is a whole country
     editions: frozenset[str] = _EMPTY  # edition numbers (week, issue, lot, year)
     doses: frozenset[str] = _EMPTY  # "100ug", "1d5mg"
+    quantities: frozenset[tuple[str, str]] = frozenset()  # (noun stem, number): "2000 cas"
 
 
 def _names(words: list[str], first_ok: bool) -> frozenset[str]:
@@ -133,6 +134,19 @@ def _places(words: list[str]) -> tuple[frozenset[str], frozenset[str], bool]:
     return frozenset(found) or _EMPTY, frozenset(codes) or _EMPTY, country_only
 
 
+# "2 000 cas", "12 élevages", "6 personnes": a number and the noun it counts.
+_QUANTITY = re.compile(r"\b([0-9]+(?:d[0-9]+)?)\s+([A-Za-z]{3,})")
+
+
+def _quantities(cleaned: str) -> frozenset[tuple[str, str]]:
+    out = set()
+    for m in _QUANTITY.finditer(cleaned):
+        info = word_info(m.group(2).lower())
+        if info is not None:
+            out.add((info[0], m.group(1)))
+    return frozenset(out)
+
+
 _UNITS = {"mg": "mg", "milligramme": "mg", "milligrammes": "mg", "ug": "ug", "mcg": "ug",
           "microgramme": "ug", "microgrammes": "ug", "g": "g", "gramme": "g", "grammes": "g",
           "ml": "ml", "ui": "ui", "iu": "ui", "unite": "ui", "unites": "ui", "euro": "eur",
@@ -190,4 +204,5 @@ def features(doc: StoryDoc) -> Features:
         country_only,
         editions,
         doses,
+        _quantities(cleaned),
     )

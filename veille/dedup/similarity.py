@@ -11,9 +11,10 @@
   vocabulary: "Levothyrox 100 µg" / "Ventoline 100 µg"), two different doses, two different
   numbered editions ("semaine 47" / "semaine 48", lot numbers, years), two different diseases
   ("Mpox" / "Choléra") or two different places ("Lyon" / "Marseille"; "France" and "Lyon" are
-  compatible). The method then ends with ``-products``, ``-doses``, ``-edition``,
-  ``-diseases`` or ``-places``.
-* **Caution** (score multiplied down): each title has a name the other lacks (``-names``), its
+  compatible), two counts of the same thing ("2 000 cas" / "500 cas"). The method then ends
+  with ``-products``, ``-doses``, ``-edition``, ``-diseases``, ``-places`` or ``-quantities``.
+* **Caution** (score multiplied down): one title names a drug and the other none
+  (``-product``), each title has a name the other lacks (``-names``), its
   own rare word while they share only common ones (``-rare``), different numbers
   (``-numbers``), different subjects before a colon (``-subject``), different kinds of event,
   recall vs shortage vs approval (``-kind``).
@@ -42,6 +43,7 @@ KIND_MISMATCH_FACTOR = 0.5
 SUBJECT_MISMATCH_FACTOR = 0.5
 RARE_CONFLICT_FACTOR = 0.4
 NAME_CONFLICT_FACTOR = 0.5
+PRODUCT_ASYMMETRY_FACTOR = 0.75
 RARE_RATIO = 3  # "rare" = at least this many times rarer in the window than anything shared
 IDF_MIN_DOCS = 50  # below this many documents in the window, no frequency weighting
 IDF_FREE_RATE = 0.005  # tokens in at most 0.5 % of the window keep their full weight
@@ -57,6 +59,16 @@ def conflict(a: Features, b: Features) -> str | None:
             return "products"
     if a.doses and b.doses and not (a.doses & b.doses):
         return "doses"
+    if a.quantities and b.quantities:
+        counted_a: dict[str, set[str]] = {}
+        for noun, n in a.quantities:
+            counted_a.setdefault(noun, set()).add(n)
+        counted_b: dict[str, set[str]] = {}
+        for noun, n in b.quantities:
+            counted_b.setdefault(noun, set()).add(n)
+        # "2 000 cas" / "500 cas": two counts of the same thing are two reports.
+        if any(not (counted_a[noun] & counted_b[noun]) for noun in counted_a.keys() & counted_b.keys()):
+            return "quantities"
     if a.editions and b.editions and not (a.editions & b.editions):
         return "edition"
     if a.diseases and b.diseases and not (a.diseases & b.diseases):
@@ -194,6 +206,10 @@ def score(
         if combined > score:
             score = combined
             method += "+summary"
+    if bool(a.products) != bool(b.products) and a.kinds == b.kinds:
+        # One names a drug, the other none ("FDA approves donanemab" / "FDA approves a blood test").
+        score *= PRODUCT_ASYMMETRY_FACTOR
+        method += "-product"
     if (a.names - bt.keys() - soft_a) and (b.names - a.title.keys() - soft_b):
         score *= NAME_CONFLICT_FACTOR
         method += "-names"

@@ -58,6 +58,22 @@ _ORDINAL_WORDS = {
 }
 
 
+_NUMBER_WORDS = {
+    "deux": "2", "trois": "3", "quatre": "4", "cinq": "5", "sept": "7", "huit": "8", "neuf": "9",
+    "dix": "10", "onze": "11", "douze": "12", "vingt": "20", "trente": "30", "quarante": "40",
+    "cinquante": "50", "cent": "100", "two": "2", "three": "3", "four": "4", "five": "5",
+    "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
+    "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "hundred": "100",
+}
+# Numbers written as words before a noun ("trois cas" = "3 cas"); "six" and "un" are left alone
+# (a word and an article as often as numbers).
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b(?=\s+[A-Za-z])", re.IGNORECASE)
+
+
+def _number_word(m: re.Match[str]) -> str:
+    return _NUMBER_WORDS[m.group(1).lower()]
+
+
 def _thousands(m: re.Match[str]) -> str:
     return m.group(1) + re.sub(r"\D", "", m.group(2))
 
@@ -80,7 +96,7 @@ def ascii_text(text: str) -> str:
         text = _THOUSANDS.sub(_thousands, text)
         text = _DECIMAL.sub(r"\1d\2", text)
     text = _ORDINAL.sub(_ordinal, text)
-    return text
+    return _NUMBER_WORD.sub(_number_word, text)
 
 
 def fold(text: str) -> str:
