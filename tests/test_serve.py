@@ -50,8 +50,12 @@ def recent_feed(name: str) -> bytes:
     return text.encode("utf-8")
 
 
-def shifted_feed(name: str, anchor: datetime = datetime(2026, 11, 29, tzinfo=UTC)) -> bytes:
-    """A fixture feed whose pubDates move by (now - anchor): the same story, told this week."""
+def shifted_feed(name: str, anchor: datetime = datetime(2026, 11, 28, 12, tzinfo=UTC)) -> bytes:
+    """A fixture feed whose pubDates move by (now - anchor): the same story, told this week.
+
+    With this anchor the story feeds' items are 1 to 2.2 days old whatever the day, so they are
+    late arrivals of today, and always more than 3 days (the story window) after the fixed-date
+    Doliprane notice of ansm_actualites.rss.xml, which must stay apart from their story."""
     delta = datetime.now(UTC) - anchor
     text = (FEEDS / name).read_text(encoding="utf-8")
 
