@@ -35,6 +35,7 @@ DEFAULT_THRESHOLD = 2.0
 DEFAULT_TITLE_WEIGHT = 3.0
 DEFAULT_WEAK_WEIGHT = 0.5
 SOURCE_SCORE = 1.0
+BODY_CHARS = 2000  # of the body (summary + content) that tagging reads
 SOURCE_EVIDENCE = "source"
 
 
@@ -411,6 +412,11 @@ class Tagger:
         # Runs of spaces are squeezed to one (up to 4, enough for "word : word" and the like)
         # without a split/join, which would cost a third of the folding time.
         ct = _fold_raw(title).replace("  ", " ").replace("  ", " ")
+        if len(text) > BODY_CHARS:
+            # What an item is about is in its title and lead: a 300 KB blog post that mentions
+            # "psychiatre" on page 12 is not psychiatry (and folding it all costs milliseconds).
+            cut = text.rfind(" ", 0, BODY_CHARS)
+            text = text[: cut if cut > 0 else BODY_CHARS]
         cb = _fold_raw(text).replace("  ", " ").replace("  ", " ")
         # Most feeds begin the description with the title: it must not count twice.
         stripped = ct.strip()
@@ -511,11 +517,14 @@ class Tagger:
                 if best is None or candidate[:2] > best[:2]:
                     best = candidate
         if self.context.vetoes and cues:
-            for slug in vetoed(self.context.vetoes, cues):
+            for slug in vetoed(self.context.vetoes, cues, tags):
                 tags.pop(slug, None)
         if self.context.rules:
             for slug, why in apply_rules(self.context.rules, tags, cues).items():
                 tags[slug] = SpecialtyTag(slug, self.threshold, why)
+            if self.context.vetoes and cues:  # a rule cannot bring back what a veto dropped
+                for slug in vetoed(self.context.vetoes, cues, tags):
+                    tags.pop(slug, None)
         for slug in source_specialties:
             if slug not in self.specialties:
                 continue  # config validation reports unknown slugs; tagging ignores them

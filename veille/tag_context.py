@@ -56,7 +56,7 @@ class Veto:
 
     name: str
     when: tuple[str, ...]  # cue names: any of them
-    drop: tuple[str, ...]  # specialty slugs
+    drop: tuple[str, ...]  # specialty slugs, or "*" for every specialty
     unless: tuple[str, ...] = ()  # cue names: none of them
 
 
@@ -135,7 +135,7 @@ def parse_context(
             _names(spec.get("unless"), at),
         )
         unknown = [n for n in veto.when + veto.unless if n not in cue_names]
-        unknown += [n for n in veto.drop if n not in slugs and strict]
+        unknown += [n for n in veto.drop if n not in slugs and n != "*" and strict]
         if unknown or not veto.when or not veto.drop:
             raise ContextError(f"{at}: unknown or missing names {unknown or ['when/drop']}")
         vetoes.append(veto)
@@ -157,12 +157,15 @@ def load_context(
     return parse_context(data, slugs, types, str(path), strict=strict)
 
 
-def vetoed(vetoes: Iterable[Veto], cues: Mapping[str, object]) -> set[str]:
-    """The specialties that the vetoes whose cues fired take away."""
+def vetoed(
+    vetoes: Iterable[Veto], cues: Mapping[str, object], tagged: Iterable[str]
+) -> set[str]:
+    """The tagged specialties that the vetoes whose cues fired take away."""
     out: set[str] = set()
+    tagged = set(tagged)
     for veto in vetoes:
         if any(c in cues for c in veto.when) and not any(c in cues for c in veto.unless):
-            out.update(veto.drop)
+            out.update(tagged if "*" in veto.drop else tagged & set(veto.drop))
     return out
 
 

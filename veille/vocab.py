@@ -299,6 +299,9 @@ def _drug_forms(drugs: Iterable[Drug], mapping: Mapping_) -> Iterator[tuple[str,
     for d in drugs:
         name = re.sub(r"\s+en association$|\s*\([^)]*\)", "", d.name).strip()
         folded = _fold(name)
+        salt = re.match(r"^(\w{6,}) de (sodium|potassium|calcium|magnesium|lithium)$", name, re.I)
+        if salt and folded not in mapping.stop_atc:
+            yield salt.group(1).lower(), d.code, False  # "VALPROATE DE SODIUM" -> valproate
         if d.kind == "brand":
             letters = folded.replace(" ", "")
             if len(letters) < 5 or folded in mapping.stop_brands or folded in mapping.stop_atc:
@@ -311,12 +314,12 @@ def _drug_forms(drugs: Iterable[Drug], mapping: Mapping_) -> Iterator[tuple[str,
             continue  # groups ("antiacides a base d'aluminium") and elements ("fer")
         if len(name.split()) > 4 or re.match(r"^(associations?|autres?|divers)\b", name):
             continue
+        acid = re.match(r"^(\w+ique) acide$", name)  # edsnlp writes "valproique acide"
+        if acid:
+            name = f"acide {acid.group(1)}"
         yield name, d.code, False
         for english in english_inn(name):
             yield english, d.code, False
-        salt = re.match(r"^(\w{6,}) de (sodium|potassium|calcium|magnesium|lithium)$", name)
-        if salt:
-            yield salt.group(1), d.code, False
 
 
 def vocabulary_terms(
