@@ -35,6 +35,7 @@ DEFAULT_THRESHOLD = 2.0
 DEFAULT_TITLE_WEIGHT = 3.0
 DEFAULT_WEAK_WEIGHT = 0.5
 SOURCE_SCORE = 1.0
+STUDY_THRESHOLD = 1.0
 BODY_CHARS = 2000  # of the body (summary + content) that tagging reads
 SOURCE_EVIDENCE = "source"
 
@@ -372,6 +373,11 @@ class Tagger:
             if name in self._types
         }
         self.vocabulary_terms = len(vocabulary)
+        # A journal abstract rarely says "study" twice, but one full study term is enough when
+        # no other type fired (study comes last in the precedence).
+        self._type_thresholds = {
+            base + i: STUDY_THRESHOLD for i, name in enumerate(self._types) if name == "study"
+        }
         automaton = ahocorasick.Automaton()
         for key, slot in keys.items():
             automaton.add_word(key, tuple(slot.values()))
@@ -508,7 +514,7 @@ class Tagger:
                 if score >= self.threshold:
                     slug = self._slugs[group]
                     tags[slug] = SpecialtyTag(slug, round(score, 2), tuple(evidence))
-            elif score >= self.type_threshold:
+            elif score >= self._type_thresholds.get(group, self.type_threshold):
                 needed = self._requires.get(group)
                 if needed and not any(g in groups for g in needed):
                     continue  # e.g. a recall without a product
