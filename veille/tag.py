@@ -522,15 +522,11 @@ class Tagger:
                 candidate = (in_title, -self._rank[name], name, tuple(evidence))
                 if best is None or candidate[:2] > best[:2]:
                     best = candidate
-        if self.context.vetoes and cues:
-            for slug in vetoed(self.context.vetoes, cues, tags):
-                tags.pop(slug, None)
-        if self.context.rules:
+        if cues:  # every rule and veto needs a cue
             for slug, why in apply_rules(self.context.rules, tags, cues).items():
                 tags[slug] = SpecialtyTag(slug, self.threshold, why)
-            if self.context.vetoes and cues:  # a rule cannot bring back what a veto dropped
-                for slug in vetoed(self.context.vetoes, cues, tags):
-                    tags.pop(slug, None)
+            for slug in vetoed(self.context.vetoes, cues, tags):  # after the rules, on purpose
+                tags.pop(slug, None)
         for slug in source_specialties:
             if slug not in self.specialties:
                 continue  # config validation reports unknown slugs; tagging ignores them

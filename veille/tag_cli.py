@@ -9,8 +9,8 @@ import click
 
 from veille.cli import CONTEXT, Env, pass_env, user_errors
 from veille.stories import write_tags
-from veille.tag_context import RULE_PREFIX
 from veille.tag import SpecialtyTag, Tagger, default_tagger
+from veille.tag_context import RULE_PREFIX
 
 BATCH = 2000
 

@@ -181,10 +181,12 @@ def apply_rules(
     for rule in rules:
         if rule.add in tagged or rule.add in out:
             continue
+        context = [c for c in rule.context if c in cues]
+        if not context:
+            continue
         if not any(n in tagged or n in cues for n in rule.when):
             continue
-        context = [c for c in rule.context if c in cues]
-        if not context or any(c in cues for c in rule.unless):
+        if rule.unless and any(c in cues for c in rule.unless):
             continue
         terms = [t for c in context for t in cues[c]][:3]
         out[rule.add] = (RULE_PREFIX + rule.name, *terms)

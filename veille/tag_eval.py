@@ -17,7 +17,6 @@ from typing import Any
 
 from veille.tag import Tagger, default_tagger
 
-
 ALERT_TYPES = ("recall", "shortage", "safety")  # the digest's alert box
 
 
