@@ -205,6 +205,7 @@ def english_inn(name: str) -> tuple[str, ...]:
     >>> english_inn("acide valproïque")
     ('valproic acid',)
     """
+    name = _fold(name)
     words = name.split()
     out = []
     if len(words) == 2 and words[0] == "acide" and words[1].endswith("ique"):
