@@ -12,9 +12,10 @@ from click.testing import CliRunner
 from veille.cli import cli
 from veille.tag import Tagger, default_tagger
 from veille.vocab import (
-    Drug,
+    AtcEntry,
     VocabularyError,
     atc_specialties,
+    drug_codes,
     drug_names,
     english_inn,
     icd_specialties,
@@ -101,10 +102,10 @@ def test_vocabulary_terms_from_small_inputs(mapping):
         icd_fr=[("I050", "Sténose mitrale (rhumatismale)"), ("R509", "Fièvre, sans précision")],
         icd_en=[("I05.0", "Mitral stenosis")],
         drugs=[
-            Drug("C09CA01", "losartan", "inn"),
-            Drug("C09CA01", "COZAAR", "brand"),
-            Drug("N02BE01", "VITAL", "brand"),  # an everyday word: stop list
-            Drug("A11", "vitamines", "inn"),  # a group, not a substance
+            AtcEntry("C09CA01", "losartan", "inn"),
+            AtcEntry("C09CA01", "COZAAR", "brand"),
+            AtcEntry("N02BE01", "VITAL", "brand"),  # an everyday word: stop list
+            AtcEntry("A11", "vitamines", "inn"),  # a group, not a substance
         ],
     )
     assert [(t.form, t.vocabulary, t.code, t.cased) for t in terms] == [
@@ -123,11 +124,11 @@ def test_packaged_vocabularies_are_big_enough():
 
 
 def test_drug_names_for_dedup():
-    names = drug_names()
-    assert names["paracetamol"] == ("N02BE01",)
-    assert "N02BE01" in names["doliprane"]
-    assert "amoxicillin" in names and "amoxicilline" in names
+    names, codes = drug_names(), drug_codes()
+    assert {"paracetamol", "doliprane", "amoxicillin", "amoxicilline"} <= names
     assert "fer" not in names and "vital" not in names
+    assert codes["paracetamol"] == ("N02BE01",) and "N02BE01" in codes["doliprane"]
+    assert set(codes) == names
 
 
 def test_bad_mapping_is_one_clear_error(tmp_path: Path):

@@ -49,7 +49,7 @@ class VocabTerm:
 
 
 @dataclass(frozen=True)
-class Drug:
+class AtcEntry:
     code: str  # ATC code
     name: str  # as published (INN lowercase, brand uppercase)
     kind: str  # "inn" or "brand"
@@ -271,16 +271,19 @@ def icd10_en() -> Iterator[tuple[str, str]]:
                 yield code, label
 
 
-def atc_drugs(path: Path = ATC_FILE) -> tuple[Drug, ...]:
-    return tuple(Drug(c[0], c[1], c[2] if len(c) > 2 else "inn") for c in _read_tsv(path))
+def atc_drugs(path: Path = ATC_FILE) -> tuple[AtcEntry, ...]:
+    return tuple(AtcEntry(c[0], c[1], c[2] if len(c) > 2 else "inn") for c in _read_tsv(path))
 
 
-def drug_names() -> dict[str, tuple[str, ...]]:
-    """Folded drug name -> ATC codes: substances (French and English INN) and French brands.
+def drug_names() -> frozenset[str]:
+    """Folded drug names: substances (French and English INN) and French brands, for dedup
+    ("Doliprane" and "paracétamol" stories) and anything that needs to know that a word is a
+    medicine. Names that are everyday words (vocabularies.yaml ``stop``) are left out."""
+    return frozenset(n for n, _ in _drug_names())
 
-    For dedup ("Doliprane" and "paracétamol" stories) and anything else that needs to know that a
-    word is a medicine. Names that are everyday words (vocabularies.yaml ``stop``) are left out.
-    """
+
+def drug_codes() -> dict[str, tuple[str, ...]]:
+    """Folded drug name -> its ATC codes (the same names as :func:`drug_names`)."""
     return dict(_drug_names())
 
 
@@ -295,7 +298,7 @@ def _drug_names() -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple((n, tuple(c)) for n, c in sorted(names.items()))
 
 
-def _drug_forms(drugs: Iterable[Drug], mapping: Mapping_) -> Iterator[tuple[str, str, bool]]:
+def _drug_forms(drugs: Iterable[AtcEntry], mapping: Mapping_) -> Iterator[tuple[str, str, bool]]:
     """(form, ATC code, cased) for every usable drug name."""
     for d in drugs:
         name = re.sub(r"\s+en association$|\s*\([^)]*\)", "", d.name).strip()
@@ -328,7 +331,7 @@ def vocabulary_terms(
     *,
     icd_fr: Iterable[tuple[str, str]] | None = None,
     icd_en: Iterable[tuple[str, str]] | None = None,
-    drugs: Sequence[Drug] | None = None,
+    drugs: Sequence[AtcEntry] | None = None,
 ) -> tuple[VocabTerm, ...]:
     """Every vocabulary term with its specialties and weights (packaged files by default)."""
     mapping = mapping or load_mapping()
