@@ -185,3 +185,13 @@ def test_veille_tag_explains_vocabulary_and_rules():
         cli, ["tag", "Choléra : l'OMS déploie le traçage des contacts\nDes cas à Mayotte."]
     )
     assert "rule epidemic-response:" in result.output
+
+
+def test_drugs_too_new_for_the_atc_list_are_known_by_their_inn_stem(tagger, hand_only):
+    result = tagger.tag("Pulmonary hypertension: sotatercept reduces risk of death")
+    tags = {t.specialty: t.evidence for t in result.specialties}
+    assert tags["pharmacologie"] == ("sotatercept [INN -ercept]",)
+    assert "pharmacologie" in tagger.tag("Feu vert européen pour le tirzépatide").slugs
+    # A stem alone, or a short word that happens to end like one, is no drug.
+    assert "pharmacologie" not in tagger.tag("Le Punjab vote : la mab des élections").slugs
+    assert "pharmacologie" not in tagger.tag("Les gliflozines en cardiologie").slugs

@@ -36,6 +36,14 @@ DEFAULT_TITLE_WEIGHT = 3.0
 DEFAULT_WEAK_WEIGHT = 0.5
 SOURCE_SCORE = 1.0
 STUDY_THRESHOLD = 1.0
+PHARMACOLOGY_SLUG = "pharmacologie"
+# WHO INN stems of drug families (the "-mab" of monoclonal antibodies, "-tinib" of kinase
+# inhibitors...), French and English spellings; words this long with these endings are drugs.
+_INN_STEMS = (
+    "mab tinib ciclib parib rafenib gliflozin gliflozine glutide patide gliptin gliptine sartan "
+    "vastatin vastatine floxacin floxacine cillin cilline prazole lukast previr buvir tegravir "
+    "ercept zomib lisib degib"
+).split()
 BODY_CHARS = 2000  # of the body (summary + content) that tagging reads
 SOURCE_EVIDENCE = "source"
 
@@ -278,7 +286,7 @@ def load_types(path: Path) -> tuple[list[TypeRule], tuple[str, ...], str]:
 # evidence recorded for a hit: the term, and for a vocabulary term its code
 # ("infarctus du myocarde [CIM-10 I21]").
 _Entry = tuple[int, float, int, int, str, str]
-_PLAIN, _PREFIX, _CASED, _NEGATIVE, _NEGATIVE_PREFIX = 0, 1, 2, 3, 4
+_PLAIN, _PREFIX, _CASED, _NEGATIVE, _NEGATIVE_PREFIX, _SUFFIX = 0, 1, 2, 3, 4, 5
 
 
 class Tagger:
@@ -373,6 +381,13 @@ class Tagger:
             if name in self._types
         }
         self.vocabulary_terms = len(vocabulary)
+        if vocabulary and PHARMACOLOGY_SLUG in index:
+            # Keys without the leading space: they match the end of any word (see _SUFFIX).
+            for stem in _INN_STEMS:
+                for form in (stem, stem + "s"):
+                    slot = keys.setdefault(form + " ", {})
+                    for group in (index[PHARMACOLOGY_SLUG], drug_group):
+                        slot[(group, _SUFFIX, stem)] = (group, 1.0, len(form), _SUFFIX, stem, "")
         # A journal abstract rarely says "study" twice, but one full study term is enough when
         # no other type fired (study comes last in the precedence).
         self._type_thresholds = {
@@ -444,6 +459,12 @@ class Tagger:
                     if kind == _PREFIX:
                         stop = find(" ", end + 1)
                         shown = low[start:stop]
+                    elif kind == _SUFFIX:
+                        # A drug too new for the ATC list, known by its INN stem (-mab, -tinib).
+                        start = low.rfind(" ", 0, start) + 1
+                        if end - start < back + 3:
+                            continue
+                        shown = f"{low[start:end]} [INN -{evidence}]"
                     elif kind == _CASED:
                         if cased[start : start + len(evidence)] != evidence:
                             continue
