@@ -395,7 +395,12 @@ class Tagger:
         }
         automaton = ahocorasick.Automaton()
         for key, slot in keys.items():
-            automaton.add_word(key, tuple(slot.values()))
+            # Plain entries (most of them) are stored apart, ready to append: (group, shown,
+            # weight, back); the others keep their kind. The match loop then does no unpacking
+            # or branching for the common case.
+            plain = tuple((e[0], e[5], e[1], e[2]) for e in slot.values() if e[3] == _PLAIN)
+            special = tuple(e for e in slot.values() if e[3] != _PLAIN)
+            automaton.add_word(key, (plain, special))
         automaton.make_automaton()
         self._automaton = automaton
         self.term_count = len(keys)
@@ -451,7 +456,9 @@ class Tagger:
         hits: list[tuple[int, str, float, int, int]] = []
         negatives: list[tuple[int, int, int]] = []
         append, find = hits.append, low.find
-        for end, entries in self._automaton.iter(low):
+        for end, (plain, entries) in self._automaton.iter(low):
+            for group, shown, weight, back in plain:
+                append((group, shown, weight, end - back, end))
             for group, weight, back, kind, evidence, shown in entries:
                 stop = end
                 if kind:
