@@ -74,6 +74,16 @@ def test_plant_biology_is_not_medicine(tagger):
     assert "genetique" in slugs(tagger, "Variants of the BRCA2 gene in patients with breast cancer")
 
 
+def test_technology_is_digital_health_only_next_to_health(tagger):
+    assert "sante-numerique" not in slugs(
+        tagger, "Linux-Kernel: Mit Machine Learning auf der Suche nach Bug-Fixes", "Software."
+    )
+    assert "sante-numerique" in slugs(
+        tagger, "Intelligence artificielle : un logiciel d'aide au diagnostic des fractures",
+        "L'algorithme a détecté 96 % des fractures sur les radiographies aux urgences.",
+    )
+
+
 def test_drug_name_with_a_product_context_is_pharmacology(tagger):
     body = "Several lots of losartan were found to contain a nitrosamine impurity."
     assert "pharmacologie" in slugs(tagger, "Blood pressure pills recalled", body)
