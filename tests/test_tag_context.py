@@ -149,8 +149,16 @@ def test_apply_rules_and_vetoes_are_pure():
     assert apply_rules(rules, {}, {"response": ("x",)}) == {}
     assert apply_rules(rules, {"infectiologie": 1}, {"response": ("x",), "business": ("y",)}) == {}
     vetoes = (Veto("v", ("plants",), ("*",), ("human",)),)
-    assert vetoed(vetoes, {"plants": ()}, ["genetique", "oncologie"]) == {"genetique", "oncologie"}
-    assert vetoed(vetoes, {"plants": (), "human": ()}, ["genetique"]) == set()
+    tagged = {"genetique": ("gene",), "oncologie": ("cancer",)}
+    assert vetoed(vetoes, {"plants": ()}, tagged) == {"genetique", "oncologie"}
+    assert vetoed(vetoes, {"plants": (), "human": ()}, tagged) == set()
+    tech = (Veto("t", ("tech",), ("sante-numerique",), ("other-specialty",)),)
+    generic = {"sante-numerique": ("machine learning",)}
+    assert vetoed(tech, {"tech": ("machine learning",)}, generic) == {"sante-numerique"}
+    specific = {"sante-numerique": ("machine learning", "telemedicine")}
+    assert vetoed(tech, {"tech": ("machine learning",)}, specific) == set()
+    other = {**generic, "radiologie": ("mammography",)}
+    assert vetoed(tech, {"tech": ("machine learning",)}, other) == set()
 
 
 def test_context_file_errors_name_the_entry(tmp_path: Path):

@@ -553,7 +553,8 @@ class Tagger:
         if cues:  # every rule and veto needs a cue
             for slug, why in apply_rules(self.context.rules, tags, cues).items():
                 tags[slug] = SpecialtyTag(slug, self.threshold, why)
-            for slug in vetoed(self.context.vetoes, cues, tags):  # after the rules, on purpose
+            tag_evidence = {slug: t.evidence for slug, t in tags.items()}
+            for slug in vetoed(self.context.vetoes, cues, tag_evidence):  # after the rules
                 tags.pop(slug, None)
         for slug in source_specialties:
             if slug not in self.specialties:

@@ -27,6 +27,7 @@ from typing import Any
 CONTEXT_FILE = Path(__file__).resolve().parent / "taxonomy" / "context.yaml"
 DRUG_CUE = "drug"  # fired by every ATC drug name of the vocabularies
 RULE_PREFIX = "rule:"
+OTHER_SPECIALTY = "other-specialty"  # in a veto's unless: another specialty is tagged
 
 
 class ContextError(ValueError):
@@ -57,7 +58,7 @@ class Veto:
     name: str
     when: tuple[str, ...]  # cue names: any of them
     drop: tuple[str, ...]  # specialty slugs, or "*" for every specialty
-    unless: tuple[str, ...] = ()  # cue names: none of them
+    unless: tuple[str, ...] = ()  # cue names (none of them), or OTHER_SPECIALTY
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ def parse_context(
             str(name), _names(spec.get("when"), at), _names(spec.get("drop"), at),
             _names(spec.get("unless"), at),
         )
-        unknown = [n for n in veto.when + veto.unless if n not in cue_names]
+        unknown = [n for n in veto.when + veto.unless if n not in cue_names | {OTHER_SPECIALTY}]
         unknown += [n for n in veto.drop if n not in slugs and n != "*" and strict]
         if unknown or not veto.when or not veto.drop:
             raise ContextError(f"{at}: unknown or missing names {unknown or ['when/drop']}")
@@ -158,14 +159,27 @@ def load_context(
 
 
 def vetoed(
-    vetoes: Iterable[Veto], cues: Mapping[str, object], tagged: Iterable[str]
+    vetoes: Iterable[Veto],
+    cues: Mapping[str, Iterable[str]],
+    tagged: Mapping[str, Iterable[str]],
 ) -> set[str]:
-    """The tagged specialties that the vetoes whose cues fired take away."""
+    """The tagged specialties that the vetoes whose cues fired take away. ``tagged``: slug ->
+    its evidence. A veto with "*" drops everything; one that names its specialties drops them
+    only when their evidence is nothing but the veto's own cue terms ("machine learning" alone
+    is no digital health, "téléconsultation" is)."""
     out: set[str] = set()
-    tagged = set(tagged)
     for veto in vetoes:
-        if any(c in cues for c in veto.when) and not any(c in cues for c in veto.unless):
-            out.update(tagged if "*" in veto.drop else tagged & set(veto.drop))
+        fired = [c for c in veto.when if c in cues]
+        if not fired or any(c in cues for c in veto.unless):
+            continue
+        if "*" in veto.drop:
+            dropped = set(tagged)
+        else:
+            terms = {t for c in fired for t in cues[c]}
+            dropped = {s for s in veto.drop if s in tagged and set(tagged[s]) <= terms}
+        if OTHER_SPECIALTY in veto.unless and set(tagged) - dropped:
+            continue  # the text is about health after all
+        out.update(dropped)
     return out
 
 
