@@ -27,12 +27,24 @@ import ahocorasick
 from ruamel.yaml import YAML
 
 from veille.models import ITEM_TYPES
+from veille.tag_context import CONTEXT_FILE, DRUG_CUE, Context, apply_rules, load_context, vetoed
+from veille.vocab import VocabTerm
 
 TAXONOMY_DIR = Path(__file__).resolve().parent / "taxonomy"
 DEFAULT_THRESHOLD = 2.0
 DEFAULT_TITLE_WEIGHT = 3.0
 DEFAULT_WEAK_WEIGHT = 0.5
 SOURCE_SCORE = 1.0
+STUDY_THRESHOLD = 1.0
+PHARMACOLOGY_SLUG = "pharmacologie"
+# WHO INN stems of drug families (the "-mab" of monoclonal antibodies, "-tinib" of kinase
+# inhibitors...), French and English spellings; words this long with these endings are drugs.
+_INN_STEMS = (
+    "mab tinib ciclib parib rafenib gliflozin gliflozine glutide patide gliptin gliptine sartan "
+    "vastatin vastatine floxacin floxacine cillin cilline prazole lukast previr buvir tegravir "
+    "ercept zomib lisib degib"
+).split()
+BODY_CHARS = 2000  # of the body (summary + content) that tagging reads
 SOURCE_EVIDENCE = "source"
 
 
@@ -266,13 +278,15 @@ def load_types(path: Path) -> tuple[list[TypeRule], tuple[str, ...], str]:
 # ---------------------------------------------------------------------------------------------
 # The tagger
 
-# One automaton value entry: (group, weight, back, kind, evidence). ``end - back`` is the first
-# letter of the match. kind: _PLAIN (evidence is the key itself, known in advance), _PREFIX
-# (evidence is the whole word, found at match time), _CASED (evidence is the cased form, which
-# the text must spell the same way), _NEGATIVE (a span that cancels the group's hits inside it;
-# _NEGATIVE_PREFIX when the span ends with a stem* and so extends to the end of its last word).
-_Entry = tuple[int, float, int, int, str]
-_PLAIN, _PREFIX, _CASED, _NEGATIVE, _NEGATIVE_PREFIX = 0, 1, 2, 3, 4
+# One automaton value entry: (group, weight, back, kind, form, shown). ``end - back`` is the
+# first letter of the match. kind: _PLAIN (the key itself, known in advance), _PREFIX (the whole
+# word, found at match time), _CASED (``form`` is the cased form, which the text must spell the
+# same way), _NEGATIVE (a span that cancels the group's hits inside it; _NEGATIVE_PREFIX when
+# the span ends with a stem* and so extends to the end of its last word). ``shown`` is the
+# evidence recorded for a hit: the term, and for a vocabulary term its code
+# ("infarctus du myocarde [CIM-10 I21]").
+_Entry = tuple[int, float, int, int, str, str]
+_PLAIN, _PREFIX, _CASED, _NEGATIVE, _NEGATIVE_PREFIX, _SUFFIX = 0, 1, 2, 3, 4, 5
 
 
 class Tagger:
@@ -290,6 +304,8 @@ class Tagger:
         threshold: float = DEFAULT_THRESHOLD,
         title_weight: float = DEFAULT_TITLE_WEIGHT,
         type_threshold: float = DEFAULT_THRESHOLD,
+        vocabulary: Sequence[VocabTerm] = (),
+        context: Context | None = None,
     ) -> None:
         self.specialties = dict(specialties)
         self.threshold = threshold
@@ -299,14 +315,26 @@ class Tagger:
         self._slugs = tuple(self.specialties)
         self._types = tuple(r.type for r in types)
         self._rank = {name: i for i, name in enumerate(precedence)}
+        self.context = context or Context((), (), ())
         keys: dict[str, dict[tuple[int, int, str], _Entry]] = {}
+        hand_keys: set[str] = set()
 
-        def add(group: int, raw_terms: Iterable[str], weight: float, negative: bool) -> None:
+        def add(
+            group: int, raw_terms: Iterable[str], weight: float, negative: bool,
+            code: str = "", cased: bool | None = None, drug: bool = False,
+        ) -> None:
             for raw in raw_terms:
                 term = parse_term(raw, weight)
+                if cased is not None and not term.prefix:
+                    # Brand names: "Doliprane" or "DOLIPRANE", never the everyday word.
+                    low = fold(raw)
+                    forms = tuple(dict.fromkeys((low.title(), low.upper()))) if cased else (low,)
+                    term = _Term(weight, forms, False, cased)
                 for form in term.forms:
                     low = form.lower()
                     key = " " + low + ("" if term.prefix else " ")
+                    if code and key in hand_keys and not (code.startswith("ATC") and drug):
+                        continue  # the hand-written taxonomy decides what its own terms mean
                     if negative:
                         kind, evidence = (_NEGATIVE_PREFIX if term.prefix else _NEGATIVE), ""
                     elif term.case_sensitive:
@@ -315,11 +343,12 @@ class Tagger:
                         kind, evidence = _PREFIX, ""
                     else:
                         kind, evidence = _PLAIN, low
+                    shown = f"{evidence} [{code}]" if code and evidence else evidence
                     slot = keys.setdefault(key, {})
                     old = slot.get((group, kind, evidence))
                     if old is None or old[1] < term.weight:
                         back = len(key) - 2
-                        slot[(group, kind, evidence)] = (group, term.weight, back, kind, evidence)
+                        slot[(group, kind, evidence)] = (group, term.weight, back, kind, evidence, shown)
 
         for group, spec in enumerate(self.specialties.values()):
             add(group, spec.terms_fr + spec.terms_en, 1.0, False)
@@ -329,46 +358,120 @@ class Tagger:
         for i, rule in enumerate(types):
             add(base + i, rule.terms, 1.0, False)
             add(base + i, rule.negative, 0.0, True)
+        self._cue_names = tuple(c.name for c in self.context.cues) + (DRUG_CUE,)
+        self._cue_base = cue_base = base + len(self._types)
+        for i, cue in enumerate(self.context.cues):
+            add(cue_base + i, cue.terms, 1.0, False)
+            add(cue_base + i, cue.negative, 0.0, True)
+        hand_keys.update(keys)
+        index = {slug: i for i, slug in enumerate(self._slugs)}
+        drug_group = cue_base + len(self.context.cues)
+        for v in vocabulary:
+            code = f"{v.vocabulary} {v.code}"
+            for slug, weight in v.specialties:
+                if slug in index:
+                    # A drug name is a medicine whatever the hand list says it is about.
+                    first = slug == v.specialties[0][0] and v.vocabulary == "ATC"
+                    add(index[slug], (v.form,), weight, False, code, v.cased, first)
+            if v.vocabulary == "ATC":
+                add(drug_group, (v.form,), 1.0, False, code, v.cased, True)
+        self._requires = {
+            base + self._types.index(name): tuple(cue_base + self._cue_names.index(c) for c in cues)
+            for name, cues in self.context.requires
+            if name in self._types
+        }
+        self.vocabulary_terms = len(vocabulary)
+        if vocabulary and PHARMACOLOGY_SLUG in index:
+            # Keys without the leading space: they match the end of any word (see _SUFFIX).
+            for stem in _INN_STEMS:
+                for form in (stem, stem + "s"):
+                    slot = keys.setdefault(form + " ", {})
+                    for group in (index[PHARMACOLOGY_SLUG], drug_group):
+                        slot[(group, _SUFFIX, stem)] = (group, 1.0, len(form), _SUFFIX, stem, "")
+        # A journal abstract rarely says "study" twice, but one full study term is enough when
+        # no other type fired (study comes last in the precedence).
+        self._type_thresholds = {
+            base + i: STUDY_THRESHOLD for i, name in enumerate(self._types) if name == "study"
+        }
         automaton = ahocorasick.Automaton()
         for key, slot in keys.items():
-            automaton.add_word(key, tuple(slot.values()))
+            # Plain entries (most of them) are stored apart, ready to append: (group, shown,
+            # weight, back); the others keep their kind. The match loop then does no unpacking
+            # or branching for the common case.
+            plain = tuple((e[0], e[5], e[1], e[2]) for e in slot.values() if e[3] == _PLAIN)
+            special = tuple(e for e in slot.values() if e[3] != _PLAIN)
+            automaton.add_word(key, (plain, special))
         automaton.make_automaton()
         self._automaton = automaton
         self.term_count = len(keys)
 
     @classmethod
-    def load(cls, path: str | None = None, **options: float) -> Tagger:
-        """Load a taxonomy: ``path`` is a directory holding specialties.yaml and types.yaml, or a
-        specialties YAML file (types.yaml is then read beside it, else the packaged one).
-        Default: the packaged taxonomy (use :func:`default_tagger` to share one instance)."""
+    def load(cls, path: str | None = None, *, vocabularies: bool = True, **options: float) -> Tagger:
+        """Load a taxonomy: ``path`` is a directory holding specialties.yaml, types.yaml and
+        context.yaml, or a specialties YAML file (types.yaml and context.yaml are then read
+        beside it, else the packaged ones). Default: the packaged taxonomy (use
+        :func:`default_tagger` to share one instance). ``vocabularies``: add the packaged
+        ICD-10 / CIM-10 / ATC terms (veille.vocab)."""
         base = Path(path) if path else TAXONOMY_DIR
         spec_file = base / "specialties.yaml" if base.is_dir() else base
         types_file = spec_file.parent / "types.yaml"
         if not types_file.exists():
             types_file = TAXONOMY_DIR / "types.yaml"
+        context_file = spec_file.parent / "context.yaml"
+        strict = context_file.exists()
+        if not strict:
+            context_file = CONTEXT_FILE
         rules, precedence, default = load_types(types_file)
-        return cls(load_specialties(spec_file), rules, precedence, default, **options)
+        specialties = load_specialties(spec_file)
+        context = load_context(context_file, specialties, [r.type for r in rules], strict=strict)
+        terms: tuple[VocabTerm, ...] = ()
+        if vocabularies:
+            from veille.vocab import vocabulary_terms
+
+            terms = vocabulary_terms()
+        return cls(
+            specialties, rules, precedence, default, vocabulary=terms, context=context, **options
+        )
 
     def _hits(self, title: str, text: str) -> dict[int, dict[str, list[float]]]:
         """group -> evidence -> [weight, in title (0/1), body count], negatives applied."""
         # Runs of spaces are squeezed to one (up to 4, enough for "word : word" and the like)
         # without a split/join, which would cost a third of the folding time.
         ct = _fold_raw(title).replace("  ", " ").replace("  ", " ")
+        if len(text) > BODY_CHARS:
+            # What an item is about is in its title and lead: a 300 KB blog post that mentions
+            # "psychiatre" on page 12 is not psychiatry (and folding it all costs milliseconds).
+            cut = text.rfind(" ", 0, BODY_CHARS)
+            text = text[: cut if cut > 0 else BODY_CHARS]
         cb = _fold_raw(text).replace("  ", " ").replace("  ", " ")
+        # Most feeds begin the description with the title: it must not count twice.
+        stripped = ct.strip()
+        if stripped and len(stripped) > 8:
+            at = cb.find(stripped)
+            if 0 <= at < 4:
+                cb = cb[at + len(stripped) :]
         cased = f" {ct} | {cb} "
         low = cased.lower()
         title_end = len(ct) + 2
         hits: list[tuple[int, str, float, int, int]] = []
         negatives: list[tuple[int, int, int]] = []
         append, find = hits.append, low.find
-        for end, entries in self._automaton.iter(low):
-            for group, weight, back, kind, evidence in entries:
+        for end, (plain, entries) in self._automaton.iter(low):
+            for group, shown, weight, back in plain:
+                append((group, shown, weight, end - back, end))
+            for group, weight, back, kind, evidence, shown in entries:
                 stop = end
                 if kind:
                     start = end - back
                     if kind == _PREFIX:
                         stop = find(" ", end + 1)
-                        evidence = low[start:stop]
+                        shown = low[start:stop]
+                    elif kind == _SUFFIX:
+                        # A drug too new for the ATC list, known by its INN stem (-mab, -tinib).
+                        start = low.rfind(" ", 0, start) + 1
+                        if end - start < back + 3:
+                            continue
+                        shown = f"{low[start:end]} [INN -{evidence}]"
                     elif kind == _CASED:
                         if cased[start : start + len(evidence)] != evidence:
                             continue
@@ -376,7 +479,7 @@ class Tagger:
                         stop = find(" ", end + 1) if kind == _NEGATIVE_PREFIX else end
                         negatives.append((group, start, stop))
                         continue
-                append((group, evidence, weight, end - back, stop))
+                append((group, shown, weight, end - back, stop))
         if negatives:
             spans: dict[int, list[tuple[int, int]]] = {}
             for g, s, e in negatives:
@@ -403,8 +506,14 @@ class Tagger:
         return groups
 
     def _score(self, evidence: dict[str, list[float]]) -> tuple[float, bool]:
+        """Score and whether a term is in the title; 0 when only one weak term fired (a weak
+        term needs support from a different term, wherever it is and however often)."""
         score, in_title = 0.0, False
         title_weight = self.title_weight
+        if len(evidence) == 1:
+            for weight, _, _ in evidence.values():
+                if weight <= DEFAULT_WEAK_WEIGHT:
+                    return 0.0, False
         for weight, title, body in evidence.values():
             if title:
                 score += weight * title_weight
@@ -420,20 +529,33 @@ class Tagger:
     def tag(self, title: str, text: str = "", source_specialties: tuple[str, ...] = ()) -> Tagging:
         """Specialties (sorted by score, then slug) and the item type of one item."""
         groups = self._hits(title or "", text or "")
-        base = len(self._slugs)
+        base, cue_base = len(self._slugs), self._cue_base
         tags: dict[str, SpecialtyTag] = {}
         best: tuple[bool, int, str, tuple[str, ...]] | None = None
+        cues: dict[str, tuple[str, ...]] = {}
         for group, evidence in groups.items():
+            if group >= cue_base:
+                cues[self._cue_names[group - cue_base]] = tuple(evidence)
+                continue
             score, in_title = self._score(evidence)
             if group < base:
                 if score >= self.threshold:
                     slug = self._slugs[group]
                     tags[slug] = SpecialtyTag(slug, round(score, 2), tuple(evidence))
-            elif score >= self.type_threshold:
+            elif score >= self._type_thresholds.get(group, self.type_threshold):
+                needed = self._requires.get(group)
+                if needed and not any(g in groups for g in needed):
+                    continue  # e.g. a recall without a product
                 name = self._types[group - base]
                 candidate = (in_title, -self._rank[name], name, tuple(evidence))
                 if best is None or candidate[:2] > best[:2]:
                     best = candidate
+        if cues:  # every rule and veto needs a cue
+            for slug, why in apply_rules(self.context.rules, tags, cues).items():
+                tags[slug] = SpecialtyTag(slug, self.threshold, why)
+            tag_evidence = {slug: t.evidence for slug, t in tags.items()}
+            for slug in vetoed(self.context.vetoes, cues, tag_evidence):  # after the rules
+                tags.pop(slug, None)
         for slug in source_specialties:
             if slug not in self.specialties:
                 continue  # config validation reports unknown slugs; tagging ignores them
@@ -460,8 +582,15 @@ def default_tagger() -> Tagger:
     import pickle
     import tempfile
 
+    from veille import tag_context
+    from veille.vocab import vocabulary_files
+
     key = hashlib.sha1()
-    for path in (TAXONOMY_DIR / "specialties.yaml", TAXONOMY_DIR / "types.yaml", Path(__file__)):
+    files = (
+        TAXONOMY_DIR / "specialties.yaml", TAXONOMY_DIR / "types.yaml", CONTEXT_FILE,
+        Path(__file__), Path(tag_context.__file__), *vocabulary_files(),
+    )
+    for path in files:
         key.update(path.read_bytes())
     cache_dir = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "veille"
     cache = cache_dir / f"tagger-{key.hexdigest()[:16]}.pickle"

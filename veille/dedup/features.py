@@ -1,7 +1,7 @@
 """What the story engine compares of a document: tokens, names, products, places, numbers.
 
 Pure and picklable, so it can be computed in the parsing workers. Products come from the ATC
-vocabulary (`veille.vocab.drugs`), places from ISO 3166 names (`veille.vocab.places`); names are
+vocabulary (`veille.dedup.names.drugs`), places from ISO 3166 names (`veille.dedup.names.places`); names are
 capitalised words, acronyms and words like EzriCare or H5N1.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from veille.dedup.docs import StoryDoc
 from veille.dedup.text import STEMMED_DISEASES, clean_title, distinguishing, tokens, word_info
-from veille.vocab import drugs, places
+from veille.dedup.names import drugs, places
 
 __all__ = ["Features", "features"]
 

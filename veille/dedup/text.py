@@ -314,7 +314,7 @@ def is_number(token: str) -> bool:
 def _topic_stems() -> frozenset[str]:
     """Stems of one-word drug names (ATC vocabulary): the words that name what a story is about
     weigh more. Not diseases: many different stories tell of one disease in the same days."""
-    from veille.vocab import drugs
+    from veille.dedup.names import drugs
 
     names = {stem(name) for name in drugs() if " " not in name}
     return frozenset(names) - STEMMED_BOILERPLATE - STEMMED_GENERIC - STEMMED_DISEASES

@@ -1,0 +1,137 @@
+"""Names that make two titles different stories: drugs (ATC, read through :mod:`veille.vocab`,
+the tagger's vocabulary) and places. Loaded once, folded for comparison.
+
+* Drugs: the ATC table of ``veille/taxonomy/vocab/atc_fr.tsv`` (edsnlp's resources, BSD 3-clause,
+  see that folder's README): ATC codes to French brand names and international non-proprietary
+  names (INN), kept with the spelling rules dedup needs (length, everyday words, English INN).
+* Countries: ISO 3166 names in English and French from pycountry; French regions and
+  départements from pycountry's subdivisions; the largest cities of the French-speaking world
+  and a few world capitals, written here.
+"""
+
+from __future__ import annotations
+
+import functools
+import gettext
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = ["Drug", "drugs", "places"]
+
+# Names in the ATC table that are also ordinary words of titles.
+_NOT_DRUG_NAMES = frozenset(
+    """
+    gel art solution divers cristal daily fer zinc mag muse alma acti alli dio ery femi lyso omix
+    pilo toco calcium magnesium potassium sodium oxygene oxygen eau water air iode fluor charbon
+    vitamine vitamines glucose sucre lait miel argile menthe levure ethanol alcool
+    huile sel soufre fer2 orap keal fonx serc edex evra icaz itax ixel jext moex tobi yaz emla
+    """.split()
+)
+
+
+@dataclass(frozen=True)
+class Drug:
+    name: str  # folded
+    codes: frozenset[str]  # ATC codes
+    inn: bool  # an international non-proprietary name (a substance), not a brand
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+
+
+@functools.cache
+def drugs() -> dict[str, Drug]:
+    """Folded drug name (one or more words) -> Drug. English INN spellings are added for French
+    ones ending in -e (amoxicilline -> amoxicillin, ibuprofene -> ibuprofen)."""
+    from veille.vocab import atc_drugs
+
+    codes: dict[str, set[str]] = {}
+    inn: dict[str, bool] = {}
+    for entry in atc_drugs():
+        folded = _fold(entry.name)
+        if len(folded) < 5 or folded in _NOT_DRUG_NAMES or len(folded.split()) > 3:
+            continue
+        substance = entry.kind == "inn"
+        variants = [folded]
+        if substance and folded.endswith("e") and len(folded) > 6 and " " not in folded:
+            variants.append(folded[:-1])
+        for v in variants:
+            codes.setdefault(v, set()).add(entry.code)
+            inn[v] = inn.get(v, False) or substance
+    return {n: Drug(n, frozenset(c), inn[n]) for n, c in codes.items()}
+
+
+# Cities and capitals that title writers name (folded); pycountry has countries and French
+# subdivisions, not cities.
+_CITIES = {
+    "FR": "paris lyon marseille toulouse nice nantes strasbourg montpellier bordeaux lille rennes "
+    "reims toulon grenoble dijon angers nimes brest tours limoges amiens perpignan metz besancon "
+    "orleans rouen mulhouse caen nancy poitiers avignon pau bayonne ajaccio bastia cayenne "
+    "pointe-a-pitre fort-de-france saint-denis mamoudzou noumea papeete clermont-ferrand "
+    "saint-etienne le-havre la-rochelle",
+    "BE": "bruxelles brussels liege anvers antwerp gand ghent charleroi namur",
+    "CH": "geneve geneva lausanne berne bern zurich bale basel",
+    "CA": "montreal quebec ottawa toronto vancouver",
+    "GB": "londres london manchester birmingham edinburgh glasgow",
+    "US": "new-york washington chicago boston atlanta seattle texas californie california floride florida",
+    "MA": "rabat casablanca marrakech",
+    "DZ": "alger algiers oran",
+    "TN": "tunis",
+    "SN": "dakar",
+    "CI": "abidjan",
+    "CD": "kinshasa goma kivu",
+    "CM": "yaounde douala",
+    "DE": "berlin munich hambourg hamburg",
+    "ES": "madrid barcelone barcelona",
+    "IT": "rome roma milan",
+    "CN": "pekin beijing shanghai wuhan",
+    "JP": "tokyo",
+    "IN": "delhi mumbai kerala",
+    "BR": "rio brasilia",
+}
+_NOT_PLACES = frozenset(
+    """
+    lot cher ain var nord orne aube gard indre tarn gers jura manche marne meuse oise somme yonne
+    loire vienne doubs creuse aude lozere cantal drome isere sarthe mayenne vendee savoie
+    chad jersey guinea turkey georgia jordan niger mali oman china chine france
+    """.split()
+) - {"france", "chine", "china"}
+
+
+@functools.cache
+def places() -> dict[str, tuple[str, bool]]:
+    """Folded place name (words joined by spaces) -> (ISO 3166-1 alpha-2 code of its country,
+    whether the name is the whole country)."""
+    import pycountry
+
+    out: dict[str, tuple[str, bool]] = {}
+    translations: gettext.NullTranslations
+    try:
+        translations = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["fr"])
+    except OSError:  # no French catalogue: English names only
+        translations = gettext.NullTranslations()
+    french = translations.gettext
+    for country in pycountry.countries:
+        code = country.alpha_2
+        names = {country.name, getattr(country, "common_name", country.name), french(country.name)}
+        for name in names:
+            for part in re.split(r",|\(", name)[:1]:
+                folded = _fold(part)
+                if folded and folded not in _NOT_PLACES and len(folded) > 3:
+                    out.setdefault(folded, (code, True))
+    for sub in pycountry.subdivisions.get(country_code="FR") or ():
+        folded = _fold(sub.name)
+        if folded and folded not in _NOT_PLACES and len(folded) > 3:
+            out.setdefault(folded, ("FR", False))
+    for code, cities in _CITIES.items():
+        for city in cities.split():
+            out.setdefault(city.replace("-", " "), (code, False))
+    # Names that titles use for the whole of a country.
+    for name, code in {"etats unis": "US", "usa": "US", "royaume uni": "GB", "uk": "GB", "rdc": "CD",
+                       "angleterre": "GB", "england": "GB"}.items():
+        out[name] = (code, True)
+    out["idf"] = ("FR", False)
+    return out
