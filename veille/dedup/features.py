@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 
 from veille.dedup.docs import StoryDoc
-from veille.dedup.text import STEMMED_DISEASES, clean_title, distinguishing, tokens, word_info
 from veille.dedup.names import drugs, places
+from veille.dedup.text import STEMMED_DISEASES, clean_title, distinguishing, tokens, word_info
 
 __all__ = ["Features", "features"]
 
