@@ -141,6 +141,7 @@ class Feed:
     lang: str | None
     entries: tuple[Entry, ...]
     warning: str | None = None  # e.g. recovered from malformed XML
+    parser: str = ""  # which parser read it, and why the fast one did not (veille.parse_fast)
 
 
 @dataclass(frozen=True)

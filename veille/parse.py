@@ -6,11 +6,10 @@ from __future__ import annotations
 import calendar
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-
-import feedparser
 
 from veille.errors import NotAFeedError, ParseError
 from veille.models import Entry, Feed
@@ -160,12 +159,41 @@ def _lang(value: Any) -> str | None:
     return code if re.fullmatch(r"[a-z]{2,3}", code) else None
 
 
-def parse_xml_feed(body: bytes, *, url: str, content_type: str | None = None, max_items: int = 1000) -> Feed:
+def parse_xml_feed(
+    body: bytes, *, url: str, content_type: str | None = None, max_items: int = 1000, fast: bool = True
+) -> Feed:
+    """RSS, Atom or RDF: fastfeedparser first, feedparser when the fast one fails or is wrong
+    (``veille.parse_fast.fallback_reason``); ``fast=False`` goes straight to feedparser (kinds
+    that read feedparser's extension fields)."""
     if not isinstance(body, bytes):  # a str would be taken for a URL or a path
         raise TypeError("parse_xml_feed takes bytes")
+    if not fast:
+        return parse_with_feedparser(body, url=url, content_type=content_type, max_items=max_items)
+    from veille.parse_fast import fallback_reason, fast_parse
+
+    feed: Feed | None = None
+    error: Exception | None = None
+    try:
+        feed = fast_parse(body, max_items=max_items)
+    except Exception as e:  # noqa: BLE001 - any failure of the fast parser means: use feedparser
+        error = e
+    reason = fallback_reason(body, feed, error, max_items=max_items)
+    if reason is None and feed is not None:
+        return feed
+    slow = parse_with_feedparser(body, url=url, content_type=content_type, max_items=max_items)
+    return replace(slow, parser=f"feedparser ({reason})")
+
+
+def parse_with_feedparser(
+    body: bytes, *, url: str, content_type: str | None = None, max_items: int = 1000
+) -> Feed:
+    if not isinstance(body, bytes):  # a str would be taken for a URL or a path
+        raise TypeError("parse_with_feedparser takes bytes")
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
+    import feedparser  # imported when needed: it costs ~0.1 s at start-up
+
     # Sanitising and URI resolution are feedparser's costliest steps; we store plain text and
     # resolve links ourselves, so both are off (PERFORMANCE-NOTES: about 2x faster).
     if _SURROGATE_REF.search(body):
@@ -223,6 +251,7 @@ def parse_xml_feed(body: bytes, *, url: str, content_type: str | None = None, ma
         lang=feed_lang,
         entries=tuple(entries),
         warning=damage_warning(damage, len(entries)) if damage else None,
+        parser="feedparser",
     )
 
 

@@ -114,9 +114,11 @@ async def fetch(fetcher: Fetcher, source: Source, state: SourceState, settings: 
 
 def parse(body: bytes, *, url: str, options: dict[str, Any], max_items: int = 1000,
           content_type: str | None = None) -> Feed:
-    """The channel's Atom (feedparser takes the description from media:group)."""
+    """The channel's Atom (feedparser: it reads yt:videoId and the description in media:group)."""
     # Some copies of YouTube feeds start with a newline before <?xml (feedjira's sample).
-    feed = parse_xml_feed(body.lstrip(), url=url, content_type=content_type, max_items=max_items)
+    feed = parse_xml_feed(
+        body.lstrip(), url=url, content_type=content_type, max_items=max_items, fast=False
+    )
     entries = []
     for entry in feed.entries:
         extra = tuple((("video_id" if k == "yt_videoid" else "channel_id" if k == "yt_channelid" else k), v)
