@@ -41,6 +41,7 @@ SETTING_KEYS: dict[str, type | tuple[type, ...]] = {
     "user_agent": str,
     "concurrency": int,
     "per_host": int,
+    "per_host_max": int,
     "connect_timeout": (int, float),
     "read_timeout": (int, float),
     "deadline": (int, float),
@@ -56,6 +57,7 @@ SETTING_KEYS: dict[str, type | tuple[type, ...]] = {
 SETTING_BOUNDS: dict[str, tuple[float, float]] = {
     "concurrency": (1, 1000),
     "per_host": (1, 100),
+    "per_host_max": (1, 100),
     "connect_timeout": (0.1, 600),
     "read_timeout": (0.1, 600),
     "deadline": (0.1, 3600),

@@ -41,8 +41,9 @@ class Settings:
     """The optional top-level ``settings:`` of feeds.yaml."""
 
     user_agent: str | None = None
-    concurrency: int = 40  # requests in flight overall (per_host keeps each site at 2)
-    per_host: int = 2  # requests in flight per host
+    concurrency: int = 40  # requests in flight overall
+    per_host: int = 2  # requests in flight per host at first (veille.hostlimit)
+    per_host_max: int = 16  # ... and at most, while the host answers fast and without errors
     connect_timeout: float = 10.0
     read_timeout: float = 20.0
     deadline: float = 60.0  # overall limit for one fetch, body included
@@ -106,6 +107,7 @@ class Fetched:
     error: str | None = None
     retry_after: float | None = None
     gone: bool = False  # 410
+    network_error: bool = False  # timeout, refused or reset connection (the host may be strained)
 
     @property
     def not_modified(self) -> bool:

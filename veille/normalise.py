@@ -44,11 +44,14 @@ def is_tracking_param(name: str) -> bool:
     return low in TRACKING_PARAMS or low.startswith(TRACKING_PREFIXES)
 
 
+_LINK_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def safe_link(link: str | None, base: str | None = None) -> str | None:
     """Resolve ``link`` against ``base``; return it only if it is an http(s) URL with a host."""
     if not link:
         return None
-    link = "".join(ch for ch in link.strip() if ch >= " " and ch != "\x7f")
+    link = _LINK_CONTROL.sub("", link.strip())
     if not link:
         return None
     try:

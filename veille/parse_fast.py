@@ -139,12 +139,15 @@ def _entry(raw: Any, html_titles: bool) -> Entry:
             if isinstance(candidate, dict) and candidate.get("rel") in (None, "alternate") and _text(candidate.get("href")):
                 link = candidate["href"]
                 break
+    summary = _text(raw.get("description"))
+    if content is not None and content == summary:
+        content = None  # fastfeedparser copies an RSS description into content as well
     return Entry(
         guid=guid,
         link=link,
         title=title,
         title_is_html=html_titles or _looks_like_html(title),
-        summary=_text(raw.get("description")),
+        summary=summary,
         content=_text(content),
         author=_text(raw.get("author")),
         published=published,

@@ -6,15 +6,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import functools
 import os
 import random
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from veille.backoff import next_fetch
 from veille.dedup import Features
@@ -25,7 +27,7 @@ from veille.kinds import fetch_source, parse_source
 from veille.models import Config, Fetched, Item, Source, SourceResult, SourceState
 from veille.normalise import MAX_CONTENT, cap, clean_name, clean_text, item_id, normalise, utc_iso
 from veille.parse import DAMAGED, damage_warning
-from veille.store import Store
+from veille.store import Store, WriteOutcome
 from veille.stories import StoryBook, item_features
 from veille.tag import Tagging, default_tagger
 
@@ -148,6 +150,10 @@ def decide(
 
 
 class Collector:
+    """Fetches on the event loop, parses in worker processes, and writes in one writer thread:
+    every database call of a collect goes through ``_db``, so the loop never waits for SQLite
+    (a source's transaction, a busy database's retries) and there is only ever one writer."""
+
     def __init__(
         self, config: Config, store: Store, *, executor: Executor | None = None,
         is_public: AddressPolicy = address_is_public,
@@ -159,6 +165,17 @@ class Collector:
         self.stories: StoryBook = store.story_book(datetime.now(UTC))
         self._extractions = asyncio.Semaphore(2)  # trafilatura child processes at once
         self.new_ids: list[str] = []  # every item this collect stored for the first time
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="veille-writer")
+
+    async def _db(self, call: Callable[..., object], *args: object, **kwargs: object) -> Any:
+        """Run a Store call in the writer thread. Once started, a write runs to its end even if
+        the awaiting task is cancelled (a source is written whole or not at all)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writer, functools.partial(call, *args, **kwargs))
+
+    def close(self) -> None:
+        """Wait for the writes under way (called once the event loop is done with them)."""
+        self._writer.shutdown(wait=True)
 
     async def _process(self, source: Source, fetched: Fetched, fetched_at: datetime) -> Processed:
         assert fetched.body is not None
@@ -172,7 +189,7 @@ class Collector:
             max_items=self.config.settings.max_items,
             kind=source.kind,
             options=source.options,
-            previous=self.store.previous_page_text(source.id) if source.kind == "page" else None,
+            previous=await self._db(self.store.previous_page_text, source.id) if source.kind == "page" else None,
         )
         if self.executor is None:
             return process_document(fetched.body, **kwargs)  # type: ignore[arg-type]
@@ -206,7 +223,7 @@ class Collector:
         """Replace the content of the new items with their article's main text (``fulltext: true``).
         An article that cannot be read leaves its item as the feed gave it."""
         conf = FulltextSettings.from_settings(self.config.settings)
-        known = self.store.known_item_ids([i.id for i in processed.items])
+        known = await self._db(self.store.known_item_ids, [i.id for i in processed.items])
         todo = [i for i in processed.items if i.id not in known and i.url][: conf.max_items]
         if not todo:
             return processed
@@ -255,7 +272,8 @@ class Collector:
         outcome, error, fetch_row, update = decide(source, state, fetched, processed, now)
         items = processed.items if processed and not processed.error else None
         try:
-            written = self.store.write_source(
+            written: WriteOutcome = await self._db(
+                self.store.write_source,
                 source,
                 items=items,
                 fetch_row=fetch_row,
@@ -275,7 +293,9 @@ class Collector:
             )
             _, _, fetch_row, update = decide(source, state, failed, None, now)
             with contextlib.suppress(VeilleError, sqlite3.Error):
-                self.store.write_source(source, items=None, fetch_row=fetch_row, source_update=update, now=now)
+                await self._db(
+                    self.store.write_source, source, items=None, fetch_row=fetch_row, source_update=update, now=now
+                )
             return SourceResult(source.id, "error", error=error, http_status=fetched.status)
         self.new_ids.extend(written.new_ids)  # for the watches, matched once the collect is done
         return SourceResult(
@@ -296,7 +316,8 @@ class Collector:
         stop: threading.Event | None = None,
     ) -> list[SourceResult]:
         """Collect concurrently. When ``stop`` is set, the sources still on the network are
-        abandoned at their next await; a source's write is synchronous, so it is never cut."""
+        abandoned at their next await; a source's write, once started in the writer thread,
+        is never cut (``close`` waits for it)."""
         states = self.store.states()
         results: list[SourceResult] = []
         if stop is not None and stop.is_set():
@@ -395,6 +416,7 @@ def collect(
     try:
         results = asyncio.run(collector.collect(sources, progress, stop))
     finally:
+        collector.close()
         if own_pool and executor is not None:
             executor.shutdown(cancel_futures=True)
         match_watches(config, store, collector.new_ids)
