@@ -16,10 +16,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
 from veille.backoff import format_every, parse_every
 from veille.errors import ConfigError
 from veille.models import KINDS, SPECIALTIES, TIERS, Config, Settings, Source
@@ -80,7 +76,11 @@ sources: []
 """
 
 
-def _yaml() -> YAML:
+def _yaml() -> Any:
+    # ruamel.yaml (round trip, comments kept) is imported for edits only: `veille collect`
+    # reads feeds.yaml with veille.yaml_fast.
+    from ruamel.yaml import YAML
+
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 4096
@@ -115,8 +115,9 @@ class _Errors:
             raise ConfigError("\n".join(self.messages))
 
 
-def read_document(path: str) -> Any:
-    """Parse feeds.yaml as a round-trip document; syntax errors name file and line."""
+def read_document(path: str, *, edit: bool = True) -> Any:
+    """Parse feeds.yaml; syntax errors name file and line. ``edit``: a round-trip document
+    (ruamel.yaml, comments kept) to write back; otherwise a faster read-only one (libyaml)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -128,10 +129,17 @@ def read_document(path: str) -> Any:
         raise ConfigError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from e
     except OSError as e:
         raise ConfigError(f"{path}: cannot read ({e.strerror})") from e
+    if not edit:
+        from veille import yaml_fast
+
+        return yaml_fast.load(text, path)
     return parse_document(text, path)
 
 
 def parse_document(text: str, path: str = "feeds.yaml") -> Any:
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     try:
         doc = _yaml().load(text)
     except MarkedYAMLError as e:
@@ -486,7 +494,8 @@ def source_key(url: str, kind: str = "feed") -> str:
 
 
 def load_config(path: str) -> Config:
-    return config_from_document(read_document(path), path)
+    """The configuration, for reading only (see ``edit_document`` to change the file)."""
+    return config_from_document(read_document(path, edit=False), path)
 
 
 # --- Editing ---------------------------------------------------------------------------------
@@ -618,6 +627,8 @@ def add_source(
             source_id, n = base, 2
             while source_id in taken:
                 source_id, n = f"{base}-{n}", n + 1
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
         node = CommentedMap()
         node["id"] = source_id
         node["name"] = name
