@@ -166,6 +166,9 @@ class Collector:
         self._extractions = asyncio.Semaphore(2)  # trafilatura child processes at once
         self.new_ids: list[str] = []  # every item this collect stored for the first time
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="veille-writer")
+        # Sources between their fetch and their write. When parsing or writing falls behind the
+        # network, fetching waits instead of piling documents up in memory (3,000 feeds).
+        self._in_progress = asyncio.Semaphore(max(2 * config.settings.concurrency, 64))
 
     async def _db(self, call: Callable[..., object], *args: object, **kwargs: object) -> Any:
         """Run a Store call in the writer thread. Once started, a write runs to its end even if
@@ -244,18 +247,19 @@ class Collector:
     async def collect_source(self, fetcher: Fetcher, source: Source, state: SourceState) -> SourceResult:
         """Collect one source. Whatever its data makes fail (an unexpected exception in a kind's
         fetch, a parser, the store) is this source's error, recorded on it; the run goes on."""
-        try:
-            return await self._collect_source(fetcher, source, state)
-        except Exception as e:  # noqa: BLE001 - see the docstring; cancellation still propagates
-            return self._record_failure(source, state, f"unexpected error ({type(e).__name__}: {e})")
+        async with self._in_progress:
+            try:
+                return await self._collect_source(fetcher, source, state)
+            except Exception as e:  # noqa: BLE001 - see the docstring; cancellation still propagates
+                return await self._record_failure(source, state, f"unexpected error ({type(e).__name__}: {e})")
 
-    def _record_failure(self, source: Source, state: SourceState, error: str) -> SourceResult:
+    async def _record_failure(self, source: Source, state: SourceState, error: str) -> SourceResult:
         error = error.encode("utf-8", "backslashreplace").decode("utf-8")[:500]
         now = datetime.now(UTC)
         failed = Fetched(source_id=source.id, url=state.url or source.url, started_at=now, duration_ms=0, error=error)
         _, _, fetch_row, update = decide(source, state, failed, None, now)
         with contextlib.suppress(VeilleError, sqlite3.Error):
-            self.store.write_source(source, items=None, fetch_row=fetch_row, source_update=update, now=now)
+            await self._db(self.store.write_source, source, items=None, fetch_row=fetch_row, source_update=update, now=now)
         return SourceResult(source.id, "error", error=error)
 
     async def _collect_source(self, fetcher: Fetcher, source: Source, state: SourceState) -> SourceResult:

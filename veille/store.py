@@ -303,7 +303,16 @@ class Store:
         unique: dict[str, Item] = {}
         for item in items:
             unique.setdefault(item.id, item)  # duplicate guids in one document: first one wins
-        tiers = {r[0]: r[1] for r in db.execute("select id, tier from sources").fetchall()}
+        owner_ranks: dict[str, int] = {}
+
+        def owner_rank(owner: str) -> int:
+            # Looked up for the owners met only: reading every source's tier for each source
+            # written made a first collect of 3,000 sources quadratic.
+            if owner not in owner_ranks:
+                found = db.execute("select tier from sources where id = ?", [owner]).fetchone()
+                owner_ranks[owner] = TIER_RANK.get(found[0] if found else "", 99)
+            return owner_ranks[owner]
+
         my_rank = TIER_RANK.get(source.tier, len(TIER_RANK))
         new_ids: list[str] = []
         changed: list[str] = []
@@ -351,11 +360,11 @@ class Store:
                 item_id, owner, title, summary, content = row
                 updates: dict[str, object] = {}
                 if (title, summary) != (item.title, item.summary) or (item.content and content != item.content):
-                    if owner == source.id or my_rank <= TIER_RANK.get(tiers.get(owner, ""), 99):
+                    if owner == source.id or my_rank <= owner_rank(owner):
                         updates.update(title=item.title, summary=item.summary, content=item.content or content)
                         updates["updated_at"] = seen_at
                         changed.append(item_id)
-                if owner != source.id and my_rank < TIER_RANK.get(tiers.get(owner, ""), 99):
+                if owner != source.id and my_rank < owner_rank(owner):
                     # The best-ranked source carrying an article owns it (official first).
                     updates["source_id"] = source.id
                     updates["tier"] = source.tier
