@@ -4,7 +4,7 @@
 
 Both parsers' entries go through the same normalise() (what Veille stores), and their titles,
 links, dates and guids are compared item by item; the extension fields Veille keeps
-(Item.extra: DOIs, YouTube ids) are compared too. ``fallback`` is what veille.parse_fast decides
+(Item.extra: DOIs, YouTube ids) are compared too, and whether a damage warning is given. ``fallback`` is what veille.parse_fast decides
 for the document without looking at feedparser's result.
 """
 
@@ -64,6 +64,8 @@ def compare(body: bytes, name: str = "document") -> Comparison:
             for field, u, v in zip(FIELDS, x, y, strict=True):
                 if u != v:
                     diffs.append(f"entry {i} {field}: fastfeedparser {u!r}, feedparser {v!r}")
+        if (fast.warning is None) != (slow.warning is None):
+            diffs.append(f"warning: fastfeedparser {fast.warning!r}, feedparser {slow.warning!r}")
         for i, (e, f) in enumerate(zip(fast.entries, slow.entries, strict=False)):
             if dict(e.extra) != dict(f.extra):
                 diffs.append(f"entry {i} extra: fastfeedparser {dict(e.extra)}, feedparser {dict(f.extra)}")

@@ -87,6 +87,8 @@ def fallback_reason(body: bytes, feed: Feed | None, error: BaseException | None,
     - a bare ``&`` (not well-formed XML): lxml's recovery drops it, feedparser keeps it;
     - relative links under ``xml:base`` (Drupal, HAS's Atom): fastfeedparser ignores the base;
     - the document carries extensions we keep and fastfeedparser drops (DOIs, YouTube ids);
+    - the document is not well-formed (an undeclared prefix, a missing end): fastfeedparser's
+      recovery says nothing, feedparser's warning says where the feed is damaged;
     - its text has U+FFFD replacement characters the bytes do not have (Latin-1 without an
       XML declaration, read as UTF-8: Le Cercle Psy) or shows UTF-8 decoded as Latin-1;
       feedparser's encoding detection gets both right.
@@ -117,7 +119,22 @@ def fallback_reason(body: bytes, feed: Feed | None, error: BaseException | None,
         return "fastfeedparser decoded the document with the wrong encoding (U+FFFD in its text)"
     if any(_MOJIBAKE.search(t) for t in texts):
         return "fastfeedparser's text looks like mis-decoded UTF-8"
+    if not well_formed(body):
+        return "the document is not well-formed XML (feedparser says where it is damaged)"
     return None
+
+
+def well_formed(body: bytes) -> bool:
+    """Whether lxml's strict parser accepts the document (entities never expanded, no network).
+    About the cost of fastfeedparser's own parse, a small share of a document's processing."""
+    from lxml import etree
+
+    parser = etree.XMLParser(recover=False, resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        etree.fromstring(body, parser=parser)
+    except (etree.XMLSyntaxError, ValueError):
+        return False
+    return True
 
 
 def _entry(raw: Any, html_titles: bool) -> Entry:
