@@ -97,6 +97,16 @@ class _Server(ThreadingHTTPServer):
     routes: dict[str, Route]
     requests: list[tuple[str, dict[str, str]]]
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client closing a keep-alive connection is normal (a collect's clients close theirs
+        # when it ends); socketserver would print a traceback to stderr, which a CliRunner
+        # running at that moment takes for the command's output.
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
 
 class FeedServer:
     def __init__(self, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> None:

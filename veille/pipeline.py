@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import functools
+import logging
 import os
 import random
 import sqlite3
