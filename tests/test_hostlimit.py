@@ -87,13 +87,15 @@ class _Counting:
             self.peak = max(self.peak, self.inside)
         try:
             time.sleep(self.delay)
-            handler.send_response(self.status)
-            handler.send_header("Content-Length", "0")
-            handler.send_header("ETag", '"v1"')
-            handler.end_headers()
         finally:
+            # Counted out before answering: once the answer is sent, the client may start its
+            # next request before this thread gets to run again.
             with self.lock:
                 self.inside -= 1
+        handler.send_response(self.status)
+        handler.send_header("Content-Length", "0")
+        handler.send_header("ETag", '"v1"')
+        handler.end_headers()
 
 
 def _fetch_all(urls: list[str], settings: Settings) -> tuple[list, dict]:

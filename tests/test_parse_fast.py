@@ -126,3 +126,16 @@ def test_fast_parser_keeps_markup_for_normalise_to_strip():
     assert item.title == "Alerte <script>x()</script>"
     assert "script" not in item.summary and "onclick" not in item.summary
     assert item.summary == "Texte"
+
+
+def test_no_date_taken_out_of_a_guid():
+    """fastfeedparser reads 'h1' as 1 January of the current year; an undated item has no date."""
+    body = (
+        b'<rss version="2.0"><channel><title>t</title>'
+        b"<item><title>a</title><link>https://e.org/a</link><guid>h1</guid></item>"
+        b"<item><title>b</title><link>https://e.org/b</link><guid>h2</guid>"
+        b"<pubDate>Tue, 01 Dec 2026 10:00:00 +0100</pubDate></item></channel></rss>"
+    )
+    feed = fast_parse(body)
+    assert feed.entries[0].published is None
+    assert feed.entries[1].published is not None and feed.entries[1].published.isoformat() == "2026-12-01T09:00:00+00:00"
