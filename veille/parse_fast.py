@@ -29,6 +29,12 @@ _BARE_AMP = re.compile(rb"&(?![A-Za-z][A-Za-z0-9._-]*;|#[0-9]+;|#[xX][0-9A-Fa-f]
 # Date elements of entries (and of the feed): when every entry can have had one, no date came
 # from a guid, and the costly check (dateparser, ~0.6 ms a guid) is skipped.
 _DATE_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:pubDate|date|published|updated|issued|modified|created)[\s>]")
+# RSS guids: feedparser resolves one that is not an absolute URL against the document's address
+# unless isPermaLink="false" (<guid><![CDATA[1559104147038]]></guid> in Livemint's feed).
+_GUID = re.compile(rb"<guid(\s[^>]*)?>\s*(?:<!\[CDATA\[)?\s*([^<\]\s]*)")
+_NOT_PERMALINK = re.compile(rb"""ispermalink\s*=\s*["']false["']""", re.I)
+# Entry ids: fastfeedparser makes the link an entry's id when it has none; feedparser does not.
+_ID_TAG = re.compile(rb"<(?:guid|(?:[A-Za-z_][\w.-]*:)?id)[\s>]")
 _CDATA = re.compile(rb"<!\[CDATA\[.*?\]\]>", re.S)
 # Extension elements the feed kind keeps in Item.extra (DOIs of bioRxiv/medRxiv, YouTube ids)
 # and that fastfeedparser does not expose: feedparser reads those documents.
@@ -73,7 +79,8 @@ def fast_parse(body: bytes, *, max_items: int = 1000) -> Feed:
     raws = (parsed.get("entries") or [])[:max_items]
     first = _ENTRY_TAG.search(body)
     undated = bool(raws) and len(_DATE_TAG.findall(body, first.start() if first else 0)) < len(raws)
-    entries = [_entry(raw, html_titles, undated) for raw in raws]
+    without_ids = bool(raws) and len(_ID_TAG.findall(body, first.start() if first else 0)) < len(raws)
+    entries = [_entry(raw, html_titles, undated, without_ids) for raw in raws]
     return Feed(
         title=_text(meta.get("title")),
         link=_text(meta.get("link")),
@@ -92,6 +99,8 @@ def fallback_reason(body: bytes, feed: Feed | None, error: BaseException | None,
       into an entry (``<![CD`` became a title), feedparser keeps the complete entries only;
     - a bare ``&`` (not well-formed XML): lxml's recovery drops it, feedparser keeps it;
     - relative links under ``xml:base`` (Drupal, HAS's Atom): fastfeedparser ignores the base;
+    - RSS guids that are relative permalinks, which feedparser resolves (guids are part of
+      the stored items' identity: the same item must keep its guid whichever parser reads it);
     - the document carries extensions we keep and fastfeedparser drops (DOIs, YouTube ids);
     - the document is not well-formed (an undeclared prefix, a missing end): fastfeedparser's
       recovery says nothing, feedparser's warning says where the feed is damaged;
@@ -110,6 +119,10 @@ def fallback_reason(body: bytes, feed: Feed | None, error: BaseException | None,
         return f"fastfeedparser read {len(feed.entries)} of {expected} entries"
     if starts > ends:
         return "the document ends inside an entry (truncated)"
+    for attrs, value in _GUID.findall(body):
+        if value and not _NOT_PERMALINK.search(attrs or b"") and not value.lower().startswith((b"http://", b"https://")):
+            # Kept as feedparser made them: guids are part of stored items' identity.
+            return "RSS guids that feedparser resolves as relative permalinks"
     if _BARE_AMP.search(markup):
         return "the document has a bare '&' (not well-formed), which fastfeedparser drops"
     if b"xml:base" in body and any(
@@ -143,7 +156,7 @@ def well_formed(body: bytes) -> bool:
     return True
 
 
-def _entry(raw: Any, html_titles: bool, undated: bool = True) -> Entry:
+def _entry(raw: Any, html_titles: bool, undated: bool = True, without_ids: bool = True) -> Entry:
     title = _text(raw.get("title"))
     contents = raw.get("content") or []
     content = None
@@ -157,6 +170,10 @@ def _entry(raw: Any, html_titles: bool, undated: bool = True) -> Entry:
         # Checked only when the document has fewer date elements than entries.
         published = None
     link = _text(raw.get("link"))
+    if without_ids and guid is not None and guid == link:
+        # An id made from the link (two posts linking to the same home page would be one item);
+        # normalise derives the guid as it did with feedparser.
+        guid = None
     if link is None:
         # .NET SyndicationFeed (the WHO's generator) puts the link in a10:link only.
         for candidate in raw.get("links") or []:
