@@ -74,10 +74,7 @@ def build_database(directory: Path, db_name: str = "veille.db") -> tuple[Path, P
             ("has", server.add_file("/has.atom.xml", "has_recommandations.atom.xml"), "official"),
             ("who", server.add_file("/who.json", "who_news.json"), "official"),
             ("hostile", server.add_file("/hostile.xml", "hostile_links.rss.xml"), "press"),
-            # One day more for the agency's notice: more than the story window (3 days) from the
-            # unshifted Doliprane item of `ansm` (26 Nov). Closer, that item joined the story
-            # or not depending on which source was written first (the window follows arrival).
-            ("ansm-securite", server.add("/story-ansm.xml", shifted_feed("story_ansm.rss.xml", datetime(2026, 11, 28, tzinfo=UTC))), "official"),
+            ("ansm-securite", server.add("/story-ansm.xml", shifted_feed("story_ansm.rss.xml")), "official"),
             ("egora", server.add("/story-egora.xml", shifted_feed("story_egora.rss.xml")), "press"),
             ("vidal", server.add("/story-vidal.xml", shifted_feed("story_vidal.rss.xml")), "press"),
             ("spf", server.add("/recent.xml", recent_feed("serve_recent.rss.xml")), "official"),
