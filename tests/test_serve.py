@@ -437,7 +437,10 @@ def test_javascript_urls_in_the_database_are_never_links(built, tmp_path):
     for path in ("/veille/articles?_search=lien", "/veille/recherche?texte=lien&specialite=&type=&depuis=",
                  f"/veille/items/{item_id(db, 'Lien javascript')}", "/veille/items?_search=lien"):
         html = get(app, path).text
-        assert "javascript:alert(1)" in html  # shown as text
+        if path.startswith("/veille/items"):  # the raw table shows its url column, as text
+            assert "javascript:alert(1)" in html
+        else:  # Articles and Recherche leave their (hidden) lien column out of the page
+            assert "Lien javascript" in html and "javascript:alert" not in html
         assert 'href="javascript' not in html.lower() and 'href=" javascript' not in html.lower()
     for path in ("/veille/articles.atom?_search=lien", "/veille/recherche.atom?texte=lien&specialite=&type=&depuis="):
         feed = ET.fromstring(get(app, path).content)

@@ -234,17 +234,31 @@ def _row_value(row: object, key: str) -> object:
         return None
 
 
+def _timezone(datasette) -> str:  # noqa: ANN001
+    """plugins.veille.timezone, looked up once per Datasette instance (metadata is static)."""
+    tz = datasette.__dict__.get("_veille_timezone")
+    if tz is None:
+        tz = str((datasette.plugin_config("veille") or {}).get("timezone", DEFAULT_TIMEZONE))
+        datasette.__dict__["_veille_timezone"] = tz
+    return tz
+
+
+@lru_cache(maxsize=4096)
+def date_cell(value: str, timezone: str) -> Markup | None:
+    """The ``<time>`` element of an ISO UTC date cell (the same dates recur on every page)."""
+    try:
+        shown = readable_date(value, timezone)
+    except ValueError:
+        return None
+    return Markup('<time datetime="{}" title="{} UTC">{}</time>').format(value, value, shown)
+
+
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):  # noqa: ANN001 - hook signature
     if not isinstance(value, str) or column.startswith("atom_"):  # hidden columns: no work
         return None
     if _ISO_UTC.match(value):
-        tz = (datasette.plugin_config("veille") or {}).get("timezone", DEFAULT_TIMEZONE)
-        try:
-            shown = readable_date(value, tz)
-        except ValueError:
-            return None
-        return Markup('<time datetime="{}" title="{} UTC">{}</time>').format(value, value, shown)
+        return date_cell(value, _timezone(datasette))
     if column == "titre" and isinstance(value, str):
         link = _row_value(row, "lien")
         if is_http_url(link):

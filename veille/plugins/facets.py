@@ -20,6 +20,8 @@ from datasette.database import QueryInterrupted
 from datasette.facets import ArrayFacet, ColumnFacet
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 
+from veille.plugins.page_cache import cache_for, cached_execute, data_version
+
 WINDOW = 5_000
 ORDER_COLUMN = "arrivee"
 
@@ -30,7 +32,28 @@ def recent(sql: str, column: str) -> str:
     return f"select {column} from ({sql}) order by {ORDER_COLUMN} desc limit {WINDOW}"
 
 
-class RecentColumnFacet(ColumnFacet):
+class CachedResults:
+    """The facets of a page (values, counts and toggle links) are computed once per data version
+    and page address: an unfiltered Articles page, viewed again before the next commit, costs no
+    query and builds no link (:mod:`veille.plugins.page_cache`)."""
+
+    async def facet_results(self):  # noqa: ANN201
+        db = self.ds.get_database(self.database)  # type: ignore[attr-defined]
+        version = data_version(db.path)
+        request = self.request  # type: ignore[attr-defined]
+        key = ("facets", self.type, self.database, self.sql, repr(self.params),  # type: ignore[attr-defined]
+               request.path, request.query_string, self.get_facet_size())  # type: ignore[attr-defined]
+        cache = cache_for(self.ds)  # type: ignore[attr-defined]
+        hit, value = cache.get(key, version)
+        if hit:
+            return value
+        value = await self.compute_results()
+        if not value[1]:  # a facet that timed out is tried again next time
+            cache.put(key, version, value)
+        return value
+
+
+class RecentColumnFacet(CachedResults, ColumnFacet):
     """Datasette 0.65's ColumnFacet.facet_results over the most recent rows (no foreign key
     labels: the articles view has none; Veille's templates translate the values)."""
 
@@ -39,7 +62,7 @@ class RecentColumnFacet(ColumnFacet):
     async def suggest(self):  # noqa: ANN201
         return []
 
-    async def facet_results(self):  # noqa: ANN201
+    async def compute_results(self):  # noqa: ANN201
         facet_results = []
         facets_timed_out = []
         pairs = self.get_querystring_pairs()
@@ -54,8 +77,8 @@ class RecentColumnFacet(ColumnFacet):
                 f"where {col} is not null group by {col} order by count desc, value limit {facet_size + 1}"
             )
             try:
-                facet_rows_results = await self.ds.execute(
-                    self.database, facet_sql, self.params, truncate=False,
+                facet_rows_results = await cached_execute(
+                    self.ds, self.database, facet_sql, self.params, truncate=False,
                     custom_time_limit=self.ds.setting("facet_time_limit_ms"),
                 )
             except QueryInterrupted:
@@ -85,13 +108,13 @@ class RecentColumnFacet(ColumnFacet):
         return facet_results, facets_timed_out
 
 
-class RecentArrayFacet(ArrayFacet):
+class RecentArrayFacet(CachedResults, ArrayFacet):
     type = "veille_array"
 
     async def suggest(self):  # noqa: ANN201
         return []
 
-    async def facet_results(self):  # noqa: ANN201
+    async def compute_results(self):  # noqa: ANN201
         facet_results = []
         facets_timed_out = []
         facet_size = self.get_facet_size()
@@ -105,8 +128,8 @@ class RecentArrayFacet(ArrayFacet):
                 f"order by count(*) desc, j.value limit {facet_size + 1}"
             )
             try:
-                facet_rows_results = await self.ds.execute(
-                    self.database, facet_sql, self.params, truncate=False,
+                facet_rows_results = await cached_execute(
+                    self.ds, self.database, facet_sql, self.params, truncate=False,
                     custom_time_limit=self.ds.setting("facet_time_limit_ms"),
                 )
             except QueryInterrupted:
@@ -150,7 +173,7 @@ def is_unfiltered(path: str, pairs: list[tuple[str, str]]) -> bool:
 
 
 async def capped_count(datasette) -> int:  # noqa: ANN001
-    rows = await datasette.get_database("veille").execute(f"select count(*) from (select 1 from items limit {COUNT_CAP + 1})")
+    rows = await cached_execute(datasette, "veille", f"select count(*) from (select 1 from items limit {COUNT_CAP + 1})")
     return int(rows.first()[0])
 
 

@@ -29,6 +29,7 @@ from markupsafe import Markup, escape
 
 from veille.arrange import TIER_LABELS, TYPE_LABELS
 from veille.models import ITEM_TYPES, SPECIALTIES
+from veille.plugins import table_html
 
 DATABASE = "veille"
 SOURCE_CACHE_SECONDS = 30.0
@@ -196,6 +197,14 @@ def label_for(column: str, value: object, names: dict[str, str]) -> str | None:
     return None
 
 
+def fresh_source_names(datasette) -> dict[str, str] | None:  # noqa: ANN001
+    """The names read less than 30 s ago, or None (then :func:`source_names` reads them)."""
+    cache = datasette.__dict__.get("_veille_source_names")
+    if cache is None or time.monotonic() - cache["at"] > SOURCE_CACHE_SECONDS:
+        return None
+    return cache["names"]
+
+
 async def source_names(datasette) -> dict[str, str]:  # noqa: ANN001
     """Source id -> name, read at most every 30 s."""
     cache = datasette.__dict__.setdefault("_veille_source_names", {"at": 0.0, "names": {}})
@@ -233,6 +242,9 @@ def render_cell(row, value, column, table, database, datasette):  # noqa: ANN001
     if column == "histoire" and isinstance(value, str) and value:
         return Markup('<a href="/histoires/{}">voir l\'histoire</a>').format(value)
     if column in ("source", "source_principale", "autres_sources", "sources") and isinstance(value, str) and value:
+        fresh = fresh_source_names(datasette)
+        if fresh is not None:  # the usual case: no coroutine per cell
+            return ", ".join(fresh.get(s, s) for s in value.split(",") if s)
 
         async def inner():  # noqa: ANN202
             names = await source_names(datasette)
@@ -352,6 +364,9 @@ def prepare_jinja2_environment(env):  # noqa: ANN001, ANN201
         veille_error=translate_error,
         veille_param=param_widget,
         veille_why_empty=_no_reason,
+        veille_visible=table_html.visible,
+        veille_table_rows=table_html.table_rows,
+        veille_query_rows=table_html.query_rows,
     )
 
 

@@ -1,0 +1,154 @@
+"""What makes the reading room's pages fast at 1M items (bench/bench_search.py --reading-room)
+without changing what they show: results reused until the data change, rows written without
+the hidden columns, 25 articles a page. Real databases from the collect path, Datasette through
+its test client."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+
+import pytest
+from markupsafe import Markup
+
+from tests.helpers import rows
+from tests.test_serve import build_database
+from veille.plugins.page_cache import Cache, data_version
+from veille.plugins.table_html import hidden, query_rows, table_rows, visible
+from veille.serve import make_datasette
+from veille.store import Store
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    return build_database(tmp_path_factory.mktemp("speed"))
+
+
+def get(ds, path: str):
+    return asyncio.run(ds.client.get(path))
+
+
+# --- the cache, pure ---------------------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_cache_answers_for_one_data_version_and_a_limited_time():
+    clock = Clock()
+    cache = Cache(max_age=60, entries=2, clock=clock)
+    cache.put("facets", (1, 2), ["a"])
+    assert cache.get("facets", (1, 2)) == (True, ["a"])
+    assert cache.get("facets", (1, 3)) == (False, None)  # a commit since
+    clock.now = 61
+    assert cache.get("facets", (1, 2)) == (False, None)  # too old, whatever the files say
+    cache.put("a", (1,), 1)
+    cache.put("b", (1,), 2)
+    cache.put("c", (1,), 3)
+    assert len(cache) == 2 and cache.get("a", (1,))[0] is False  # bounded, oldest out first
+
+
+def test_cache_keeps_nothing_without_a_version_or_when_disabled():
+    cache = Cache(max_age=60)
+    cache.put("k", None, 1)
+    assert cache.get("k", None) == (False, None)
+    off = Cache(max_age=0)
+    off.put("k", (1,), 1)
+    assert off.get("k", (1,)) == (False, None)
+
+
+def test_data_version_changes_with_every_commit(tmp_path):
+    db = tmp_path / "v.db"
+    assert data_version(str(db)) is None and data_version(None) is None
+    with Store(str(db)) as store:
+        before = data_version(str(db))
+        with store.immediate() as conn:
+            conn.execute("insert into sources (id, name, kind, url, tier, lang, enabled) "
+                         "values ('s', 'S', 'feed', 'https://example.org/f', 'press', 'fr', 1)")
+        assert data_version(str(db)) != before
+
+
+# --- rows without hidden columns ---------------------------------------------------------------
+
+
+def test_hidden_columns_are_the_ones_the_stylesheet_hid():
+    assert hidden("articles", "atom_id") and hidden("articles", "arrivee") and hidden("articles", "lien")
+    assert hidden(None, "lien") and hidden(None, "atom_content") and not hidden(None, "titre")
+    assert not hidden("items", "url") and not hidden("items", "id")  # raw tables show everything
+    assert visible("articles", [{"name": "id"}, {"name": "titre"}]) == [{"name": "titre"}]
+
+
+def test_rows_escape_text_and_keep_markup_from_render_cell():
+    cells = [
+        {"column": "titre", "value": Markup('<a href="https://e.org/">T</a>'), "value_type": "str"},
+        {"column": "resume", "value": '<script>alert(1)</script><img src=x onerror=alert(2)>', "value_type": "str"},
+        {"column": "atom_id", "value": "urn:x", "value_type": "str"},
+    ]
+    html = table_rows("articles", [cells])
+    assert '<td class="col-titre type-str"><a href="https://e.org/">T</a></td>' in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;" in html
+    assert "urn:x" not in html and "<script" not in html
+    page = query_rows(["titre", "lien", "resume"], [["<b>x</b>", "javascript:alert(1)", Markup("<time>t</time>")]])
+    assert page == '<tr><td class="col-titre">&lt;b&gt;x&lt;/b&gt;</td><td class="col-resume"><time>t</time></td></tr>'
+
+
+# --- the pages -----------------------------------------------------------------------------------
+
+
+def test_articles_shows_25_a_page_without_hidden_cells(built, tmp_path):
+    db = tmp_path / "more.db"
+    shutil.copy(built[1], db)
+    with Store(str(db)) as store, store.immediate() as conn:
+        for k in range(3):  # 19 collected items -> 76
+            conn.execute(
+                "insert into items (id, source_id, guid, url, canonical_url, title, summary, published_at, fetched_at,"
+                " lang, item_type, specialties, tier) select id || ?1, source_id, guid || ?1, url, canonical_url, title,"
+                " summary, published_at, fetched_at, lang, item_type, specialties, tier from items where id not like '%-%'",
+                [f"-{k}"],
+            )
+    ds = make_datasette(db)
+    html = get(ds, "/veille/articles").text
+    body = html.split("<tbody>")[1].split("</tbody>")[0]
+    assert rows(db, "select count(*) n from items")[0]["n"] > 50
+    assert body.count("<tr>") == 25 and "_next=25" in html
+    assert "col-atom_" not in body and "col-arrivee" not in body and "col-lien" not in body
+    assert 'class="col-titre" scope="col"' in html and 'class="col-atom_id"' not in html
+    page = get(ds, "/veille/recherche?texte=&specialite=&type=&depuis=").text
+    assert "<tbody>" in page and "col-atom_" not in page.split("<tbody>")[1]
+
+
+def test_unfiltered_facets_and_count_are_reused_until_a_commit(built, tmp_path):
+    db = tmp_path / "speed.db"
+    shutil.copy(built[1], db)
+    ds = make_datasette(db)
+    facet_sql: list[str] = []
+    database = ds.get_database("veille")
+    execute = database.execute
+
+    async def counting(sql, *args, **kwargs):  # noqa: ANN001, ANN202
+        if "count(*)" in sql:
+            facet_sql.append(sql)
+        return await execute(sql, *args, **kwargs)
+
+    database.execute = counting  # type: ignore[method-assign]
+
+    def niveau() -> dict[str, int]:
+        facets = get(ds, "/veille/articles.json").json()["facet_results"]
+        return {v["value"]: v["count"] for v in facets["niveau"]["results"]}
+
+    first = niveau()
+    assert "Plus de" not in get(ds, "/veille/articles").text  # counted once (capped)
+    assert first and facet_sql
+    facet_sql.clear()
+    assert niveau() == first and facet_sql == []  # nothing written: no count, no facet query
+    html = get(ds, "/veille/articles").text
+    assert "Niveau" in html and "Officiel" in html and facet_sql == []  # the HTML page too
+    with Store(str(db)) as store, store.immediate() as conn:
+        conn.execute("update items set tier = 'social'")
+    n = rows(db, "select count(*) n from items")[0]["n"]
+    assert niveau() == {"social": n} and facet_sql  # the commit is seen at once
