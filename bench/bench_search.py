@@ -21,7 +21,9 @@ frequency, from one in two items to none. For each term, median and p95 in milli
 - reading room (``--reading-room`` runs only this): La une (``/``), a story page, Articles
   unfiltered, Articles with a search and its facets, and Recherche, side by side with the floor
   in one run. The last 24 hours are topped up first (about a day's worth of items, grouped in
-  stories of three) so that La une has a day of news whatever the cache's age.
+  stories of three) so that La une has a day of news whatever the cache's age. The Articles pages
+  are measured again with the page cache off (``page_cache_seconds: 0``): a page's cost the
+  first time it is viewed after a commit (facets and the capped count recomputed).
 
 Each line: median and p95 in ms, and the median as a multiple of the floor. Other processes on
 the machine inflate everything: the load average is printed before and after.
@@ -361,6 +363,24 @@ async def run_reading_room(db_path: Path, story: str, table: Table) -> None:
         median = stats(samples)[0]
         verdict = "< 5x json floor" if median < 5 * table.floor else f"{median / html:.1f}x the HTML floor"
         table.line("-", "-", label, samples, verdict)
+    # The same Articles pages with the page cache off (plugins.veille.page_cache_seconds: 0):
+    # what a page costs the first time it is viewed after a commit.
+    metadata = bench_metadata()
+    metadata["plugins"]["veille"]["page_cache_seconds"] = 0
+    cold = make_datasette(db_path, metadata=metadata)
+    await cold.invoke_startup()
+
+    async def cold_get(url: str) -> None:
+        r = await cold.client.get(url, follow_redirects=True)
+        if r.status_code != 200:
+            raise SystemExit(f"{url}: HTTP {r.status_code} {r.text[:300]}")
+
+    for label, url in pages[2:5]:
+        await cold_get(url)
+        samples = await atimed(lambda url=url: cold_get(url), budget_s=3.0, most=20)
+        median = stats(samples)[0]
+        verdict = "< 5x json floor" if median < 5 * table.floor else f"{median / html:.1f}x the HTML floor"
+        table.line("-", "-", f"{label} (no page cache)", samples, verdict)
 
 
 def run_sqlite(db_path: Path, terms: list[str], table: Table) -> dict[str, int]:

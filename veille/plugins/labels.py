@@ -240,7 +240,7 @@ def render_cell(row, value, column, table, database, datasette):  # noqa: ANN001
     if column in ("type", "niveau", "langue") and isinstance(value, str):
         return label_for(column, value, {})
     if column == "histoire" and isinstance(value, str) and value:
-        return Markup('<a href="/histoires/{}">voir l\'histoire</a>').format(value)
+        return Markup(f'<a href="/histoires/{escape(value)}">voir l\'histoire</a>')
     if column in ("source", "source_principale", "autres_sources", "sources") and isinstance(value, str) and value:
         fresh = fresh_source_names(datasette)
         if fresh is not None:  # the usual case: no coroutine per cell
