@@ -14,7 +14,7 @@ from markupsafe import Markup
 from tests.helpers import rows
 from tests.test_serve import build_database
 from veille.plugins.page_cache import Cache, data_version
-from veille.plugins.table_html import hidden, query_rows, table_rows, visible
+from veille.plugins.table_html import facet_lists, hidden, query_rows, table_rows, visible
 from veille.serve import make_datasette
 from veille.store import Store
 
@@ -152,3 +152,21 @@ def test_unfiltered_facets_and_count_are_reused_until_a_commit(built, tmp_path):
         conn.execute("update items set tier = 'social'")
     n = rows(db, "select count(*) n from items")[0]["n"]
     assert niveau() == {"social": n} and facet_sql  # the commit is seen at once
+
+
+def test_facet_lists_escape_labels_and_links():
+    facets = [{
+        "name": "source", "truncated": True, "hideable": True, "toggle_url": "/veille/articles?_facet=x&a=<b>",
+        "results": [
+            {"value": "s1", "label": "s1", "count": 12345, "selected": False, "toggle_url": "/veille/articles?source=s1"},
+            {"value": "s2", "label": "s2", "count": 2, "selected": True, "toggle_url": "/veille/articles"},
+        ],
+    }]
+    names = {"s1": '<script>alert(1)</script>Source piégée', "s2": "HAS"}
+    html = facet_lists("veille", "articles", facets, lambda column, value, label: names[value],
+                       lambda name: name.capitalize(), "/veille/articles?_facet_size=max", False)
+    assert "<script" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;Source piégée</a> 12\u202f345</li>" in html
+    assert '<li>HAS &middot; 2 <a href="/veille/articles" class="cross">' in html
+    assert 'href="/veille/articles?_facet=x&amp;a=&lt;b&gt;" class="cross"' in html
+    assert '<li class="facet-truncated"><a href="/veille/articles?_facet_size=max">…</a></li>' in html
+    assert 'id="facet-source"' in html and "<strong>Source <span" in html

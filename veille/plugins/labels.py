@@ -367,6 +367,7 @@ def prepare_jinja2_environment(env):  # noqa: ANN001, ANN201
         veille_visible=table_html.visible,
         veille_table_rows=table_html.table_rows,
         veille_query_rows=table_html.query_rows,
+        veille_facet_lists=table_html.facet_lists,
     )
 
 

@@ -64,3 +64,39 @@ def query_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Markup:
         out.extend(f"{start}{escape(row[i])}</td>" for i, start in shown)
         out.append("</tr>")
     return Markup("".join(out))
+
+
+def facet_lists(
+    database: str, table: str | None, facets: Iterable[dict[str, Any]], label: Any, title: Any,  # noqa: ANN401
+    more_url: str, showing_all: bool,
+) -> Markup:
+    """Datasette 0.65's ``_facet_results.html`` loop (Veille's French version) in Python: each
+    facet's title, its values with French labels (``label(column, value, label)``), counts and
+    toggle links, and the "…" link to every value when the list is truncated."""
+    from veille.plugins.labels import thousands
+
+    prefix = f"facet-{_css(database)}-{_css(table or '')}-"
+    out: list[str] = []
+    for info in facets:
+        name = str(info["name"])
+        css = _css(name)
+        results = info["results"]
+        out.append(
+            f'<div class="facet-info {prefix}{css}" id="facet-{css}" data-column="{escape(name)}">'
+            f'<p class="facet-info-name"><strong>{escape(title(name))} <span class="facet-info-total">'
+            f'{"&gt;" if info.get("truncated") else ""}{len(results)}</span></strong>'
+        )
+        if info.get("hideable"):
+            out.append(f' <a href="{escape(info["toggle_url"])}" class="cross">&#x2716;</a>')
+        out.append('</p><ul class="tight-bullets">')
+        for value in results:
+            text = escape(label(name, value["value"], value["label"]) or "-")
+            if not value["selected"]:
+                out.append(f'<li><a href="{escape(value["toggle_url"])}">{text}</a> {escape(thousands(value["count"]))}</li>')
+            else:
+                out.append(f'<li>{text} &middot; {value["count"]:,} <a href="{escape(value["toggle_url"])}" class="cross">&#x2716;</a></li>')
+        if info.get("truncated"):
+            more = "…" if showing_all else f'<a href="{escape(more_url)}">…</a>'
+            out.append(f'<li class="facet-truncated">{more}</li>')
+        out.append("</ul></div>")
+    return Markup("".join(out))
