@@ -170,3 +170,30 @@ def test_facet_lists_escape_labels_and_links():
     assert 'href="/veille/articles?_facet=x&amp;a=&lt;b&gt;" class="cross"' in html
     assert '<li class="facet-truncated"><a href="/veille/articles?_facet_size=max">…</a></li>' in html
     assert 'id="facet-source"' in html and "<strong>Source <span" in html
+
+
+def test_la_une_is_arranged_again_after_a_commit(built, tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    db = tmp_path / "une.db"
+    shutil.copy(built[1], db)
+    ds = make_datasette(db)
+    title = "Rupture de stock de l'amoxicilline pédiatrique, annonce de l'agence"
+    for _ in range(2):  # arranged once, then reused
+        assert escape_html(title) not in get(ds, "/").text
+    when = (datetime.now(UTC) - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with Store(str(db)) as store, store.immediate() as conn:
+        source = conn.execute("select id from sources where tier = 'official' order by id limit 1").fetchone()[0]
+        conn.execute(
+            "insert into items (id, source_id, guid, url, canonical_url, title, summary, published_at, fetched_at, lang,"
+            " item_type, specialties, tier) values ('fresh-1', ?, 'fresh-1', 'https://example.org/fresh',"
+            " 'https://example.org/fresh', ?, 'Tension sur les flacons.', ?, ?, 'fr', 'shortage', '[]', 'official')",
+            [source, title, when, when],
+        )
+    assert escape_html(title) in get(ds, "/").text
+
+
+def escape_html(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))

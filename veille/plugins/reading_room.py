@@ -38,6 +38,7 @@ from veille.arrange import (
     arrange,
 )
 from veille.models import SPECIALTIES
+from veille.plugins.page_cache import data_version
 
 DATABASE = "veille"
 COOKIE = "veille_specialite"
@@ -100,6 +101,19 @@ async def la_une(request, datasette):  # noqa: ANN001, ANN201
     cache = datasette.__dict__.setdefault("_veille_la_une", {})
 
     def read(conn: sqlite3.Connection) -> tuple[Digest, Digest, list[Markup]]:
+        # The page's arrangement (and its extensions' blocks: spikes count days of items) is
+        # kept per specialty until anything is written to the database, or for a minute.
+        written = data_version(db.path)
+        arranged = cache.setdefault("arranged", {})
+        key = (specialty, archive_days, tuple(e.name for e in EXTENSIONS))
+        hit = arranged.get(key)
+        if hit is not None and hit[0] == written and written is not None and time.monotonic() - hit[1] < CACHE_SECONDS:
+            return hit[2]
+        result = arrange_day(conn)
+        arranged[key] = (written, time.monotonic(), result)
+        return result
+
+    def arrange_day(conn: sqlite3.Connection) -> tuple[Digest, Digest, list[Markup]]:
         # The day's stories change when items or stories do: read them again then, or after a
         # minute (the 24 hours move), never on every page view.
         version = conn.execute(
