@@ -545,3 +545,10 @@ def test_views_are_created_once_and_read_only_files_are_served(built, tmp_path):
         assert get(make_datasette(db), "/veille/articles.json").status_code == 200
     finally:
         os.chmod(db, 0o644)
+
+
+def test_articles_without_specialties_show_a_dash_not_raw_json(ds, db):
+    assert rows(db, "select count(*) n from items where specialties = '[]'")[0]["n"] >= 1
+    html = get(ds, "/veille/articles").text
+    assert '<td class="col-specialites type-str">[]</td>' not in html
+    assert '<span class="veille-none" title="aucune spécialité">—</span>' in html

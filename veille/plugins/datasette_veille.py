@@ -43,9 +43,12 @@ th[class*="col-atom_"], td[class*="col-atom_"],
 .query th.col-lien, .query td.col-lien { display: none; }
 .search-row label { width: auto; margin-right: 0.5em; }
 .veille-help, .column-descriptions-folded { margin: 0.5em 0; }
-td.col-resume { min-width: 16em; }
-td.col-titre { min-width: 16em; }
-td.col-resume { max-width: 32em; }
+td.col-titre { min-width: 14em; }
+td.col-resume { min-width: 12em; max-width: 22em; }
+td.col-histoire { white-space: nowrap; }
+td.col-specialites, td.col-autres_sources { max-width: 12em; }
+.facet-results .veille-facet-note { flex-basis: 100%; margin: 0 0 0.5em; }
+.veille-none { color: #8a93a0; }
 .veille-nav { display: flex; flex-wrap: wrap; gap: 0.4em 1.2em; align-items: center; margin: 0 0 1em; }
 .veille-nav a[aria-current] { font-weight: bold; }
 .veille-search { margin-left: auto; display: flex; gap: 0.3em; }

@@ -236,6 +236,8 @@ def render_cell(row, value, column, table, database, datasette):  # noqa: ANN001
         slugs = _json_list(value)
         if slugs is None:
             return None
+        if not slugs:  # Datasette shows the raw "[]" when a plugin returns an empty string
+            return Markup('<span class="veille-none" title="aucune spécialité">—</span>')
         return ", ".join(specialty_labels().get(s, s) for s in slugs)
     if column in ("type", "niveau", "langue") and isinstance(value, str):
         return label_for(column, value, {})
