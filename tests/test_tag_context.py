@@ -131,10 +131,36 @@ def test_a_description_repeating_the_title_counts_once(tagger):
          "Les pays européens diffèrent en matière de chômage.", "news"),
         ("Emploi du temps des collégiens : la pause méridienne allongée", "", "news"),
         ("Pfizer to cut 500 jobs at vaccine site", "", "news"),
+        # A shortage needs a medicine, a product or a vaccine: people short are no alert.
+        ("Amoxicillin shortage eases, says EMA", "", "shortage"),
+        ("Pénurie de pilules contraceptives en pharmacie", "", "shortage"),
+        ("Rupture de stock de seringues pré-remplies", "", "shortage"),
+        ("Hospitals brace for a shortage of flu vaccines", "", "shortage"),
+        ("Dermatologist shortage leaves patients waiting months", "", "news"),
+        ("Pénurie de kinésithérapeutes dans les Vosges", "", "news"),
+        ("Orthophonistes : la pénurie s'aggrave en zone rurale", "", "news"),
+        ("Housing shortage pushes young doctors out of the capital", "", "news"),
     ],
 )
 def test_item_types_need_their_context(tagger, title, text, expected):
     assert tagger.tag(title, text).item_type == expected
+
+
+def test_a_shortage_is_pharmacology_only_with_a_medicine(tagger):
+    assert "pharmacologie" in slugs(tagger, "Pénurie d'antibiotiques pédiatriques cet hiver")
+    assert "pharmacologie" in slugs(tagger, "Cisplatin shortage: oncology centres ration doses")
+    assert "pharmacologie" not in slugs(tagger, "Pénurie de kinésithérapeutes dans les Vosges")
+    assert "pharmacologie" not in slugs(tagger, "Dermatologist shortage leaves patients waiting")
+
+
+def test_surgery_alone_is_weak_surgery_of_an_organ_is_its_specialty(tagger):
+    cataract = slugs(tagger, "Cataracte : la chirurgie des deux yeux le même jour")
+    assert "ophtalmologie" in cataract and "chirurgie" not in cataract
+    assert "chirurgie" not in slugs(tagger, "GP surgeries close early on Fridays in Kent")
+    assert "chirurgie" in slugs(tagger, "Chirurgie bariatrique : le nombre de sleeves recule")
+    assert "chirurgie" in slugs(tagger, "Surgeons report fewer complications after hernia repair")
+    # Two different surgery words support each other.
+    assert "chirurgie" in slugs(tagger, "Chirurgie ambulatoire", "La chirurgie en un jour progresse.")
 
 
 # --- the pure rule functions and the file ---------------------------------------------------
