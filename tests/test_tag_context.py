@@ -163,6 +163,13 @@ def test_surgery_alone_is_weak_surgery_of_an_organ_is_its_specialty(tagger):
     assert "chirurgie" in slugs(tagger, "Chirurgie ambulatoire", "La chirurgie en un jour progresse.")
 
 
+def test_the_emergency_department_as_a_place_is_not_emergency_medicine(tagger):
+    stroke = slugs(tagger, "AVC : les femmes arrivent plus tard aux urgences que les hommes")
+    assert "neurologie" in stroke and "medecine-urgence" not in stroke
+    assert "medecine-urgence" in slugs(tagger, "Urgences : le SAMU débordé cet été")
+    assert "medecine-urgence" in slugs(tagger, "Emergency department boarding hits record, paramedics say")
+
+
 # --- the pure rule functions and the file ---------------------------------------------------
 
 
