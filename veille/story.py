@@ -17,8 +17,9 @@ from veille.arrange import SourceRef, best_first
 from veille.models import ITEM_TYPES, TIER_RANK
 from veille.news import MAX_SUMMARY, clean, parse_ts, safe_url
 
-# Penalties the story matcher may apply (veille/dedup.py), as a reader would say them.
+# Penalties the story matcher may apply (veille/dedup/similarity.py), as a reader would say them.
 _PENALTIES = {
+    "product": "un seul titre nomme un médicament",
     "names": "noms propres différents",
     "rare": "mots rares différents",
     "numbers": "nombres différents",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from veille.dedup import markers
 from veille.dedup.docs import StoryDoc
 from veille.dedup.names import drugs, places
 from veille.dedup.text import STEMMED_DISEASES, clean_title, distinguishing, tokens, word_info
@@ -20,13 +21,6 @@ SUMMARY_CHARS = 300  # how much of the summary counts as supporting evidence
 _EMPTY: frozenset[str] = frozenset()
 _RAW_WORD = re.compile(r"[A-Za-z0-9]+")
 _SUBJECT = re.compile(r"^\s*([^:|–—]{1,60}?)\s*(?::|\s[|–—]\s)")
-# Numbers that name an edition: "semaine 47", "S47", "n° 12", "lot 24A0312", "bulletin 5", a year.
-_EDITION = re.compile(
-    r"\b(?:semaines?|sem|week|wk|numeros?|number|no|n|bulletin|lots?|batch|editions?|issues?|"
-    r"vol|volume|episodes?|ep|rapport|report|saison|season)\s*[:#o]?\s*([0-9][0-9a-z-]*)"
-    r"|\b[swSW]([0-9]{1,2})\b|\b((?:19|20)[0-9]{2}(?:[-/](?:19|20)?[0-9]{2}\b)?)\b",
-    re.IGNORECASE,
-)
 _DOSE = re.compile(
     r"\b([0-9]+(?:d[0-9]+)?)\s?(mg|ug|mcg|g|ml|ui|iu|microgrammes?|milligrammes?|grammes?|unites?|"
     r"euros?|eur|dollars?|usd)\b",
@@ -38,7 +32,9 @@ _INN_STEM = re.compile(
     r"^[a-z]{3,}(?:mab|cept|tinib|ciclib|lisib|rafenib|parib|gravir|capavir|previr|buvir|asvir|"
     r"tegravir|navir|vudine|glutide|glinide|gliflozin|gliptin|xaban|gatran|parin|prazole|sartan|"
     r"pril|olol|statin|vastatin|cycline|cillin|mycin|floxacin|conazole|dipine|afil|triptan|setron|"
-    r"lukast|semide|tidine|oxetine|apine|idone|azepam|azolam|profen|coxib|dronate|tide)$"
+    r"lukast|semide|tidine|oxetine|apine|idone|azepam|azolam|profen|coxib|dronate|tide|siran|rsen|"
+    r"gepant|fungin|penem|bactam|trozole|lutamide|glitazone|sentan|plase|kinra|degib|zomib|relix|"
+    r"sertib|renone)$"
 )
 
 
@@ -59,9 +55,13 @@ class Features:
     places: frozenset[str] = _EMPTY  # place names (folded)
     countries: frozenset[str] = _EMPTY  # ISO codes of every place named
     country_only: bool = True  # every place named is a whole country
-    editions: frozenset[str] = _EMPTY  # edition numbers (week, issue, lot, year)
+    editions: frozenset[str] = _EMPTY  # typed edition numbers: "week:47", "month:3", "year:2025"
     doses: frozenset[str] = _EMPTY  # "100ug", "1d5mg"
     quantities: frozenset[tuple[str, str]] = frozenset()  # (noun stem, number): "2000 cas"
+    classes: frozenset[str] = _EMPTY  # drug classes: "benzodiazepine"
+    variants: frozenset[str] = _EMPTY  # serogroups, clades, types: "b", "acwy", "ib"
+    trials: frozenset[str] = _EMPTY  # named trials: "findckd"
+    negated: frozenset[str] = _EMPTY  # stems of negated words: "non-diabetic" -> "diabet"
 
 
 def _names(words: list[str], first_ok: bool) -> frozenset[str]:
@@ -115,7 +115,8 @@ def _products(words: list[str]) -> tuple[frozenset[str], frozenset[str], frozens
 
 
 def _places(words: list[str]) -> tuple[frozenset[str], frozenset[str], bool]:
-    """Places written with a capital: (names, country codes, whether all are whole countries)."""
+    """Places written with a capital: (names, country codes, whether all are whole countries).
+    Blank words (the place words of a disease's name, `markers.place_free_words`) are skipped."""
     table = places()
     lower = [w.lower() for w in words]
     found: set[str] = set()
@@ -125,7 +126,7 @@ def _places(words: list[str]) -> tuple[frozenset[str], frozenset[str], bool]:
     for n in (3, 2, 1):
         for i, gram in _ngrams(lower, n):
             place = table.get(gram)
-            if place is None or used & set(range(i, i + n)) or not words[i][0].isupper():
+            if place is None or used & set(range(i, i + n)) or not words[i] or not words[i][0].isupper():
                 continue
             found.add(gram)
             codes.add(place[0])
@@ -183,8 +184,8 @@ def features(doc: StoryDoc) -> Features:
         first_ok = len(before) == 1 or (len(before) > 1 and (before[1][0].isdigit() or before[1][0].isupper()))
     diseases = frozenset(t for t in title if t in STEMMED_DISEASES) or _EMPTY
     products, inn_codes, brand_codes = _products(words)
-    place_names, countries, country_only = _places(words)
-    editions = frozenset(next(g for g in m.groups() if g).lower() for m in _EDITION.finditer(cleaned)) or _EMPTY
+    products = products | markers.acids(cleaned) if "acid" in cleaned.lower() else products
+    place_names, countries, country_only = _places(markers.place_free_words(cleaned))
     doses = frozenset(f"{m.group(1)}{_UNITS[m.group(2).lower()]}" for m in _DOSE.finditer(cleaned)) or _EMPTY
     return Features(
         title,
@@ -202,7 +203,11 @@ def features(doc: StoryDoc) -> Features:
         place_names,
         countries,
         country_only,
-        editions,
+        markers.editions(cleaned) or _EMPTY,
         doses,
         _quantities(cleaned),
+        markers.drug_classes(cleaned) or _EMPTY,
+        markers.variants(cleaned) or _EMPTY,
+        markers.trials(cleaned) or _EMPTY,
+        markers.negated(cleaned) or _EMPTY,
     )

@@ -11,8 +11,14 @@
   vocabulary: "Levothyrox 100 µg" / "Ventoline 100 µg"), two different doses, two different
   numbered editions ("semaine 47" / "semaine 48", lot numbers, years), two different diseases
   ("Mpox" / "Choléra") or two different places ("Lyon" / "Marseille"; "France" and "Lyon" are
-  compatible), two counts of the same thing ("2 000 cas" / "500 cas"). The method then ends
-  with ``-products``, ``-doses``, ``-edition``, ``-diseases``, ``-places`` or ``-quantities``.
+  compatible; place words inside a disease's name, "Crimée-Congo", "West Nile", do not count),
+  two counts of the same thing ("2 000 cas" / "500 cas"), two months of one year ("mars 2025" /
+  "février 2025": editions are typed, see `veille.dedup.markers`), two drug classes
+  ("benzodiazépines" / "antihypertenseurs"), two serogroups or types ("méningocoque B" / "W"),
+  two named trials ("FIND-CKD" / "FIDELIO-DKD"), a population and its negation ("non-diabetic"
+  / "diabetes"). The method then ends with ``-products``, ``-doses``, ``-edition``,
+  ``-diseases``, ``-places``, ``-quantities``, ``-classes``, ``-variants``, ``-trials`` or
+  ``-negation``.
 * **Caution** (score multiplied down): one title names a drug and the other none
   (``-product``), each title has a name the other lacks (``-names``), its
   own rare word while they share only common ones (``-rare``), different numbers
@@ -69,8 +75,17 @@ def conflict(a: Features, b: Features) -> str | None:
         # "2 000 cas" / "500 cas": two counts of the same thing are two reports.
         if any(not (counted_a[noun] & counted_b[noun]) for noun in counted_a.keys() & counted_b.keys()):
             return "quantities"
-    if a.editions and b.editions and not (a.editions & b.editions):
+    if a.editions and b.editions and _editions_differ(a.editions, b.editions):
         return "edition"
+    if a.classes and b.classes and not (a.classes & b.classes):
+        return "classes"
+    if a.variants and b.variants and not (a.variants & b.variants):
+        return "variants"
+    if a.trials and b.trials and not (a.trials & b.trials):
+        return "trials"
+    if (a.negated & (b.title.keys() - b.negated)) or (b.negated & (a.title.keys() - a.negated)):
+        # "non-diabetic" / "type 1 diabetes": two populations.
+        return "negation"
     if a.diseases and b.diseases and not (a.diseases & b.diseases):
         return "diseases"
     if a.places and b.places and not (a.places & b.places):
@@ -78,6 +93,20 @@ def conflict(a: Features, b: Features) -> str | None:
         if not ((a.country_only or b.country_only) and a.countries & b.countries):
             return "places"
     return None
+
+
+def _editions_differ(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two sets of typed editions ("week:47", "month:3", "year:2025") share a type and
+    no value of it: "mars 2025" / "février 2025" differ by month though they share the year."""
+    by_type_a: dict[str, set[str]] = {}
+    for e in a:
+        kind, _, value = e.partition(":")
+        by_type_a.setdefault(kind, set()).add(value)
+    by_type_b: dict[str, set[str]] = {}
+    for e in b:
+        kind, _, value = e.partition(":")
+        by_type_b.setdefault(kind, set()).add(value)
+    return any(not (by_type_a[k] & by_type_b[k]) for k in by_type_a.keys() & by_type_b.keys())
 
 
 class Weights:
