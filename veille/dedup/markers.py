@@ -48,9 +48,9 @@ _MONTHS = {
 # Month names that are also ordinary words ("Mars" the planet or brand, "may", "march") count
 # only next to a day or a year: "15 mars", "mars 2025", "May 2025".
 _AMBIGUOUS_MONTHS = frozenset({"mars", "may", "march"})
-_MONTH = re.compile(
-    r"(?:\b([0-9]{1,2})\s+)?\b(" + "|".join(_MONTHS) + r")\b(?:\s+((?:19|20)[0-9]{2})\b)?", re.IGNORECASE
-)
+_MONTH = re.compile(r"\b(" + "|".join(_MONTHS) + r")\b", re.IGNORECASE)
+_DAY_BEFORE = re.compile(r"\b[0-9]{1,2}\s+$")
+_YEAR_AFTER = re.compile(r"\s+(?:19|20)[0-9]{2}\b")
 _EDITION_TYPES = {
     "semaine": "week", "semaines": "week", "sem": "week", "week": "week", "wk": "week",
     "lot": "lot", "lots": "lot", "batch": "lot",
@@ -80,11 +80,12 @@ def editions(cleaned: str) -> frozenset[str]:
         else:
             found.add(f"year:{m.group(4)}")
     for m in _MONTH.finditer(cleaned):
-        name = m.group(2).lower()
-        if name in _AMBIGUOUS_MONTHS and not (m.group(1) or m.group(3)):
-            continue
-        if name == "mai" and m.group(2) != name and not (m.group(1) or m.group(3)):
-            continue  # "MAI" as an acronym
+        word = m.group(1)
+        name = word.lower()
+        if name in _AMBIGUOUS_MONTHS or (name == "mai" and word.isupper()):  # "MAI" as an acronym
+            dated = _DAY_BEFORE.search(cleaned, max(0, m.start() - 4), m.start()) or _YEAR_AFTER.match(cleaned, m.end())
+            if not dated:
+                continue
         found.add(f"month:{_MONTHS[name]}")
     return frozenset(found)
 
@@ -231,11 +232,18 @@ _PLACE_NAMED_DISEASES = re.compile(
     re.IGNORECASE,
 )
 _RAW_WORD = re.compile(r"[A-Za-z0-9]+")
+# Substrings one of which every name above holds (a cheap test before the regular expression).
+_PLACE_NAMED_HINTS = ("congo", "nil", "rift", "japon", "espagnol", "spanish", "middle", "louis",
+                      "lassa", "kyasanur", "omsk", "venezuel", "ross", "ebola", "marburg", "zika",
+                      "usutu", "toscana", "hendra", "nipah")
 
 
 def place_free_words(cleaned: str) -> list[str]:
     """The title's words with those inside a place-named disease's name blanked (``""``), in
     the same positions as ``re.findall("[A-Za-z0-9]+", cleaned)``."""
+    lower = cleaned.lower()
+    if not any(hint in lower for hint in _PLACE_NAMED_HINTS):
+        return _RAW_WORD.findall(cleaned)
     spans = [m.span() for m in _PLACE_NAMED_DISEASES.finditer(cleaned)]
     out = []
     for m in _RAW_WORD.finditer(cleaned):
