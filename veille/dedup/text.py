@@ -234,7 +234,7 @@ _SYNONYMS = {
     "pregna": "grosse", "heart": "cardia", "cancer": "cancer", "breast": "sein", "bird": "aviair",
     "avian": "aviair", "vaccin": "vaccin", "vaccine": "vaccin", "myopia": "myopie",
     "osteoa": "arthro", "asthma": "asthme", "stroke": "avc", "shingl": "zona", "copd": "bpco",
-    "papill": "hpv",
+    "papill": "hpv", "screen": "depist", "sickle": "drepan", "geniqu": "gene",
 }
 
 # Kinds of event: two titles of different kinds tell different stories.
