@@ -142,6 +142,8 @@ _QUANTITY = re.compile(r"\b([0-9]+(?:d[0-9]+)?)\s+([A-Za-z]{3,})")
 def _quantities(cleaned: str) -> frozenset[tuple[str, str]]:
     out = set()
     for m in _QUANTITY.finditer(cleaned):
+        if markers.is_month(m.group(2)):
+            continue  # "du 5 au 15 janvier" is a date, not a count
         info = word_info(m.group(2).lower())
         if info is not None:
             out.add((info[0], m.group(1)))

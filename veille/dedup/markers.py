@@ -33,6 +33,7 @@ __all__ = [
     "acids",
     "drug_classes",
     "editions",
+    "is_month",
     "negated",
     "place_free_words",
     "trials",
@@ -67,6 +68,11 @@ _EDITION = re.compile(
 def _number(value: str) -> str:
     value = value.lower()
     return value.lstrip("0") or "0" if value.isdigit() else value
+
+
+def is_month(word: str) -> bool:
+    """Whether a word (ASCII, any case) names a month."""
+    return word.lower() in _MONTHS
 
 
 def editions(cleaned: str) -> frozenset[str]:
