@@ -1,6 +1,6 @@
 """Story quality on the labelled story set (bench/storyset): pairwise precision, recall, F1.
 
-    python bench/bench_stories.py                 # dev and both held-out splits
+    python bench/bench_stories.py                 # dev and the five held-out splits
     python bench/bench_stories.py --split dev --show-errors
 
 The items are replayed as polling would see them: each is seen shortly after it is published,
