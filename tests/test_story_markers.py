@@ -81,6 +81,8 @@ def test_near_identical_titles_that_tell_two_stories(a, b, reason):
         ("Fluoroquinolones : restrictions pour la ciprofloxacine", "Ciprofloxacine : l'ANSM restreint son usage"),
         ("Obeticholic acid withdrawn for primary biliary cholangitis", "Acide obéticholique : retrait dans la cholangite biliaire primitive"),
         ("Semaglutide in heart failure with obesity: the STEP-HFpEF trial", "Insuffisance cardiaque : le sémaglutide efficace dans l'essai STEP-HFpEF"),
+        # A pathogen and the syndrome it causes are one subject.
+        ("Norovirus : 80 cas après un banquet à Vannes", "Vannes : 80 gastro-entérites après un banquet"),
         # A day of a month is a date, not a count ("15 janvier" / "5 janvier").
         ("Grève des kinés : les cabinets fermés du 5 au 15 janvier", "Kinésithérapeutes : une grève à partir du 5 janvier"),
         # "sans médecins" negates a generic word: no population is named.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from veille.dedup import markers
 from veille.dedup.docs import StoryDoc
 from veille.dedup.names import drugs, places
-from veille.dedup.text import STEMMED_DISEASES, clean_title, distinguishing, tokens, word_info
+from veille.dedup.text import DISEASE_FAMILY, STEMMED_DISEASES, clean_title, distinguishing, tokens, word_info
 
 __all__ = ["Features", "features"]
 
@@ -184,7 +184,7 @@ def features(doc: StoryDoc) -> Features:
             subject = frozenset(info[0] for w in before if (info := word_info(w.lower())) is not None and distinguishing(info[0])) or _EMPTY
         # "Doliprane :", "Navikame 50 mg :", "Novo Nordisk :" but not "Défaut de dissolution :"
         first_ok = len(before) == 1 or (len(before) > 1 and (before[1][0].isdigit() or before[1][0].isupper()))
-    diseases = frozenset(t for t in title if t in STEMMED_DISEASES) or _EMPTY
+    diseases = frozenset(DISEASE_FAMILY.get(t, t) for t in title if t in STEMMED_DISEASES) or _EMPTY
     products, inn_codes, brand_codes = _products(words)
     products = products | markers.acids(cleaned) if "acid" in cleaned.lower() else products
     place_names, countries, country_only = _places(markers.place_free_words(cleaned))

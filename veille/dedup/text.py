@@ -304,6 +304,16 @@ STEMMED_BOILERPLATE = frozenset(stem(w) for w in BOILERPLATE)
 # "aids", "mers", "sars" stem to ordinary words ("aid", "mer" is the sea in French).
 STEMMED_DISEASES = frozenset(stem(w) for w in DISEASES) - {"aid", "mer", "sar"}
 STEMMED_GENERIC = frozenset(stem(w) for w in GENERIC) - STEMMED_BOILERPLATE
+# A pathogen and the syndrome it causes are one subject for the different-diseases veto
+# ("Noroviruses: 240 cases" / "Gastro-entérites : 240 malades"; "VRS" / "bronchiolite").
+DISEASE_FAMILY = {
+    stem(pathogen): stem(syndrome)
+    for pathogen, syndrome in (("norovirus", "gastroenterite"), ("rotavirus", "gastroenterite"),
+                               ("vrs", "bronchiolite"), ("rsv", "bronchiolite"),
+                               ("pneumocoque", "pneumonie"), ("mycoplasma", "pneumonie"),
+                               ("mycoplasme", "pneumonie"), ("legionella", "legionellose"),
+                               ("hpv", "papillomavirus"))
+}
 
 
 def is_number(token: str) -> bool:
