@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from veille.dedup import markers
 from veille.dedup.docs import StoryDoc
 from veille.dedup.names import drugs, places
-from veille.dedup.text import DISEASE_FAMILY, STEMMED_DISEASES, clean_title, distinguishing, tokens, word_info
+from veille.dedup.text import (
+    DISEASE_FAMILY,
+    STEMMED_DISEASES,
+    clean_title,
+    distinguishing,
+    tokens,
+    word_info,
+)
 
 __all__ = ["Features", "features"]
 
