@@ -193,7 +193,7 @@ def features(doc: StoryDoc) -> Features:
         first_ok = len(before) == 1 or (len(before) > 1 and (before[1][0].isdigit() or before[1][0].isupper()))
     diseases = frozenset(DISEASE_FAMILY.get(t, t) for t in title if t in STEMMED_DISEASES) or _EMPTY
     products, inn_codes, brand_codes = _products(words)
-    products = products | markers.acids(cleaned) if "acid" in cleaned.lower() else products
+    products = products | markers.acids(cleaned)
     place_names, countries, country_only = _places(markers.place_free_words(cleaned))
     doses = frozenset(f"{m.group(1)}{_UNITS[m.group(2).lower()]}" for m in _DOSE.finditer(cleaned)) or _EMPTY
     return Features(

@@ -40,6 +40,7 @@ __all__ = [
     "variants",
 ]
 
+_NONE: frozenset[str] = frozenset()
 _MONTHS = {
     "janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
     "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "decembre": 12,
@@ -161,6 +162,8 @@ _ACID = re.compile(r"\bacides?\s+([a-z]{4,})ique\b|\b([a-z]{4,})ic\s+acids?\b", 
 
 def acids(cleaned: str) -> frozenset[str]:
     """Acids named as substances, by root: ``acid:bempedo`` for both languages."""
+    if "acid" not in cleaned.lower():
+        return _NONE
     return frozenset(f"acid:{(m.group(1) or m.group(2)).lower()}" for m in _ACID.finditer(cleaned))
 
 
@@ -171,11 +174,16 @@ _VARIANT = re.compile(
     r"types?|variants?|lignees?|lineages?)\s+(?i:de\s+|du\s+|of\s+)?(?i:groupe\s+|group\s+|type\s+|serogroupe\s+)?"
     r"([A-Z]{1,4}[0-9]?[a-z]?|[0-9]{1,2}[a-z]?|[IVX]{1,4}[ab]?)\b"
 )
+_VARIANT_HINTS = ("mening", "hepat", "strepto", "clade", "sero", "souche", "strain", "type",
+                  "variant", "ligne", "lineage")
 _NOT_VARIANTS = frozenset({"A", "AU", "LE", "LA", "DE", "DU", "EN", "ET", "OU", "UN", "THE", "IN", "OF", "AND", "OR", "AT"})
 
 
 def variants(cleaned: str) -> frozenset[str]:
     """Serogroups, clades, types and hepatitis letters: ``b``, ``acwy``, ``ib``, ``1``."""
+    lower = cleaned.lower()
+    if not any(hint in lower for hint in _VARIANT_HINTS):
+        return _NONE
     out = set()
     for m in _VARIANT.finditer(cleaned):
         value = m.group(1)
@@ -205,6 +213,9 @@ _NOT_TRIALS = frozenset(
 def trials(cleaned: str) -> frozenset[str]:
     """Named trials: acronyms (at least 3 letters, ``FIND-CKD``, ``STEP-HFpEF``, ``CLEAR
     SYNERGY``) next to trial/essai/study."""
+    lower = cleaned.lower()
+    if not any(hint in lower for hint in ("trial", "essai", "etude", "stud")):
+        return _NONE
     out = set()
     for m in _TRIAL.finditer(cleaned):
         name = m.group(1) or m.group(2)
@@ -220,6 +231,9 @@ _NEGATION = re.compile(r"\b(?:non|sans|without)[\s-]+([A-Za-z]{4,})", re.IGNOREC
 
 def negated(cleaned: str) -> frozenset[str]:
     """Stems of the words a title negates ("non-diabetic", "sans diabète", "without diabetes")."""
+    lower = cleaned.lower()
+    if "non" not in lower and "sans" not in lower and "without" not in lower:
+        return _NONE
     out = set()
     for m in _NEGATION.finditer(cleaned):
         info = word_info(m.group(1).lower())
