@@ -3,16 +3,12 @@ built by a real collect. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-
 import httpx
 import pytest
 
 from tests.helpers import one, run_cli
 from tests.test_alerts import ANSM, rss, write_feeds
-from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, free_port
+from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, served
 
 pytestmark = [
     pytest.mark.browser,
@@ -28,21 +24,7 @@ def test_follow_a_watch_from_the_home_page(tmp_path, db, server):
     config = write_feeds(tmp_path, server, 25, "watches:\n  - name: levothyrox\n    query: levothyrox\n")
     assert run_cli(config, db, "collect").exit_code == 0
     story = one(db, "select story_id from items where url = 'https://ansm.example/levo-1'")["story_id"]
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "veille", "--config", str(config), "--db", str(db), "serve", "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/-/versions.json", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-            if proc.poll() is not None:
-                pytest.fail(f"veille serve exited: {proc.stderr.read().decode()}")
+    with served(config, db) as base:
         ARTIFACTS.mkdir(exist_ok=True)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -67,6 +49,3 @@ def test_follow_a_watch_from_the_home_page(tmp_path, db, server):
             response = httpx.get(base + atom, timeout=5)
             assert response.status_code == 200 and response.text.count("<entry>") == 2
             browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)

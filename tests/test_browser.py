@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -46,9 +48,9 @@ def built_db(built):
     return built[1]
 
 
-@pytest.fixture(scope="module")
-def site(built):
-    config, db = built
+@contextmanager
+def served(config: Path, db: Path) -> Iterator[str]:
+    """A real `veille serve` process on a free port: its base URL once it answers."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "veille", "--config", str(config), "--db", str(db), "serve", "--port", str(port)],
@@ -68,6 +70,12 @@ def site(built):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def site(built):
+    with served(*built) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from veille.models import Entry, Feed
+from veille.parse import _lang, _text  # the same field rules as feedparser's path
 
 # Start tags of entries: RSS/RDF <item>, Atom <entry>, with or without a namespace prefix.
 _ENTRY_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)[\s/>]")
@@ -229,12 +230,3 @@ def _date(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value.strip() else None
-
-
-def _lang(value: Any) -> str | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    code = value.strip().split("-", 1)[0].split("_", 1)[0].lower()
-    return code if re.fullmatch(r"[a-z]{2,3}", code) else None
