@@ -40,6 +40,20 @@ def server(_session_server: FeedServer) -> FeedServer:
     return _session_server
 
 
+class _ByPath(dict):
+    """Routes that match with or without the query string (APIs take parameters)."""
+
+    def get(self, path, default=None):  # type: ignore[override]
+        return super().get(path) or super().get(path.split("?", 1)[0], default)
+
+
+@pytest.fixture
+def api(server: FeedServer) -> FeedServer:
+    """The feed server, matching routes with or without their query string (platform APIs)."""
+    server._server.routes = _ByPath(server.routes)
+    return server
+
+
 @pytest.fixture(scope="session")
 def _template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "veille.db"

@@ -23,19 +23,6 @@ RSS = (
 )
 
 
-class _ByPath(dict):
-    """Routes that match with or without the query string (APIs take parameters)."""
-
-    def get(self, path, default=None):  # type: ignore[override]
-        return super().get(path) or super().get(path.split("?", 1)[0], default)
-
-
-@pytest.fixture
-def api(server):
-    server._server.routes = _ByPath(server.routes)
-    return server
-
-
 @pytest.fixture
 def private_server():
     # 127.0.0.2 plays the private network (loopback is never public for the default policy).

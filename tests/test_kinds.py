@@ -31,20 +31,6 @@ def real(name: str) -> bytes:
     return path.read_bytes()
 
 
-class _ByPath(dict):
-    """Routes that match with or without the query string (APIs take parameters)."""
-
-    def get(self, path, default=None):  # type: ignore[override]
-        return super().get(path) or super().get(path.split("?", 1)[0], default)
-
-
-
-@pytest.fixture
-def api(server):
-    server._server.routes = _ByPath(server.routes)
-    return server
-
-
 def queries(server, path: str) -> list[dict[str, list[str]]]:
     return [parse_qs(urlsplit(p).query) for p, _ in server.requests if p.split("?", 1)[0] == path]
 
@@ -53,8 +39,6 @@ def reply(status: int, body: bytes, headers: dict[str, str] | None = None):
     def handler(h):
         h._send(status, body, {"Content-Type": "application/json", **(headers or {})})
     return handler
-
-
 
 
 def settings_for(server) -> str:

@@ -14,6 +14,8 @@ from lxml import html as lxml_html
 
 from veille.models import Entry, Item
 
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
 ITEM_ID_VERSION = "1"
 MAX_TITLE = 500
 MAX_SUMMARY = 5_000
@@ -157,6 +159,13 @@ def clean_name(text: str, limit: int = MAX_NAME) -> str:
     """A display name safe for a terminal, YAML and XML: escape sequences and control characters
     removed, whitespace collapsed, capped (a feed's title becomes a source's name)."""
     return cap(clean_text(_ESCAPES.sub("", text)), limit)
+
+
+def fold_words(text: str) -> str:
+    """Lower-case ASCII words separated by single spaces (accents and punctuation dropped): how
+    names and labels are compared (drug and place names, specialty labels a user typed)."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    return " ".join(_NOT_ALNUM.sub(" ", text).split())
 
 
 def terminal_safe(text: str) -> str:

@@ -208,21 +208,22 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: Path, error: type[ValueError] = TaxonomyError) -> Any:
+    """A taxonomy data file (safe YAML); ``error`` names the file when it cannot be read."""
     try:
         with path.open(encoding="utf-8") as f:
             return YAML(typ="safe").load(f)
     except OSError as e:
-        raise TaxonomyError(f"{path}: cannot read ({e})") from e
+        raise error(f"{path}: cannot read ({e})") from e
     except Exception as e:  # ruamel raises several unrelated classes for syntax errors
-        raise TaxonomyError(f"{path}: invalid YAML ({e})") from e
+        raise error(f"{path}: invalid YAML ({e})") from e
 
 
 _SPECIALTY_KEYS = {"label_fr", "label_en", "terms_fr", "terms_en", "weak", "negative"}
 
 
 def load_specialties(path: Path) -> dict[str, Specialty]:
-    data = _read_yaml(path)
+    data = read_yaml(path)
     if not isinstance(data, dict) or not data:
         raise TaxonomyError(f"{path}: expected a mapping of specialty slug -> definition")
     out: dict[str, Specialty] = {}
@@ -248,7 +249,7 @@ def load_specialties(path: Path) -> dict[str, Specialty]:
 
 
 def load_types(path: Path) -> tuple[list[TypeRule], tuple[str, ...], str]:
-    data = _read_yaml(path)
+    data = read_yaml(path)
     if not isinstance(data, dict) or not isinstance(data.get("types"), dict):
         raise TaxonomyError(f"{path}: expected 'types:' mapping")
     rules = []

@@ -146,16 +146,9 @@ def parse_context(
 def load_context(
     path: Path, slugs: Iterable[str], types: Iterable[str], *, strict: bool = True
 ) -> Context:
-    from ruamel.yaml import YAML
+    from veille.tag import read_yaml
 
-    try:
-        with path.open(encoding="utf-8") as f:
-            data = YAML(typ="safe").load(f)
-    except OSError as e:
-        raise ContextError(f"{path}: cannot read ({e})") from e
-    except Exception as e:  # ruamel raises several unrelated classes for syntax errors
-        raise ContextError(f"{path}: invalid YAML ({e})") from e
-    return parse_context(data, slugs, types, str(path), strict=strict)
+    return parse_context(read_yaml(path, ContextError), slugs, types, str(path), strict=strict)
 
 
 def vetoed(

@@ -234,16 +234,9 @@ def _read_tsv(path: Path) -> Iterator[list[str]]:
 
 
 def load_mapping(path: Path = MAPPING_FILE) -> Mapping_:
-    from ruamel.yaml import YAML
+    from veille.tag import read_yaml
 
-    try:
-        with path.open(encoding="utf-8") as f:
-            data = YAML(typ="safe").load(f)
-    except OSError as e:
-        raise VocabularyError(f"{path}: cannot read ({e})") from e
-    except Exception as e:  # ruamel raises several unrelated classes for syntax errors
-        raise VocabularyError(f"{path}: invalid YAML ({e})") from e
-    return parse_mapping(data, str(path))
+    return parse_mapping(read_yaml(path, VocabularyError), str(path))
 
 
 def icd10_fr(path: Path = ICD_FR_FILE) -> Iterator[tuple[str, str]]:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import functools
 import gettext
 import re
-import unicodedata
 from dataclasses import dataclass
+
+from veille.normalise import fold_words
 
 __all__ = ["Drug", "drugs", "places"]
 
@@ -37,11 +38,6 @@ class Drug:
     inn: bool  # an international non-proprietary name (a substance), not a brand
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
-
-
 @functools.cache
 def drugs() -> dict[str, Drug]:
     """Folded drug name (one or more words) -> Drug. English INN spellings are added for French
@@ -51,7 +47,7 @@ def drugs() -> dict[str, Drug]:
     codes: dict[str, set[str]] = {}
     inn: dict[str, bool] = {}
     for entry in atc_drugs():
-        folded = _fold(entry.name)
+        folded = fold_words(entry.name)
         if len(folded) < 5 or folded in _NOT_DRUG_NAMES or len(folded.split()) > 3:
             continue
         substance = entry.kind == "inn"
@@ -119,11 +115,11 @@ def places() -> dict[str, tuple[str, bool]]:
         names = {country.name, getattr(country, "common_name", country.name), french(country.name)}
         for name in names:
             for part in re.split(r",|\(", name)[:1]:
-                folded = _fold(part)
+                folded = fold_words(part)
                 if folded and folded not in _NOT_PLACES and len(folded) > 3:
                     out.setdefault(folded, (code, True))
     for sub in pycountry.subdivisions.get(country_code="FR") or ():
-        folded = _fold(sub.name)
+        folded = fold_words(sub.name)
         if folded and folded not in _NOT_PLACES and len(folded) > 3:
             out.setdefault(folded, ("FR", False))
     for code, cities in _CITIES.items():

@@ -9,8 +9,8 @@ walk that stops there). A search (at most 1,000 matches) or a narrow filter is c
 past the window the page says the facets describe the most recent articles. Links and filters
 are Datasette's own (``?source=``, ``?specialites__arraycontains=``).
 
-``RecentArrayFacet.facet_results`` follows Datasette 0.65's ``ArrayFacet.facet_results``
-(Apache-2.0) with a cheaper query: Veille's arrays hold each value once.
+``RecentFacet.compute_results`` follows Datasette 0.65's ``ColumnFacet.facet_results`` and
+``ArrayFacet.facet_results`` (Apache-2.0), one loop for both.
 """
 
 from __future__ import annotations
@@ -32,10 +32,26 @@ def recent(sql: str, column: str) -> str:
     return f"select {column} from ({sql}) order by {ORDER_COLUMN} desc limit {WINDOW}"
 
 
-class CachedResults:
-    """The facets of a page (values, counts and toggle links) are computed once per data version
-    and page address: an unfiltered Articles page, viewed again before the next commit, costs no
-    query and builds no link (:mod:`veille.plugins.page_cache`)."""
+class RecentFacet:
+    """What both facet types share: the results of a page (values, counts and toggle links) are
+    computed once per data version and page address (an unfiltered Articles page, viewed again
+    before the next commit, costs no query and builds no link: :mod:`veille.plugins.page_cache`),
+    over the most recent rows. A type says only its SQL, its ``?_facet…`` argument and the filter
+    a value toggles."""
+
+    facet_arg: str  # the query-string argument that shows the facet
+
+    def facet_sql(self, column: str, limit: int) -> str:
+        raise NotImplementedError
+
+    def filter_arg(self, column: str) -> str:
+        raise NotImplementedError
+
+    def shown(self, value):  # noqa: ANN001, ANN201
+        return value
+
+    async def suggest(self):  # noqa: ANN201
+        return []
 
     async def facet_results(self):  # noqa: ANN201
         db = self.ds.get_database(self.database)  # type: ignore[attr-defined]
@@ -52,34 +68,20 @@ class CachedResults:
             cache.put(key, version, value)
         return value
 
-
-class RecentColumnFacet(CachedResults, ColumnFacet):
-    """Datasette 0.65's ColumnFacet.facet_results over the most recent rows (no foreign key
-    labels: the articles view has none; Veille's templates translate the values)."""
-
-    type = "veille_column"
-
-    async def suggest(self):  # noqa: ANN201
-        return []
-
     async def compute_results(self):  # noqa: ANN201
+        """Datasette 0.65's ``facet_results`` loop, with this type's SQL and links."""
+        ds, request = self.ds, self.request  # type: ignore[attr-defined]
         facet_results = []
         facets_timed_out = []
-        pairs = self.get_querystring_pairs()
-        facet_size = self.get_facet_size()
-        for source_and_config in self.get_configs():
+        pairs = self.get_querystring_pairs()  # type: ignore[attr-defined]
+        facet_size = self.get_facet_size()  # type: ignore[attr-defined]
+        for source_and_config in self.get_configs():  # type: ignore[attr-defined]
             config = source_and_config["config"]
-            source = source_and_config["source"]
             column = config.get("column") or config["simple"]
-            col = escape_sqlite(column)
-            facet_sql = (
-                f"select {col} as value, count(*) as count from ({recent(self.sql, col)}) "
-                f"where {col} is not null group by {col} order by count desc, value limit {facet_size + 1}"
-            )
             try:
                 facet_rows_results = await cached_execute(
-                    self.ds, self.database, facet_sql, self.params, truncate=False,
-                    custom_time_limit=self.ds.setting("facet_time_limit_ms"),
+                    ds, self.database, self.facet_sql(column, facet_size + 1), self.params,  # type: ignore[attr-defined]
+                    truncate=False, custom_time_limit=ds.setting("facet_time_limit_ms"),
                 )
             except QueryInterrupted:
                 facets_timed_out.append(column)
@@ -87,74 +89,64 @@ class RecentColumnFacet(CachedResults, ColumnFacet):
             values = []
             facet_results.append({
                 "name": column,
-                "type": self.type,
-                "hideable": source != "metadata",
-                "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {"_facet": column})),
+                "type": self.type,  # type: ignore[attr-defined]
+                "hideable": source_and_config["source"] != "metadata",
+                "toggle_url": ds.urls.path(path_with_removed_args(request, {self.facet_arg: column})),
                 "results": values,
                 "truncated": len(facet_rows_results) > facet_size,
             })
+            arg = self.filter_arg(column)
             for row in facet_rows_results.rows[:facet_size]:
-                column_qs = f"{column}__exact" if column.startswith("_") else column
-                selected = (column_qs, str(row["value"])) in pairs
+                value = self.shown(row["value"])
+                selected = (arg, str(value)) in pairs
                 if selected:
-                    toggle_path = path_with_removed_args(self.request, {column_qs: str(row["value"])})
+                    toggle_path = path_with_removed_args(request, {arg: str(value)})
                 else:
-                    toggle_path = path_with_added_args(self.request, {column_qs: row["value"]})
+                    toggle_path = path_with_added_args(request, {arg: value})
                 values.append({
-                    "value": row["value"], "label": row["value"], "count": row["count"],
-                    "toggle_url": self.ds.absolute_url(self.request, self.ds.urls.path(toggle_path)),
+                    "value": value, "label": value, "count": row["count"],
+                    "toggle_url": ds.absolute_url(request, ds.urls.path(toggle_path)),
                     "selected": selected,
                 })
         return facet_results, facets_timed_out
 
 
-class RecentArrayFacet(CachedResults, ArrayFacet):
+class RecentColumnFacet(RecentFacet, ColumnFacet):
+    """Datasette 0.65's ColumnFacet over the most recent rows (no foreign key labels: the
+    articles view has none; Veille's templates translate the values)."""
+
+    type = "veille_column"
+    facet_arg = "_facet"
+
+    def facet_sql(self, column: str, limit: int) -> str:
+        col = escape_sqlite(column)
+        return (
+            f"select {col} as value, count(*) as count from ({recent(self.sql, col)}) "
+            f"where {col} is not null group by {col} order by count desc, value limit {limit}"
+        )
+
+    def filter_arg(self, column: str) -> str:
+        return f"{column}__exact" if column.startswith("_") else column
+
+
+class RecentArrayFacet(RecentFacet, ArrayFacet):
+    """Datasette 0.65's ArrayFacet with a cheaper query: Veille's arrays hold each value once."""
+
     type = "veille_array"
+    facet_arg = "_facet_array"
 
-    async def suggest(self):  # noqa: ANN201
-        return []
+    def facet_sql(self, column: str, limit: int) -> str:
+        col = escape_sqlite(column)
+        return (
+            f"select j.value as value, count(*) as count from ({recent(self.sql, col)}) r, "
+            f"json_each(r.{col}) j group by j.value order by count(*) desc, j.value limit {limit}"
+        )
 
-    async def compute_results(self):  # noqa: ANN201
-        facet_results = []
-        facets_timed_out = []
-        facet_size = self.get_facet_size()
-        for source_and_config in self.get_configs():
-            config = source_and_config["config"]
-            source = source_and_config["source"]
-            column = config.get("column") or config["simple"]
-            facet_sql = (
-                f"select j.value as value, count(*) as count from ({recent(self.sql, escape_sqlite(column))}) r, "
-                f"json_each(r.{escape_sqlite(column)}) j group by j.value "
-                f"order by count(*) desc, j.value limit {facet_size + 1}"
-            )
-            try:
-                facet_rows_results = await cached_execute(
-                    self.ds, self.database, facet_sql, self.params, truncate=False,
-                    custom_time_limit=self.ds.setting("facet_time_limit_ms"),
-                )
-            except QueryInterrupted:
-                facets_timed_out.append(column)
-                continue
-            values = []
-            facet_results.append({
-                "name": column,
-                "type": self.type,
-                "results": values,
-                "hideable": source != "metadata",
-                "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {"_facet_array": column})),
-                "truncated": len(facet_rows_results) > facet_size,
-            })
-            pairs = self.get_querystring_pairs()
-            for row in facet_rows_results.rows[:facet_size]:
-                value = str(row["value"])
-                selected = (f"{column}__arraycontains", value) in pairs
-                change = {f"{column}__arraycontains": value}
-                toggle_path = path_with_removed_args(self.request, change) if selected else path_with_added_args(self.request, change)
-                values.append({
-                    "value": value, "label": value, "count": row["count"],
-                    "toggle_url": self.ds.absolute_url(self.request, toggle_path), "selected": selected,
-                })
-        return facet_results, facets_timed_out
+    def filter_arg(self, column: str) -> str:
+        return f"{column}__arraycontains"
+
+    def shown(self, value):  # noqa: ANN001, ANN201
+        return str(value)
 
 
 # --- the unfiltered articles page's count ---------------------------------------------------

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import re
 import time
-import unicodedata
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -29,6 +28,7 @@ from markupsafe import Markup, escape
 
 from veille.arrange import TIER_LABELS, TYPE_LABELS
 from veille.models import ITEM_TYPES, SPECIALTIES
+from veille.normalise import fold_words
 from veille.plugins import table_html
 
 DATABASE = "veille"
@@ -84,12 +84,6 @@ _FR_DATE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})\s*$")
 _ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?\s*$")
 
 
-def fold(text: str) -> str:
-    """Lower case, no accents, single spaces: how a typed word is compared with labels."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
-
-
 def parse_date(value: object) -> str | None:
     """``25/11/2026``, ``25-11-2026``, ``2026-11-25`` -> ``2026-11-25``; None when not a date."""
     if not isinstance(value, str):
@@ -119,10 +113,10 @@ def specialty_labels() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def _specialty_words() -> dict[str, str]:
-    words = {fold(slug): slug for slug in SPECIALTIES}
+    words = {fold_words(slug): slug for slug in SPECIALTIES}
     for slug, label in specialty_labels().items():
-        words[fold(label)] = slug
-        words.setdefault(fold(label.split(",")[0]), slug)  # "Endocrinologie, diabétologie"
+        words[fold_words(label)] = slug
+        words.setdefault(fold_words(label.split(",")[0]), slug)  # "Endocrinologie, diabétologie"
     return words
 
 
@@ -130,18 +124,18 @@ def canonical_specialty(value: object) -> object:
     """What a user typed or picked -> the slug (``Pédiatrie`` -> ``pediatrie``); '' stays ''."""
     if not isinstance(value, str) or not value.strip():
         return value
-    return _specialty_words().get(fold(value), value.strip())
+    return _specialty_words().get(fold_words(value), value.strip())
 
 
 def canonical_type(value: object) -> object:
     if not isinstance(value, str) or not value.strip():
         return value
-    word = fold(value)
+    word = fold_words(value)
     if word in ITEM_TYPES:
         return word
     for lang in ("fr", "en"):
         for slug, label in TYPE_LABELS[lang].items():
-            if fold(label) == word:
+            if fold_words(label) == word:
                 return slug
     return TYPE_WORDS.get(word, value.strip())
 
@@ -262,7 +256,7 @@ def param_widget(name: str, value: object) -> dict[str, Any]:
     label = PARAMS.get(name, name.replace("_", " ").capitalize())
     if name == "specialite":
         options = [("", "Toutes les spécialités")] + sorted(
-            ((slug, specialty_labels().get(slug, slug)) for slug in SPECIALTIES), key=lambda o: fold(o[1]),
+            ((slug, specialty_labels().get(slug, slug)) for slug in SPECIALTIES), key=lambda o: fold_words(o[1]),
         )
         return {"kind": "select", "label": label, "options": options, "value": canonical_specialty(value or "")}
     if name == "type":
