@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from veille.config import add_source, load_config, remove_source, set_enabled
+from veille.config import load_config
+from veille.config_edit import add_source, remove_source, set_enabled
 from veille.errors import ConfigError
 
 VALID = """\

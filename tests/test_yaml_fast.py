@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from veille import yaml_fast
-from veille.config import config_from_document, load_config, parse_document
+from veille.config import config_from_document, load_config
+from veille.config_doc import parse_document
 from veille.errors import ConfigError
 
 DOC = """\

@@ -153,10 +153,12 @@ def import_outlines(path: str, outlines: Iterable[Outline], *, tier: str | None 
     Nothing is fetched: ``veille collect`` shows each source's health afterwards."""
     import os
 
-    from veille.config import OPTION_KEYS, add_source, load_config, normalise_source_url, source_key
+    from veille.config import OPTION_KEYS, load_config
+    from veille.config_edit import add_source
     from veille.kinds import bridge_advice, recognise
     from veille.models import KIND_TIERS
     from veille.normalise import clean_name
+    from veille.source_address import normalise_source_url, source_key
 
     added: list[tuple[str, str]] = []
     skipped: list[tuple[str, str]] = []

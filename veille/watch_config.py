@@ -14,11 +14,11 @@ edited with comments kept (`veille watch add|remove`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from veille.config_doc import Problems, line_of
 from veille.errors import ConfigError
 from veille.watch import Watch, WatchError, check_watch
 
@@ -26,31 +26,25 @@ WATCH_KEYS = frozenset({"name", "query", "specialties", "types", "tiers", "notif
 LIST_KEYS = ("specialties", "types", "tiers", "notify")
 
 
-def _line(node: Any, key: Any = None) -> int | None:
-    from veille.config import _line as line_of
-
-    return line_of(node, key)
-
-
-def watches_from_document(doc: Any, errors: Any) -> tuple[Watch, ...]:
-    """Validate ``watches:``; problems go to ``errors`` (config._Errors) with their line."""
+def watches_from_document(doc: Any, errors: Problems) -> tuple[Watch, ...]:
+    """Validate ``watches:``; problems go to ``errors`` with their line."""
     raw = doc.get("watches")
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        errors.add(_line(doc, "watches"), "'watches' must be a list")
+        errors.add(line_of(doc, "watches"), "'watches' must be a list")
         return ()
     out: list[Watch] = []
     seen: dict[str, int | None] = {}
     for index, node in enumerate(raw):
-        line = _line(node)
+        line = line_of(node)
         if not isinstance(node, dict):
             errors.add(line, f"watches[{index}] must be a mapping with a name and a query")
             continue
         unknown = [k for k in node if k not in WATCH_KEYS]
         if unknown:
             errors.add(
-                _line(node, unknown[0]),
+                line_of(node, unknown[0]),
                 f"unknown key {unknown[0]!r} in a watch (allowed: {', '.join(sorted(WATCH_KEYS))})",
             )
             continue
@@ -63,20 +57,20 @@ def watches_from_document(doc: Any, errors: Any) -> tuple[Watch, ...]:
             if isinstance(value, str):
                 value = [value]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                errors.add(_line(node, key), f"{key} must be a list of strings")
+                errors.add(line_of(node, key), f"{key} must be a list of strings")
                 bad = True
                 continue
             values[key] = tuple(str(v).strip() for v in value)
         for key in ("name", "query"):
             value = node.get(key)
             if value is not None and not isinstance(value, str):
-                errors.add(_line(node, key), f"{key} must be a string, not {value!r}")
+                errors.add(line_of(node, key), f"{key} must be a string, not {value!r}")
                 bad = True
             elif value is not None:
                 values[key] = value.strip()
         spike = node.get("spike", False)
         if not isinstance(spike, bool):
-            errors.add(_line(node, "spike"), f"spike must be true or false, not {spike!r}")
+            errors.add(line_of(node, "spike"), f"spike must be true or false, not {spike!r}")
             bad = True
         if bad:
             continue
@@ -84,9 +78,9 @@ def watches_from_document(doc: Any, errors: Any) -> tuple[Watch, ...]:
         try:
             check_watch(watch)
         except WatchError as e:
-            key = next((k for k in ("query", "notify", "specialties", "types", "tiers", "name")
-                        if k in node and _mentions(str(e), node[k])), None)
-            errors.add(_line(node, key) if key else line, str(e))
+            culprit = next((k for k in ("query", "notify", "specialties", "types", "tiers", "name")
+                            if k in node and _mentions(str(e), node[k])), None)
+            errors.add(line_of(node, culprit) if culprit else line, str(e))
             continue
         if watch.name in seen:
             errors.add(line, f"duplicate watch name {watch.name!r} (first at line {seen[watch.name]})")
@@ -101,15 +95,10 @@ def _mentions(message: str, value: Any) -> bool:
     return any(isinstance(v, str) and v and (repr(v) in message or repr(v.strip()) in message) for v in values)
 
 
-def _flow(values: Sequence[str]) -> CommentedSeq:
-    seq = CommentedSeq(list(values))
-    seq.fa.set_flow_style()
-    return seq
-
-
 def add_watch(path: str, watch: Watch) -> Watch:
     """Append a watch to feeds.yaml; refused (file untouched) when invalid or the name is taken."""
-    from veille.config import config_from_document, editing
+    from veille.config import config_from_document
+    from veille.config_edit import editing, flow_list
 
     try:
         check_watch(watch)
@@ -128,7 +117,7 @@ def add_watch(path: str, watch: Watch) -> Watch:
         for key in LIST_KEYS:
             values = getattr(watch, key)
             if values:
-                node[key] = _flow(values)
+                node[key] = flow_list(values)
         if watch.spike:
             node["spike"] = True
         if doc.get("watches") is None:
@@ -140,7 +129,7 @@ def add_watch(path: str, watch: Watch) -> Watch:
 
 
 def remove_watch(path: str, name: str) -> None:
-    from veille.config import editing
+    from veille.config_edit import editing
 
     with editing(path) as doc:
         for node in doc.get("watches") or []:

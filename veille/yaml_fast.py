@@ -23,7 +23,7 @@ from veille.errors import ConfigError
 
 
 class _LineCol:
-    """The part of ruamel's ``.lc`` that config._line reads (0-based lines)."""
+    """The part of ruamel's ``.lc`` that config_doc.line_of reads (0-based lines)."""
 
     __slots__ = ("keys", "line")
 
@@ -35,11 +35,11 @@ class _LineCol:
         return self.keys[key], 0
 
 
-class LinedMap(dict):  # type: ignore[type-arg]
+class LinedMap(dict[Any, Any]):
     lc: _LineCol
 
 
-class LinedSeq(list):  # type: ignore[type-arg]
+class LinedSeq(list[Any]):
     lc: _LineCol
 
 
