@@ -19,6 +19,7 @@ from veille.watch import (
     check_target,
     check_watch,
     match_new,
+    shown_target,
     watch_matches,
 )
 
@@ -144,6 +145,12 @@ def test_bad_targets_are_refused(target):
 def test_good_targets():
     assert check_target(" mailto:pharma@chu.fr ") == "mailto:pharma@chu.fr"
     assert check_target("http://127.0.0.1:9000/hook") == "http://127.0.0.1:9000/hook"
+
+
+def test_a_target_is_shown_without_the_webhook_path_that_may_hold_a_token():
+    assert shown_target("mailto:pharma@chu.fr") == "mailto:pharma@chu.fr"
+    assert shown_target("https://hooks.example.org/services/T0/B0/s3cr3t") == "https://hooks.example.org/…"
+    assert shown_target("http://127.0.0.1:9000/hook?token=x") == "http://127.0.0.1:9000/…"
 
 
 # --- mute rules -----------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from veille.mute import MuteRule, mute_reason, rules_from_settings
 from veille.normalise import utc_iso
 from veille.spike_counts import FRESH, day_start, watch_spikes
 from veille.spikes import SpikeRule, spike_sentence
-from veille.watch import Hit, NewItem, Watch, index_for, match_new
+from veille.watch import Hit, NewItem, Watch, index_for, match_new, shown_target
 
 log = logging.getLogger("veille.alerts")
 MAX_ATTEMPTS = 12
@@ -326,9 +326,9 @@ def deliver_due(
             failed += 1
             attempts += 1
             message = str(e)
-            errors.append(f"{watch} → {_shown(target)}: {message}")
+            errors.append(f"{watch} → {shown_target(target)}: {message}")
             gave_up = attempts >= MAX_ATTEMPTS
-            log.warning("watch %s: notification to %s failed (attempt %d%s): %s", watch, _shown(target),
+            log.warning("watch %s: notification to %s failed (attempt %d%s): %s", watch, shown_target(target),
                         attempts, ", given up" if gave_up else "", message)
             with store.immediate() as db:
                 db.execute(
@@ -346,16 +346,6 @@ def deliver_due(
                 [attempts + 1, _iso(now), _iso(now), delivery_id],
             )
     return DeliveryReport(sent, failed, tuple(errors))
-
-
-def _shown(target: str) -> str:
-    """A target as logs and `watch list` show it: a webhook's path may hold a secret token."""
-    if target.lower().startswith("mailto:"):
-        return target
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(target)
-    return f"{parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}/…"
 
 
 # --- status for `veille watch list` ----------------------------------------------------------------

@@ -96,6 +96,14 @@ def check_target(target: str) -> str:
     return target
 
 
+def shown_target(target: str) -> str:
+    """A target as logs and `watch list` show it: a webhook's path may hold a secret token."""
+    if target.lower().startswith("mailto:"):
+        return target
+    parts = urlsplit(target)
+    return f"{parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}/…"
+
+
 def check_watch(watch: Watch) -> Watch:
     """The watch if valid, else WatchError with a one-line reason (the first problem)."""
     import re

@@ -79,7 +79,8 @@ def watch_list(env: Env, as_json: bool) -> None:
     Example:
         veille watch list
     """
-    from veille.alerts import _shown, watch_status
+    from veille.alerts import watch_status
+    from veille.watch import shown_target
 
     config = env.config()
     status: dict[str, dict[str, Any]] = {}
@@ -91,7 +92,7 @@ def watch_list(env: Env, as_json: bool) -> None:
         st = status.get(w.name, {})
         records.append({
             "name": w.name, "query": w.query, "specialties": list(w.specialties), "types": list(w.types),
-            "tiers": list(w.tiers), "notify": [_shown(t) for t in w.notify], "spike": w.spike,
+            "tiers": list(w.tiers), "notify": [shown_target(t) for t in w.notify], "spike": w.spike,
             "hits": st.get("hits", 0), "hits_7d": st.get("hits_7d", 0), "last_hit_at": st.get("last_hit_at"),
             "sent": st.get("sent", 0), "pending": st.get("pending", 0), "failed": st.get("failed", 0),
             "last_error": st.get("last_error"), "last_error_at": st.get("last_error_at"),
