@@ -19,7 +19,7 @@ from tests.helpers import dated_now, rows, run_cli
 from veille.config import config_from_document
 from veille.config_doc import parse_document
 from veille.models import Source
-from veille.schedule import config_changes, due_at, timing
+from veille.service_timing import config_changes, due_at, timing
 from veille.store import Store
 
 VEILLE = [sys.executable, "-m", "veille"]
