@@ -161,7 +161,8 @@ def load_config(path: str) -> Config:
     return config_from_document(read_document(path, edit=False), path)
 
 
-# veille/cli.py still imports these from here; they live in their own modules now.
+# veille/cli.py still imports these from here (it was being changed elsewhere when they moved to
+# their own modules). Once it imports them from those modules, delete _MOVED and __getattr__.
 _MOVED = {
     "normalise_source_url": "veille.source_address",
     "refuse_duplicate": "veille.source_address",
