@@ -152,7 +152,7 @@ def test_case_accents_and_inflections(tagger: Tagger, title: str) -> None:
         ("Greffe de reins", "nephrologie"),
         ("Les accidents vasculaires cérébraux", "neurologie"),
         ("Défaillances rénales : insuffisances rénales aiguës", "nephrologie"),
-        ("Gene therapies for rare diseases", "genetique"),
+        ("Pathogenic variants in hereditary cancers", "genetique"),
         ("Pediatric therapies: paediatricians warn", "pediatrie"),
         ("Les troubles musculo-squelettiques", "medecine-travail"),
         ("Dermatologues et dermatologistes", "dermatologie"),

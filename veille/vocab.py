@@ -197,6 +197,26 @@ def label_forms(label: str, stop: frozenset[str] = frozenset()) -> tuple[str, ..
     return tuple(out)
 
 
+_EPONYM = re.compile(
+    r"^([A-Z][a-zà-ÿ]+(?:-[A-Z][a-zà-ÿ]+)?) (disease|syndrome|palsy|sarcoma|lymphoma|"
+    r"contracture|phenomenon|anomaly|chorea|paralysis|ulcer|thyroiditis|tumou?r)\b"
+)
+
+
+def possessive_forms(form: str) -> tuple[str, ...]:
+    """The possessive that English news writes for an eponym the WHO labels without it
+    ("Huntington disease" is "Huntington's disease" in the press). Labels that begin with an
+    ordinary word ("Rheumatoid arthritis") get a form no text contains, which costs nothing.
+
+    >>> possessive_forms("Huntington disease")
+    ("Huntington's disease",)
+    >>> possessive_forms("Acute bronchitis")
+    ()
+    """
+    m = _EPONYM.match(form)
+    return (f"{m.group(1)}'s{form[m.end(1):]}",) if m else ()
+
+
 def english_inn(name: str) -> tuple[str, ...]:
     """English spellings of a French INN that differ from it once folded.
 
@@ -339,7 +359,10 @@ def vocabulary_terms(
             if not slugs:
                 continue
             shown = code if "." in code or len(code) <= 3 else f"{code[:3]}.{code[3:]}"
-            for form in label_forms(label, mapping.stop_icd):
+            forms = label_forms(label, mapping.stop_icd)
+            if vocabulary == "ICD-10":
+                forms += tuple(p for f in forms for p in possessive_forms(f))
+            for form in forms:
                 key = (_fold(form), ",".join(slugs))
                 if key in seen:
                     continue
