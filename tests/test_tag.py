@@ -514,3 +514,24 @@ def test_invalid_taxonomy(
     path = write_taxonomy(tmp_path, specialties, types)
     with pytest.raises(TaxonomyError, match=message):
         Tagger.load(str(path))
+
+
+def test_nested_hits_of_a_group_count_once() -> None:
+    from veille.tag import _outermost
+
+    # (group, evidence, weight, start, stop)
+    hits = [
+        (1, "renale", 1.0, 20, 26),
+        (1, "insuffisance renale", 1.0, 7, 26),
+        (2, "renale", 1.0, 20, 26),  # another group: kept
+        (1, "meningite", 1.0, 40, 49),
+        (1, "meningite [CIM-10 G03.9]", 1.0, 40, 49),  # same words: the vocabulary one stays
+        (1, "cardiaque", 1.0, 60, 69),
+    ]
+    assert sorted(_outermost(hits)) == sorted([
+        (1, "insuffisance renale", 1.0, 7, 26),
+        (2, "renale", 1.0, 20, 26),
+        (1, "meningite [CIM-10 G03.9]", 1.0, 40, 49),
+        (1, "cardiaque", 1.0, 60, 69),
+    ])
+    assert _outermost(hits[:1]) == hits[:1]

@@ -208,3 +208,72 @@ def test_context_file_errors_name_the_entry(tmp_path: Path):
         load_context(bad, ["cardiologie"], ["recall"])
     ok = parse_context({"cues": {"c": {"terms": ["a"], "negative": ["b"]}}}, [], [], "x")
     assert ok.cues == (Cue("c", ("a",), ("b",)),)
+
+
+# --- round 3: conventions found in the dev errors (docs/tagging.md) -------------------------
+
+
+def test_a_shortage_of_carers_is_access_to_care(tagger):
+    result = tagger.tag("Pénurie de kinésithérapeutes : des délais de plusieurs mois")
+    why = {t.specialty: t.evidence for t in result.specialties}
+    assert why["sante-publique"][0] == "rule:workforce-shortage"
+    assert "sante-publique" in slugs(tagger, "Rural England faces deepening GP shortage")
+    assert "sante-publique" in slugs(tagger, "Shortage of midwives forces maternity unit to close")
+    # The same professions without a shortage, or a medicine short: no such rule.
+    assert "sante-publique" not in slugs(tagger, "Kinésithérapeutes : une nouvelle convention signée")
+    short = tagger.tag("Pénurie d'amoxicilline : les pharmaciens s'inquiètent")
+    assert all(t.evidence[0] != "rule:workforce-shortage" for t in short.specialties)
+
+
+def test_tobacco_sales_bans_and_trends_are_public_health(tagger):
+    result = tagger.tag("Tabac : les ventes de cigarettes au plus bas")
+    why = {t.specialty: t.evidence for t in result.specialties}
+    assert why["sante-publique"][0] == "rule:addiction-policy"
+    assert "sante-publique" in slugs(tagger, "Nicotine pouches surge in popularity among teens")
+    # Treating one smoker is addiction medicine and pharmacology, not public health.
+    trial = slugs(tagger, "Smoking cessation: varenicline versus cytisine trial")
+    assert "addictologie" in trial and "sante-publique" not in trial
+
+
+def test_gene_and_cell_therapies_are_treatments_not_genetics_or_haematology(tagger):
+    hemophilia = slugs(tagger, "Hemophilia B gene therapy: five-year data")
+    assert "hematologie" in hemophilia and "genetique" not in hemophilia
+    assert "genetique" not in slugs(tagger, "Macular degeneration: gene therapy trial")
+    assert "genetique" in slugs(tagger, "Conseil génétique : les délais s'allongent")
+    assert "hematologie" not in slugs(tagger, "Lupus: CAR-T cells induce drug-free remission")
+    assert "hematologie" in slugs(tagger, "Myélome multiple : les CAR-T cells disponibles")
+    assert "pharmacologie" in slugs(tagger, "FDA approves first CAR-T therapy for solid tumors")
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Septoplasty outcomes at one year", "Cholesteatoma: endoscopic or microscopic?",
+     "Vocal cord paralysis after thyroid surgery", "Épistaxis de l'enfant : que faire ?",
+     "Aérateurs transtympaniques : moins de reprises", "Vestibular schwannoma: watch or treat"],
+)
+def test_english_and_french_ent_vocabulary(tagger, title):
+    assert "orl" in slugs(tagger, title)
+
+
+def test_words_that_belong_to_several_specialties_do_not_tag_one_alone(tagger):
+    # "nasal spray" is a route, "endoscopic" a technique of several specialties, a
+    # "cancer-causing impurity" a defect of a product.
+    assert "orl" not in slugs(tagger, "Naloxone nasal spray approved over the counter")
+    assert "gastro-enterologie" not in slugs(tagger, "Endoscopic ear surgery")
+    assert "gastro-enterologie" in slugs(tagger, "Endoscopic removal of colon polyps")
+    recall = slugs(tagger, "Blood pressure pills recalled over cancer-causing impurity")
+    assert "oncologie" not in recall and "cardiologie" in recall
+
+
+def test_an_insulin_shortage_is_pharmacology(tagger):
+    result = tagger.tag("Insulin pen shortage hits pharmacies across Scotland")
+    assert {"endocrinologie", "pharmacologie"} <= set(result.slugs)
+    assert result.item_type == "shortage"
+
+
+def test_a_term_inside_a_longer_one_is_one_piece_of_evidence(tagger):
+    # "rénale" inside "insuffisance rénale", once in the body, is a passing mention.
+    body = "Les deux jeunes hommes présentaient une fièvre élevée et une insuffisance rénale."
+    kayak = slugs(tagger, "Leptospirose : deux kayakistes hospitalisés", body)
+    assert kayak == {"infectiologie"}
+    assert "nephrologie" in slugs(tagger, "Insuffisance rénale : un patient sur deux diagnostiqué tard")

@@ -195,3 +195,13 @@ def test_drugs_too_new_for_the_atc_list_are_known_by_their_inn_stem(tagger, hand
     # A stem alone, or a short word that happens to end like one, is no drug.
     assert "pharmacologie" not in tagger.tag("Le Punjab vote : la mab des élections").slugs
     assert "pharmacologie" not in tagger.tag("Les gliflozines en cardiologie").slugs
+
+
+def test_eponyms_also_match_with_the_possessive_the_press_writes(tagger):
+    from veille.vocab import possessive_forms
+
+    assert possessive_forms("Huntington disease") == ("Huntington's disease",)
+    assert possessive_forms("Bell palsy") == ("Bell's palsy",)
+    assert possessive_forms("Acute bronchitis") == ()
+    assert "neurologie" in tagger.tag("Huntington's disease: a first disease-modifying trial").slugs
+    assert "endocrinologie" in tagger.tag("Cushing's syndrome is underdiagnosed").slugs

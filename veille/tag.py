@@ -491,7 +491,7 @@ class Tagger:
                 if h[0] not in spans or not any(s <= h[3] and h[4] <= e for s, e in spans[h[0]])
             ]
         groups: dict[int, dict[str, list[float]]] = {}
-        for group, evidence, weight, start, _ in hits:
+        for group, evidence, weight, start, _ in _outermost(hits):
             slot = groups.get(group)
             if slot is None:
                 slot = groups[group] = {}
@@ -569,6 +569,27 @@ class Tagger:
         if best is None:
             return Tagging(ordered, self.default_type, ())
         return Tagging(ordered, best[2], best[3])
+
+
+def _outermost(
+    hits: list[tuple[int, str, float, int, int]],
+) -> list[tuple[int, str, float, int, int]]:
+    """The hits that no other hit of the same group covers (issue 11): "rénale" inside
+    "insuffisance rénale", or a hand-written term and a vocabulary label on the same words, are
+    one piece of evidence, not two terms that support each other. Of hits on the same words the
+    heaviest is kept, a vocabulary one (it names its code) before a hand-written one."""
+    if len(hits) < 2:
+        return hits
+    ordered = sorted(hits, key=lambda h: (h[0], h[3], -h[4], -h[2], "[" not in h[1]))
+    out: list[tuple[int, str, float, int, int]] = []
+    group, end = -1, -1
+    for h in ordered:
+        if h[0] == group and h[4] <= end:
+            continue  # inside the previous kept hit of the group (they start in order)
+        if h[0] != group or h[4] > end:
+            group, end = h[0], h[4]
+        out.append(h)
+    return out
 
 
 @functools.lru_cache(maxsize=1)
