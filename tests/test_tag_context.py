@@ -277,3 +277,15 @@ def test_a_term_inside_a_longer_one_is_one_piece_of_evidence(tagger):
     kayak = slugs(tagger, "Leptospirose : deux kayakistes hospitalisés", body)
     assert kayak == {"infectiologie"}
     assert "nephrologie" in slugs(tagger, "Insuffisance rénale : un patient sur deux diagnostiqué tard")
+
+
+@pytest.mark.parametrize(
+    "title, slug",
+    [("Ovarian cancer: a blood test for early detection", "gynecologie-obstetrique"),
+     ("Lead poisoning in Flint: ten years on", "sante-publique"),
+     ("Workplace injuries rise in warehouses", "medecine-travail"),
+     ("Preterm infants: caffeine at discharge", "pediatrie"),
+     ("Emergency department crowding reaches a record", "medecine-urgence")],
+)
+def test_english_news_wording(tagger, title, slug):
+    assert slug in slugs(tagger, title)

@@ -205,3 +205,14 @@ def test_eponyms_also_match_with_the_possessive_the_press_writes(tagger):
     assert possessive_forms("Acute bronchitis") == ()
     assert "neurologie" in tagger.tag("Huntington's disease: a first disease-modifying trial").slugs
     assert "endocrinologie" in tagger.tag("Cushing's syndrome is underdiagnosed").slugs
+
+
+def test_diseases_match_without_their_course_and_appendix_is_surgery(tagger, hand_only):
+    from veille.vocab import label_forms
+
+    assert "appendicitis" in label_forms("Acute appendicitis")
+    assert "Pancréatite" in label_forms("Pancréatite aiguë")
+    assert label_forms("Chronic pain", frozenset({"pain"})) == ("Chronic pain",)  # "pain" is no disease
+    appendix = {t.specialty: t.evidence for t in tagger.tag("Appendicitis in children").specialties}
+    assert "appendicitis [ICD-10 K35]" in appendix["chirurgie"]
+    assert "chirurgie" not in hand_only.tag("Appendicitis in children").slugs

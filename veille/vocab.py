@@ -145,6 +145,12 @@ _VAGUE_START = re.compile(
 )
 
 
+_COURSE = re.compile(
+    r"^(acute|chronic|subacute)\s+|\s+(aigu|aiguë|aigue|aigus|aiguës|aigues|chronique|chroniques)$",
+    re.IGNORECASE,
+)
+
+
 def _singular(word: str) -> str:
     low = word.lower()
     if len(low) > 4 and low.endswith("aux"):
@@ -163,6 +169,8 @@ def label_forms(label: str, stop: frozenset[str] = frozenset()) -> tuple[str, ..
     ('Tumeur maligne du sein',)
     >>> label_forms("Autres salmonelloses")
     ()
+    >>> label_forms("Acute appendicitis")
+    ('Acute appendicitis', 'appendicitis')
     """
     label = re.sub(r"\*\*\*.*?\*\*\*", " ", label)  # CIM-10 FR marks ("*** SU14 ***")
     label = label.strip()
@@ -191,7 +199,10 @@ def label_forms(label: str, stop: frozenset[str] = frozenset()) -> tuple[str, ..
             continue
         # Category labels are often plural ("Épisodes dépressifs"); the tagger adds plurals back.
         singular = " ".join(_singular(w) for w in words) if len(words) <= 3 else part
-        for form in (part, singular):
+        # News names the disease without its course: "appendicitis" for "Acute appendicitis".
+        bare = _COURSE.sub("", part).strip()
+        bare = bare if bare != part and len(_fold(bare)) >= 6 else part
+        for form in (part, singular, bare):
             if form not in out and _fold(form) not in stop:
                 out.append(form)
     return tuple(out)
