@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import operator
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -571,6 +572,9 @@ class Tagger:
         return Tagging(ordered, best[2], best[3])
 
 
+_GROUP_SPAN = operator.itemgetter(0, 3, 4)
+
+
 def _outermost(
     hits: list[tuple[int, str, float, int, int]],
 ) -> list[tuple[int, str, float, int, int]]:
@@ -578,16 +582,18 @@ def _outermost(
     "insuffisance rénale", or a hand-written term and a vocabulary label on the same words, are
     one piece of evidence, not two terms that support each other. Of hits on the same words the
     heaviest is kept, a vocabulary one (it names its code) before a hand-written one."""
-    if len(hits) < 2:
-        return hits
-    ordered = sorted(hits, key=lambda h: (h[0], h[3], -h[4], -h[2], "[" not in h[1]))
     out: list[tuple[int, str, float, int, int]] = []
-    group, end = -1, -1
-    for h in ordered:
-        if h[0] == group and h[4] <= end:
-            continue  # inside the previous kept hit of the group (they start in order)
-        if h[0] != group or h[4] > end:
-            group, end = h[0], h[4]
+    group = start = end = -1
+    for h in sorted(hits, key=_GROUP_SPAN):  # by group, start, then the shorter first
+        if h[0] == group:
+            if h[3] == start:  # same start: h is as long or longer than the kept one
+                last = out[-1]
+                if h[4] > end or (h[2], "[" in h[1]) > (last[2], "[" in last[1]):
+                    out[-1], end = h, h[4]
+                continue
+            if h[4] <= end:
+                continue  # inside the kept hit
+        group, start, end = h[0], h[3], h[4]
         out.append(h)
     return out
 
