@@ -216,3 +216,21 @@ def test_diseases_match_without_their_course_and_appendix_is_surgery(tagger, han
     appendix = {t.specialty: t.evidence for t in tagger.tag("Appendicitis in children").specialties}
     assert "appendicitis [ICD-10 K35]" in appendix["chirurgie"]
     assert "chirurgie" not in hand_only.tag("Appendicitis in children").slugs
+
+
+def test_the_hand_written_atc_supplement_knows_newer_drugs_and_english_names(tagger, hand_only):
+    from veille.vocab import ATC_EXTRA_FILE, atc_drugs, english_inn
+
+    extra = atc_drugs(ATC_EXTRA_FILE)
+    assert len(extra) > 100 and all(len(d.code) >= 5 and d.kind in ("new", "brand") for d in extra)
+    for title, slug, evidence in [
+        ("Mavacamten for obstructive cardiomyopathy", "cardiologie", "mavacamten [ATC C01EB]"),
+        ("Cannabidiol autorisé dans le syndrome de Dravet", "pharmacologie", "cannabidiol [ATC N03AX]"),
+        ("Zepbound sales soar", "endocrinologie", "Zepbound [ATC A10BX]"),
+        ("Acetaminophen in pregnancy", "pharmacologie", "acetaminophen [ATC N02BE]"),
+    ]:
+        assert evidence in {t.specialty: t.evidence for t in tagger.tag(title).specialties}[slug]
+    assert "pharmacologie" not in tagger.tag("zepbound").slugs  # brands only as names
+    # French INN -ène are English -en; an NSAID is every specialty's, pharmacology only.
+    assert english_inn("ibuprofène") == ("ibuprofen",)
+    assert set(tagger.tag("Ibuprofen and kidney injury").slugs) == {"nephrologie", "pharmacologie"}

@@ -29,6 +29,7 @@ VOCAB_DIR = Path(__file__).resolve().parent / "taxonomy" / "vocab"
 MAPPING_FILE = Path(__file__).resolve().parent / "taxonomy" / "vocabularies.yaml"
 ICD_FR_FILE = VOCAB_DIR / "cim10_fr.tsv"
 ATC_FILE = VOCAB_DIR / "atc_fr.tsv"
+ATC_EXTRA_FILE = VOCAB_DIR / "atc_extra.tsv"  # hand-written: newer substances, English names
 PHARMACOLOGY = "pharmacologie"
 MAX_WORDS = 6  # longer labels ("Cholera due to Vibrio cholerae 01, biovar eltor") never occur in news
 
@@ -52,7 +53,7 @@ class VocabTerm:
 class AtcEntry:
     code: str  # ATC code
     name: str  # as published (INN lowercase, brand uppercase)
-    kind: str  # "inn" or "brand"
+    kind: str  # "inn", "brand", or "new" (atc_extra.tsv: a substance coded to its subgroup)
 
 
 @dataclass(frozen=True)
@@ -235,14 +236,18 @@ def english_inn(name: str) -> tuple[str, ...]:
     ('amoxicillin',)
     >>> english_inn("acide valproïque")
     ('valproic acid',)
+    >>> english_inn("baclofène"), english_inn("insuline glargine")
+    (('baclofen',), ('insulin glargine',))
     """
     name = _fold(name)
     words = name.split()
     out = []
     if len(words) == 2 and words[0] == "acide" and words[1].endswith("ique"):
         out.append(words[1][:-4] + "ic acid")
-    elif len(words) == 1 and name.endswith("ine") and len(name) > 6:
-        out.append(name[:-1])
+    elif len(words) == 2 and words[0] == "insuline":
+        out.append(f"insulin {words[1]}")
+    elif len(words) == 1 and name.endswith(("ine", "ene")) and len(name) > 6:
+        out.append(name[:-1])  # amoxicilline -> amoxicillin, ibuprofène -> ibuprofen
     return tuple(_fold(o) for o in out if _fold(o) != _fold(name))
 
 
@@ -295,8 +300,15 @@ def icd10_en() -> Iterator[tuple[str, str]]:
                 yield code, label
 
 
-def atc_drugs(path: Path = ATC_FILE) -> tuple[AtcEntry, ...]:
-    return tuple(AtcEntry(c[0], c[1], c[2] if len(c) > 2 else "inn") for c in _read_tsv(path))
+def atc_drugs(*paths: Path) -> tuple[AtcEntry, ...]:
+    """ATC names of edsnlp's list (by default). The tagger also reads the hand-written
+    supplement (ATC_EXTRA_FILE); dedup does not: its codes stop at the subgroup, so "Leqembi"
+    (N06DX) would not be the same drug as "lecanemab" (N06DX02)."""
+    return tuple(
+        AtcEntry(c[0], c[1], c[2] if len(c) > 2 else "inn")
+        for path in paths or (ATC_FILE,)
+        for c in _read_tsv(path)
+    )
 
 
 def drug_names() -> frozenset[str]:
@@ -338,7 +350,7 @@ def _drug_forms(drugs: Iterable[AtcEntry], mapping: Mapping_) -> Iterator[tuple[
                 continue
             yield name.title(), d.code, True
             continue
-        if len(d.code) != 7 or len(folded) < 5 or folded in mapping.stop_atc:
+        if (len(d.code) != 7 and d.kind != "new") or len(folded) < 5 or folded in mapping.stop_atc:
             continue  # groups ("antiacides a base d'aluminium") and elements ("fer")
         if len(name.split()) > 4 or re.match(r"^(associations?|autres?|divers)\b", name):
             continue
@@ -380,7 +392,8 @@ def vocabulary_terms(
                 seen.add(key)
                 out.append(VocabTerm(form, vocabulary, shown, tuple((s, 1.0) for s in slugs)))
     weight = mapping.atc_group_weight
-    for form, code, cased in _drug_forms(atc_drugs() if drugs is None else drugs, mapping):
+    drugs = atc_drugs(ATC_FILE, ATC_EXTRA_FILE) if drugs is None else drugs
+    for form, code, cased in _drug_forms(drugs, mapping):
         key = (_fold(form), code[:3])
         if key in seen:
             continue
@@ -410,4 +423,5 @@ def _icd_en_file() -> Path | None:
 def vocabulary_files() -> tuple[Path, ...]:
     """Files whose content decides the vocabulary terms (for the tagger's cache key)."""
     icd = _icd_en_file()
-    return (MAPPING_FILE, ICD_FR_FILE, ATC_FILE, Path(__file__), *((icd,) if icd else ()))
+    files = (MAPPING_FILE, ICD_FR_FILE, ATC_FILE, ATC_EXTRA_FILE, Path(__file__))
+    return (*files, *((icd,) if icd else ()))
