@@ -285,7 +285,15 @@ def test_a_term_inside_a_longer_one_is_one_piece_of_evidence(tagger):
      ("Lead poisoning in Flint: ten years on", "sante-publique"),
      ("Workplace injuries rise in warehouses", "medecine-travail"),
      ("Preterm infants: caffeine at discharge", "pediatrie"),
-     ("Emergency department crowding reaches a record", "medecine-urgence")],
+     ("Emergency department crowding reaches a record", "medecine-urgence"),
+     ("ALS patients ask for faster access", "neurologie"),
+     ("C. diff infections rise in care homes", "infectiologie"),
+     ("C-section rates keep climbing", "gynecologie-obstetrique"),
+     ("Cholesterol-lowering drug cuts heart attacks", "cardiologie"),
+     ("Urgences fermées la nuit dans trente hôpitaux", "medecine-urgence"),
+     ("Prix des médicaments : l'accord-cadre signé", "pharmacologie"),
+     ("Prothèse de hanche : moins de reprises", "chirurgie"),
+     ("Pollution de l'air : 40 000 décès par an", "sante-publique")],
 )
-def test_english_news_wording(tagger, title, slug):
+def test_news_wording(tagger, title, slug):
     assert slug in slugs(tagger, title)
