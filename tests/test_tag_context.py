@@ -140,6 +140,11 @@ def test_a_description_repeating_the_title_counts_once(tagger):
         ("Pénurie de kinésithérapeutes dans les Vosges", "", "news"),
         ("Orthophonistes : la pénurie s'aggrave en zone rurale", "", "news"),
         ("Housing shortage pushes young doctors out of the capital", "", "news"),
+        # A safety communication is about a product, or comes from a regulator.
+        ("Flood warnings across the UK", "", "news"),
+        ("Médecine interne : la SNFMI alerte sur la désaffection des internes", "", "news"),
+        ("Pacemakers: field safety notice", "", "safety"),
+        ("Isotrétinoïne : mise en garde renforcée", "", "safety"),
     ],
 )
 def test_item_types_need_their_context(tagger, title, text, expected):
