@@ -140,6 +140,10 @@ def test_a_description_repeating_the_title_counts_once(tagger):
         ("Pénurie de kinésithérapeutes dans les Vosges", "", "news"),
         ("Orthophonistes : la pénurie s'aggrave en zone rurale", "", "news"),
         ("Housing shortage pushes young doctors out of the capital", "", "news"),
+        # "Rappel" alone is a reminder: a recall needs a second recall word.
+        ("Rappel : la campagne de vaccination contre les papillomavirus au collège reprend",
+         "Les élèves de 5e peuvent être vaccinés contre les HPV.", "news"),
+        ("Rappel de laits infantiles contaminés par Cronobacter", "", "recall"),
         # A safety communication is about a product, or comes from a regulator.
         ("Flood warnings across the UK", "", "news"),
         ("Médecine interne : la SNFMI alerte sur la désaffection des internes", "", "news"),
