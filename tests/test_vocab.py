@@ -234,3 +234,12 @@ def test_the_hand_written_atc_supplement_knows_newer_drugs_and_english_names(tag
     # French INN -ène are English -en; an NSAID is every specialty's, pharmacology only.
     assert english_inn("ibuprofène") == ("ibuprofen",)
     assert set(tagger.tag("Ibuprofen and kidney injury").slugs) == {"nephrologie", "pharmacologie"}
+
+
+def test_who_british_labels_also_match_american_spelling(tagger):
+    from veille.vocab import us_spellings
+
+    assert us_spellings("Intracerebral haemorrhage") == ("Intracerebral hemorrhage",)
+    assert us_spellings("Toe deformity") == ()  # only the known British spellings
+    assert "neurologie" in tagger.tag("Intracerebral hemorrhage: early blood pressure lowering").slugs
+    assert "infectiologie" in tagger.tag("Gonorrhea cases rise again").slugs

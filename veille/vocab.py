@@ -229,6 +229,31 @@ def possessive_forms(form: str) -> tuple[str, ...]:
     return (f"{m.group(1)}'s{form[m.end(1):]}",) if m else ()
 
 
+_US_SPELLING = (
+    (re.compile(r"(?<=[hmkcdp])ae", re.I), "e"),  # haemorrhage, anaemia, leukaemia, paediatric
+    (re.compile(r"\bOe(?=[ds])"), "E"),  # Oedema, Oesophagus, Oestrogen
+    (re.compile(r"\boe(?=[ds])"), "e"),
+    (re.compile(r"(?<=rrh)oe|(?<=\bf)oe(?=t)|(?<=am)oe(?=b)", re.I), "e"),  # diarrhoea, foetal
+    (re.compile(r"(?<=tum)our", re.I), "or"),
+)
+
+
+def us_spellings(form: str) -> tuple[str, ...]:
+    """The American spelling of a WHO (British) label, which US journals and the FDA write.
+
+    >>> us_spellings("Intracerebral haemorrhage"), us_spellings("Oesophageal varices")
+    (('Intracerebral hemorrhage',), ('Esophageal varices',))
+    >>> us_spellings("Diarrhoea and gastroenteritis"), us_spellings("Hernia")
+    (('Diarrhea and gastroenteritis',), ())
+    """
+    out = form
+    for pattern, repl in _US_SPELLING:
+        out = pattern.sub(repl, out)
+    if out != form and out[:1].islower() and form[:1].isupper():
+        out = out[:1].upper() + out[1:]
+    return (out,) if out != form else ()
+
+
 def english_inn(name: str) -> tuple[str, ...]:
     """English spellings of a French INN that differ from it once folded.
 
@@ -385,6 +410,7 @@ def vocabulary_terms(
             forms = label_forms(label, mapping.stop_icd)
             if vocabulary == "ICD-10":
                 forms += tuple(p for f in forms for p in possessive_forms(f))
+                forms += tuple(u for f in forms for u in us_spellings(f))
             for form in forms:
                 key = (_fold(form), ",".join(slugs))
                 if key in seen:
