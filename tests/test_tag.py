@@ -517,7 +517,7 @@ def test_invalid_taxonomy(
 
 
 def test_nested_hits_of_a_group_count_once() -> None:
-    from veille.tag import _outermost
+    from veille.tag_match import _outermost
 
     # (group, evidence, weight, start, stop)
     hits = [
@@ -535,3 +535,14 @@ def test_nested_hits_of_a_group_count_once() -> None:
         (1, "cardiaque", 1.0, 60, 69),
     ])
     assert _outermost(hits[:1]) == hits[:1]
+
+
+def test_group_score_weighs_title_repeats_and_weak_terms() -> None:
+    from veille.tag_score import group_score
+
+    # [weight, in title, body hits]: a title hit weighs 3x, body repeats +50 % (two at most)
+    assert group_score({"infarctus": [1.0, 1.0, 0.0]}, 3.0) == (3.0, True)
+    assert group_score({"infarctus": [1.0, 0.0, 4.0]}, 3.0) == (2.0, False)
+    assert group_score({"coeur": [0.5, 0.0, 3.0], "valve": [1.0, 0.0, 1.0]}, 3.0) == (1.5, False)
+    # a weak term alone scores nothing, however often and wherever it is
+    assert group_score({"coeur": [0.5, 1.0, 2.0]}, 3.0) == (0.0, False)

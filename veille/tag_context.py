@@ -146,7 +146,7 @@ def parse_context(
 def load_context(
     path: Path, slugs: Iterable[str], types: Iterable[str], *, strict: bool = True
 ) -> Context:
-    from veille.tag import read_yaml
+    from veille.tag_taxonomy import read_yaml
 
     return parse_context(read_yaml(path, ContextError), slugs, types, str(path), strict=strict)
 

@@ -126,7 +126,7 @@ def atc_specialties(code: str, mapping: Mapping_) -> tuple[str, ...]:
 
 
 def _fold(text: str) -> str:
-    from veille.tag import fold
+    from veille.tag_fold import fold
 
     return fold(text)
 
@@ -295,7 +295,7 @@ def _read_tsv(path: Path) -> Iterator[list[str]]:
 
 
 def load_mapping(path: Path = MAPPING_FILE) -> Mapping_:
-    from veille.tag import read_yaml
+    from veille.tag_taxonomy import read_yaml
 
     return parse_mapping(read_yaml(path, VocabularyError), str(path))
 

@@ -1,0 +1,32 @@
+"""How much a group's hits count: pure arithmetic on what the matcher found.
+
+A hit in the title weighs ``title_weight`` (3) times its term weight, a hit in the body once
+(+50 % per repeat, two repeats at most, for full terms only); a specialty or a type needs a
+threshold (2.0). So a title mention tags, a single incidental mention in a long body does not,
+and two different terms in the body do.
+"""
+
+from __future__ import annotations
+
+DEFAULT_WEAK_WEIGHT = 0.5
+
+
+def group_score(evidence: dict[str, list[float]], title_weight: float) -> tuple[float, bool]:
+    """Score and whether a term is in the title; 0 when only one weak term fired (a weak
+    term needs support from a different term, wherever it is and however often)."""
+    score, in_title = 0.0, False
+    if len(evidence) == 1:
+        for weight, _, _ in evidence.values():
+            if weight <= DEFAULT_WEAK_WEIGHT:
+                return 0.0, False
+    for weight, title, body in evidence.values():
+        if title:
+            score += weight * title_weight
+            in_title = True
+        if body:
+            # Repeats add up for full terms only: "PR ... (PR)" is still one weak hint.
+            if body > 1.0 and weight >= 1.0:
+                score += weight * (1.0 + 0.5 * min(body - 1.0, 2.0))
+            else:
+                score += weight
+    return score, in_title
