@@ -218,13 +218,40 @@ def test_facets_specialty_source_tier_type_language(ds, db):
 
 
 def test_articles_view_reads_items_alone():
-    """m004 keeps specialties and tier on the item row: no join, no subquery per item."""
+    """m004 keeps specialties and tier on the item row, m011 its other carriers: no join, no
+    subquery, no computed column (SQLite computes every column of each row a search sorts)."""
     sql = VIEWS["articles"].lower()
-    # The one subquery lists the other carriers of the rows shown (item_sources by primary key):
-    # counts and facets do not select it, so SQLite never runs it for them.
     assert " join " not in sql and "item_specialties" not in sql and " sources" not in sql
-    assert sql.count("select") == 2 and "from item_sources x\n    where x.item_id = i.id" in sql
+    assert sql.count("select") == 1 and "i.other_sources as autres_sources" in sql
+    assert "atom_" not in sql and "(" not in sql
     assert "i.rowid as arrivee" in sql  # a real rowid: a search looks its matches up by rowid
+
+
+CARRIERS = (
+    "select i.id, i.other_sources, (select group_concat(source_id) from (select x.source_id from item_sources x "
+    "where x.item_id = i.id and x.source_id <> i.source_id order by x.source_id)) as expected from items i"
+)
+
+
+def test_other_sources_stay_on_the_row_when_carriers_come_and_go(built, tmp_path):
+    """m011's triggers: a second carrier, a carrier removed, an item changing owner."""
+    db = tmp_path / "carriers.db"
+    shutil.copy(built[1], db)
+    with Store(str(db)) as store:
+        with store.immediate() as conn:
+            item, owner = conn.execute("select id, source_id from items where source_id = 'egora' limit 1").fetchone()
+            conn.execute("insert into item_sources (item_id, source_id, guid, first_seen_at) values (?, 'has', 'g', '2026-01-01')", [item])
+            conn.execute("insert into item_sources (item_id, source_id, guid, first_seen_at) values (?, 'ansm', 'g', '2026-01-01')", [item])
+        assert rows(db, "select other_sources from items where id = ?", [item]) == [{"other_sources": "ansm,has"}]
+        with store.immediate() as conn:
+            conn.execute("update items set source_id = 'has' where id = ?", [item])
+        assert rows(db, "select other_sources from items where id = ?", [item]) == [{"other_sources": f"ansm,{owner}"}]
+        store.purge_source("ansm")
+        store.purge_source("quotidien")  # its articles that SPF also carried change owner
+        assert rows(db, "select other_sources from items where id = ?", [item]) == [{"other_sources": owner}]
+    table = rows(db, CARRIERS)
+    assert [r for r in table if r["other_sources"] != r["expected"]] == []
+    assert any(r["other_sources"] for r in table)  # the collect's own second carriers
 
 
 def test_search_looks_among_the_most_recent_matches(db):
@@ -383,6 +410,22 @@ def test_atom_feeds_are_valid_and_only_link_http(ds, path):
             assert link.get("href").startswith(("http://", "https://"))
         content = entry.find(f"{ATOM}content")
         assert content is None or content.get("type") == "text"
+
+
+def test_articles_atom_entries_come_from_the_view_columns_with_the_update_time(built, tmp_path):
+    """The articles view has no atom_* columns: its entries are its rows, updated_at read for them."""
+    db = tmp_path / "atom.db"
+    shutil.copy(built[1], db)
+    with Store(str(db)) as store, store.immediate() as conn:
+        item, title = conn.execute("select id, title from items order by published_at desc limit 1").fetchone()
+        conn.execute("update items set updated_at = '2099-01-02T03:04:05Z' where id = ?", [item])
+    feed = ET.fromstring(get(make_datasette(db), "/veille/articles.atom").content)
+    entries = {e.find(f"{ATOM}id").text: e for e in feed.findall(f"{ATOM}entry")}
+    entry = entries[f"urn:veille:item:{item}"]
+    assert entry.find(f"{ATOM}title").text == title
+    assert entry.find(f"{ATOM}updated").text.startswith("2099-01-02T03:04:05")
+    others = [e.find(f"{ATOM}updated").text for k, e in entries.items() if k != f"urn:veille:item:{item}"]
+    assert others and not any(u.startswith("2099") for u in others)
 
 
 def test_empty_atom_feed_is_valid(ds):

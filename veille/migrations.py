@@ -222,3 +222,39 @@ def m010_i10_story_rules(db: Database) -> None:
     db["story_links"].add_column("reason", str)
     db["stories"].add_column("follows_story_id", str)
     db["stories"].add_column("lang", str)
+
+
+# The other sources of an item, in source id order (what the Articles page shows beside it).
+OTHER_SOURCES_OF = (
+    "(select group_concat(source_id) from (select x.source_id from item_sources x "
+    "where x.item_id = {item} and x.source_id <> {owner} order by x.source_id))"
+)
+
+
+@migrations()
+def m011_i12speed_other_sources(db: Database) -> None:
+    """The other sources that carried an item, kept on its row by triggers (``other_sources``,
+    source ids joined by commas, NULL when none): the Articles view read them with a correlated
+    subquery per row, which SQLite computes for every row it sorts (the 1,000 matches of a search
+    sorted by date: half the page's SQL on 1M items, bench/bench_search.py --reading-room)."""
+    db["items"].add_column("other_sources", str)
+    db.execute(
+        "update items set other_sources = " + OTHER_SOURCES_OF.format(item="items.id", owner="items.source_id")
+        + " where id in (select item_id from item_sources group by item_id having count(*) > 1)"
+    )
+    of_new = OTHER_SOURCES_OF.format(item="new.item_id", owner="items.source_id")
+    of_old = OTHER_SOURCES_OF.format(item="old.item_id", owner="items.source_id")
+    db.execute(
+        "create trigger item_sources_other_ai after insert on item_sources "
+        "when new.source_id <> coalesce((select source_id from items where id = new.item_id), new.source_id) "
+        f"begin update items set other_sources = {of_new} where id = new.item_id; end"
+    )
+    db.execute(
+        "create trigger item_sources_other_ad after delete on item_sources "
+        f"begin update items set other_sources = {of_old} where id = old.item_id; end"
+    )
+    db.execute(
+        "create trigger items_other_au after update of source_id on items "
+        "when new.source_id is not old.source_id begin update items set other_sources = "
+        + OTHER_SOURCES_OF.format(item="new.id", owner="new.source_id") + " where id = new.id; end"
+    )

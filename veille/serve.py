@@ -45,6 +45,9 @@ PACKAGED_METADATA = TEMPLATES_DIR / METADATA_FILE
 # `arrivee` is the real rowid (arrival order; FTS5 shares it): a search (veille_search_filters in
 # the plugin: `arrivee in (the most recent matches)`) looks its few matches up by rowid and,
 # ordered by arrivee, reads one page and stops (bench/bench_search.py).
+# Every column is a plain column: SQLite computes all of them for each row it sorts (a search's
+# 1,000 matches by date), so the other carriers are kept on the row (m011) and the Atom entries
+# are made from the page's columns by the plugin's renderer (no atom_* copies).
 VIEWS: dict[str, str] = {
     "articles": """
 create view articles as
@@ -58,17 +61,10 @@ select
   i.lang as langue,
   i.specialties as specialites,
   i.summary as resume,
-  (select group_concat(x.source_id) from item_sources x
-    where x.item_id = i.id and x.source_id <> i.source_id) as autres_sources,
+  i.other_sources as autres_sources,
   i.story_id as histoire,
   i.url as lien,
-  i.id as id,
-  'urn:veille:item:' || i.id as atom_id,
-  i.title as atom_title,
-  coalesce(i.updated_at, i.published_at) as atom_updated,
-  case when lower(substr(i.url, 1, 7)) = 'http://' or lower(substr(i.url, 1, 8)) = 'https://'
-       then i.url end as atom_link,
-  i.summary as atom_content
+  i.id as id
 from items i
 """.strip(),
 }

@@ -12,8 +12,8 @@ Registered by :func:`veille.serve.make_datasette` with ``pm.register``; it only 
 - ``render_cell``: ISO UTC dates are shown in local time (``27/11/2026 09:30``); a ``titre``
   cell links to the row's ``lien`` only when it is http(s) (feeds carry ``javascript:`` links).
   Everything goes through markupsafe, so feed text is always text.
-- ``/-/veille.css``: hides the ``atom_*`` columns (they exist for datasette-atom) and the
-  ``arrivee`` (arrival order) column of the articles view.
+- ``/-/veille.css``: hides the ``atom_*`` columns of the canned queries (they exist for the
+  Atom renderer) and the ``arrivee`` (arrival order) column of the articles view.
 """
 
 from __future__ import annotations
@@ -333,6 +333,11 @@ def register_routes():  # noqa: ANN201
 # cleaned with nh3, plain content stays text.
 
 ATOM_COLUMNS = {"atom_id", "atom_title", "atom_updated"}
+# The articles view has no atom_* copies (SQLite computed them for every row a search sorts):
+# its entries are made from its own columns, and the items' updated time is read for the rows
+# of the feed only.
+ARTICLE_COLUMNS = {"id", "titre", "date"}
+ITEM_URN = "urn:veille:item:"
 
 
 def _atom_title(datasette, database, table, query_name) -> str:  # noqa: ANN001
@@ -346,13 +351,57 @@ def _atom_title(datasette, database, table, query_name) -> str:  # noqa: ANN001
     return str(meta.get("title") or database)
 
 
+def article_entries(columns: list[str], rows: list, updated: dict[str, str]) -> list[dict]:  # noqa: ANN001
+    """Rows of the articles view as Atom rows (the atom_* columns of the canned queries)."""
+    def column(row, name: str):  # noqa: ANN001, ANN202
+        return row[name] if name in columns else None
+
+    return [
+        {
+            "atom_id": f"{ITEM_URN}{row['id']}",
+            "atom_title": row["titre"],
+            "atom_updated": updated.get(str(row["id"])) or row["date"],
+            "atom_link": column(row, "lien"),
+            "atom_content": column(row, "resume"),
+        }
+        for row in rows
+    ]
+
+
+async def _updated_times(datasette, database: str, ids: list[str]) -> dict[str, str]:  # noqa: ANN001
+    """Item id -> ``coalesce(updated_at, published_at)``, for the rows of one feed."""
+    found: dict[str, str] = {}
+    db = datasette.get_database(database)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        result = await db.execute(
+            f"select id, coalesce(updated_at, published_at) from items where id in ({','.join('?' * len(chunk))})", chunk,
+        )
+        found.update({str(r[0]): r[1] for r in result.rows})
+    return found
+
+
 def render_atom(datasette, request, columns, rows, database, table, query_name):  # noqa: ANN001, ANN201
-    import nh3
     from datasette.views.base import DatasetteError
+
+    if ATOM_COLUMNS.issubset(columns):
+        return atom_feed(datasette, request, rows, database, table, query_name)
+    if not ARTICLE_COLUMNS.issubset(columns):
+        raise DatasetteError("the query must return the columns atom_id, atom_title and atom_updated", status=400)
+
+    async def inner():  # noqa: ANN202
+        updated = await _updated_times(datasette, database, [str(r["id"]) for r in rows])
+        return atom_feed(datasette, request, article_entries(list(columns), rows, updated), database, table, query_name)
+
+    return inner()
+
+
+def atom_feed(datasette, request, rows, database, table, query_name):  # noqa: ANN001, ANN201
+    """The Atom document of rows carrying atom_id, atom_title, atom_updated (and optionally
+    atom_link, atom_content, atom_content_html)."""
+    import nh3
     from feedgen.feed import FeedGenerator
 
-    if not ATOM_COLUMNS.issubset(columns):
-        raise DatasetteError("the query must return the columns atom_id, atom_title and atom_updated", status=400)
     site = (datasette.metadata() or {}).get("title") or "Veille"
     fg = FeedGenerator()
     fg.generator(generator="Veille (Datasette)")
@@ -366,15 +415,16 @@ def render_atom(datasette, request, columns, rows, database, table, query_name):
     fg.updated(max(updated) if updated else datetime.now(UTC))
     origin = _origin(request)
     for row in reversed(rows):
+        keys = row.keys()
         entry = fg.add_entry()
         entry.id(str(row["atom_id"]))
         entry.title(str(row["atom_title"] or "(sans titre)"))
         entry.updated(row["atom_updated"] or "1970-01-01T00:00:00Z")
-        if "atom_content_html" in columns and row["atom_content_html"]:
+        if "atom_content_html" in keys and row["atom_content_html"]:
             entry.content(nh3.clean(str(row["atom_content_html"])), type="html")
-        elif "atom_content" in columns and row["atom_content"]:
+        elif "atom_content" in keys and row["atom_content"]:
             entry.content(str(row["atom_content"]), type="text")
-        if "atom_link" in columns and is_http_url(row["atom_link"]):
+        if "atom_link" in keys and is_http_url(row["atom_link"]):
             entry.link(href=str(row["atom_link"]).strip())
         else:
             # An entry needs a link or content (feedgen refuses it otherwise, and the whole feed
@@ -392,14 +442,14 @@ def own_page(origin: str, atom_id: str, page: str) -> str:
     (``urn:veille:item:ID``, ``urn:veille:story:ID``), else the page the feed comes from."""
     from urllib.parse import quote
 
-    for prefix in ("urn:veille:item:", "urn:veille:story:"):
+    for prefix in (ITEM_URN, "urn:veille:story:"):
         if atom_id.startswith(prefix):
             return f"{origin}/histoires/{quote(atom_id[len(prefix):], safe='')}"
     return page if is_http_url(page) else origin + "/"
 
 
 def can_render_atom(columns):  # noqa: ANN001, ANN201
-    return ATOM_COLUMNS.issubset(columns)
+    return ATOM_COLUMNS.issubset(columns) or ARTICLE_COLUMNS.issubset(columns)
 
 
 @hookimpl(trylast=True)
