@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from tests.helpers import rows
 from tests.test_serve import build_database
+from veille.plugins.facets import WINDOW, count_arrays, count_values
 from veille.plugins.page_cache import Cache, data_version
 from veille.plugins.table_html import facet_lists, hidden, query_rows, table_rows, visible
 from veille.serve import make_datasette
@@ -73,6 +74,39 @@ def test_data_version_changes_with_every_commit(tmp_path):
         assert data_version(str(db)) != before
 
 
+# --- facets counted in Python, as SQLite's GROUP BY did -----------------------------------------
+
+
+def test_column_counts_leave_nulls_out_and_order_like_sqlite():
+    values = ["press", None, "official", "press", 3, "official", "social", 3, None]
+    assert count_values(values) == [(3, 2), ("official", 2), ("press", 2), ("social", 1)]
+    assert count_values([]) == []
+
+
+def test_array_counts_parse_each_distinct_text_once_and_skip_what_is_not_an_array():
+    values = ['["pediatrie","infectiologie"]', '["pediatrie"]', "[]", None, "not json", '{"a": 1}',
+              '["pediatrie","infectiologie"]', "[1, true, null]", 7]
+    assert count_arrays(values) == [("pediatrie", 3), ("infectiologie", 2), (1, 1)]
+
+
+def test_facets_match_a_group_by_over_the_window(built):
+    import sqlite3
+
+    from veille.serve import ensure_views
+
+    ensure_views(str(built[1]))
+    conn = sqlite3.connect(built[1])
+    window = "select * from articles order by arrivee desc limit 5000"
+    for column in ("source", "niveau", "type", "langue"):
+        expected = conn.execute(f"select {column}, count(*) n from ({window}) where {column} is not null "
+                                f"group by {column} order by n desc, {column}").fetchall()
+        assert count_values(r[0] for r in conn.execute(f"select {column} from ({window})")) == expected
+    expected = conn.execute(f"select j.value, count(*) n from ({window}) r, json_each(r.specialites) j "
+                            "group by j.value order by n desc, j.value").fetchall()
+    assert expected and count_arrays(r[0] for r in conn.execute(f"select specialites from ({window})")) == expected
+    conn.close()
+
+
 # --- rows without hidden columns ---------------------------------------------------------------
 
 
@@ -131,7 +165,7 @@ def test_unfiltered_facets_and_count_are_reused_until_a_commit(built, tmp_path):
     execute = database.execute
 
     async def counting(sql, *args, **kwargs):  # noqa: ANN001, ANN202
-        if "count(*)" in sql:
+        if "count(*)" in sql or f"limit {WINDOW}" in sql:  # the capped count, the facets' window
             facet_sql.append(sql)
         return await execute(sql, *args, **kwargs)
 
@@ -197,3 +231,33 @@ def escape_html(text: str) -> str:
     from markupsafe import escape
 
     return str(escape(text))
+
+
+# --- schema lookups reused until a commit -------------------------------------------------------
+
+
+def test_schema_lookups_are_reused_until_something_is_written(built, tmp_path):
+    db = tmp_path / "schema.db"
+    shutil.copy(built[1], db)
+    ds = make_datasette(db)
+    database = ds.get_database("veille")
+    hops: list[str] = []
+    execute_fn = database.execute_fn
+
+    async def counting(fn):  # noqa: ANN001, ANN202
+        hops.append(getattr(fn, "__qualname__", ""))
+        return await execute_fn(fn)
+
+    database.execute_fn = counting  # type: ignore[method-assign]
+    first = get(ds, "/veille/sources")
+    assert first.status_code == 200 and "zz_nouvelle" not in first.text
+    cold = len(hops)
+    hops.clear()
+    assert get(ds, "/veille/sources").text.count("<tr") == first.text.count("<tr")
+    warm = len(hops)
+    assert warm < cold / 3  # the page's own queries only (rows, count)
+    with Store(str(db)) as store, store.immediate() as conn:
+        conn.execute("alter table sources add column zz_nouvelle text")
+    hops.clear()
+    assert "zz_nouvelle" in get(ds, "/veille/sources").text  # the new column is seen at once
+    assert len(hops) > warm

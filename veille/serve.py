@@ -213,7 +213,8 @@ def make_datasette(
 ):  # -> datasette.app.Datasette (imported lazily)
     """The Datasette app for one Veille database, served as ``/veille``."""
     from datasette.app import Datasette
-    from datasette.database import Database
+
+    from veille.plugins.schema_cache import SchemaCachedDatabase, refresh_only_when_written
 
     db_path = os.fspath(db_path)
     ensure_views(db_path)
@@ -242,7 +243,9 @@ def make_datasette(
     # Datasette adds an in-memory database when given no files: it would accept any SQL.
     if "_memory" in ds.databases:
         ds.remove_database("_memory")
-    ds.add_database(Database(ds, path=db_path, is_mutable=True), name=DATABASE_NAME)
+    # Schema lookups (about 20 thread round trips a table page) are reused until a commit.
+    ds.add_database(SchemaCachedDatabase(ds, path=db_path, is_mutable=True), name=DATABASE_NAME)
+    refresh_only_when_written(ds)
     return ds
 
 

@@ -1,0 +1,100 @@
+"""Datasette's schema questions answered once per data version, not on every page view.
+
+Datasette 0.65 introspects the schema on every request: a table page asks whether the table is
+a view (twice, with its indexes), whether it exists (three lookups, one for permissions), its
+primary keys, columns (twice), column details, foreign keys (twice) and FTS table, and every
+view first checks ``PRAGMA schema_version`` of each database to refresh its catalogue. Each is
+a round trip through the SQL thread pool: about 20 for the Articles page, more time than its
+SQL on a busy 2-core machine (bench/bench_search.py --reading-room). The schema only changes
+through a commit, and :func:`veille.plugins.page_cache.data_version` changes with every commit,
+so these answers are kept until it changes (or for ``MAX_AGE`` seconds, whatever the files say).
+
+:class:`SchemaCachedDatabase` is the Database that ``veille.serve.make_datasette`` adds;
+:func:`refresh_only_when_written` wraps ``Datasette.refresh_schemas`` the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any
+
+from datasette.database import Database
+
+from veille.plugins.page_cache import Cache, data_version
+
+MAX_AGE = 60.0
+ENTRIES = 512
+
+
+def is_schema_read(sql: str) -> bool:
+    """SQL whose answer depends on the schema alone (Datasette's catalogue lookups)."""
+    lowered = sql.lower()
+    return "sqlite_master" in lowered or lowered.strip() in ("pragma schema_version", "pragma database_list;")
+
+
+def frozen(params: Any) -> Hashable:  # noqa: ANN401 - Datasette passes dicts, lists, tuples or None
+    if isinstance(params, dict):
+        return tuple(sorted(params.items()))
+    return tuple(params or ())
+
+
+class SchemaCachedDatabase(Database):
+    """A Database whose schema lookups are reused while nothing is written."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # noqa: ANN401
+        super().__init__(*args, **kwargs)
+        self._schema = Cache(max_age=MAX_AGE, entries=ENTRIES)
+
+    async def _cached(self, key: Hashable, compute: Callable[[], Awaitable[Any]]) -> Any:  # noqa: ANN401
+        version = data_version(self.path)
+        hit, value = self._schema.get(key, version)
+        if not hit:
+            value = await compute()
+            self._schema.put(key, version, value)
+        # Lists are the callers' to change (hidden_table_names appends): each gets its own.
+        return list(value) if isinstance(value, list) else value
+
+    async def execute(self, sql, params=None, truncate=False, custom_time_limit=None, page_size=None,  # noqa: ANN001, ANN201
+                      log_sql_errors=True):
+        run = super().execute
+        if not is_schema_read(sql):
+            return await run(sql, params, truncate, custom_time_limit, page_size, log_sql_errors)
+        key = ("execute", sql, frozen(params), truncate, custom_time_limit, page_size)
+        return await self._cached(key, lambda: run(sql, params, truncate, custom_time_limit, page_size, log_sql_errors))
+
+    async def table_columns(self, table):  # noqa: ANN001, ANN201
+        return await self._cached(("table_columns", table), lambda: super(SchemaCachedDatabase, self).table_columns(table))
+
+    async def table_column_details(self, table):  # noqa: ANN001, ANN201
+        return await self._cached(("column_details", table),
+                                  lambda: super(SchemaCachedDatabase, self).table_column_details(table))
+
+    async def primary_keys(self, table):  # noqa: ANN001, ANN201
+        return await self._cached(("primary_keys", table), lambda: super(SchemaCachedDatabase, self).primary_keys(table))
+
+    async def fts_table(self, table):  # noqa: ANN001, ANN201
+        return await self._cached(("fts_table", table), lambda: super(SchemaCachedDatabase, self).fts_table(table))
+
+    async def foreign_keys_for_table(self, table):  # noqa: ANN001, ANN201
+        return await self._cached(("foreign_keys", table),
+                                  lambda: super(SchemaCachedDatabase, self).foreign_keys_for_table(table))
+
+    async def hidden_table_names(self):  # noqa: ANN201
+        return await self._cached(("hidden",), lambda: super(SchemaCachedDatabase, self).hidden_table_names())
+
+
+def refresh_only_when_written(datasette: Any) -> None:  # noqa: ANN401 - a Datasette instance
+    """Datasette refreshes its catalogue of every database before each view (three lookups);
+    skip that while no file database was written to and less than MAX_AGE seconds passed."""
+    original = datasette.refresh_schemas
+    state: dict[str, Any] = {"version": None, "at": 0.0}
+
+    async def refresh_schemas() -> None:
+        version = tuple(data_version(db.path) for db in datasette.databases.values() if not db.is_memory)
+        if version == state["version"] and None not in version and time.monotonic() - state["at"] < MAX_AGE:
+            return
+        await original()
+        state.update(version=version, at=time.monotonic())
+
+    datasette.refresh_schemas = refresh_schemas
