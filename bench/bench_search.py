@@ -46,6 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from veille.migrations import fill_facet_counts  # noqa: E402
 from veille.models import ITEM_TYPES, TIERS  # noqa: E402
 from veille.plugins.datasette_veille import fts_query, table_search_query  # noqa: E402
 from veille.serve import ensure_views, load_metadata, make_datasette  # noqa: E402
@@ -134,6 +135,7 @@ def build(path: Path, rows: int) -> None:
     db.execute("insert into items_fts(items_fts) values('rebuild')")
     for sql in triggers:
         db.execute(sql)
+    fill_facet_counts(db)  # the triggers that count facets were off during the inserts
     db.execute("analyze")
     db.conn.commit()
     store.close()

@@ -97,7 +97,7 @@ REPLACEMENTS: dict[str, list[tuple[str, str]]] = {
         {% endfor %}''', '        {{ veille_table_rows(table, display_rows) }}'),
     ],
     "_facet_results.html": [
-        ('<div class="facet-results">', '<div class="facet-results">\n    {% if table == "articles" and (filtered_table_rows_count is none or filtered_table_rows_count > 5000) %}<p class="veille-facet-note">Facettes comptées sur les 5 000 articles arrivés le plus récemment.</p>{% endif %}'),
+        ('<div class="facet-results">', '<div class="facet-results">\n    {% if table == "articles" and filtered_table_rows_count is not none and filtered_table_rows_count > 5000 %}<p class="veille-facet-note">Facettes comptées sur les 5 000 articles arrivés le plus récemment.</p>{% endif %}'),
         ('<strong>{{ facet_info.name }}{% if facet_info.type != "column" %} ({{ facet_info.type }}){% endif %}', '<strong>{{ veille_column_title(facet_info.name) }}'),
         ('{{ (facet_value.label | string()) or "-" }}', '{{ veille_label(facet_info.name, facet_value.value, facet_value.label) or "-" }}'),
         ('<li>{{ facet_value.label or "-" }} &middot;', '<li>{{ veille_label(facet_info.name, facet_value.value, facet_value.label) or "-" }} &middot;'),

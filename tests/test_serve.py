@@ -254,6 +254,35 @@ def test_other_sources_stay_on_the_row_when_carriers_come_and_go(built, tmp_path
     assert any(r["other_sources"] for r in table)  # the collect's own second carriers
 
 
+def test_facet_counts_follow_every_insert_update_and_delete(built, tmp_path):
+    """m011's triggers keep facet_counts equal to a count from scratch."""
+    from veille.migrations import fill_facet_counts
+
+    db = tmp_path / "counts.db"
+    shutil.copy(built[1], db)
+    counts = "select facet, value, n from facet_counts where n > 0 order by facet, value"
+    with Store(str(db)) as store:
+        with store.immediate() as conn:
+            conn.execute("update items set tier = 'social', specialties = '[\"pediatrie\",\"oncologie\"]' "
+                         "where rowid in (select rowid from items limit 3)")
+            conn.execute("update items set lang = null, item_type = 'recall' where rowid = (select max(rowid) from items)")
+        store.purge_source("egora")
+        after = rows(db, counts)
+        with store.immediate() as conn:
+            fill_facet_counts(store.db)
+    assert after == rows(db, counts)
+    assert {r["facet"] for r in after} == {"source", "niveau", "type", "langue", "specialites"}
+    assert not any(r["value"] == "egora" for r in after)
+
+
+def test_unfiltered_facets_count_the_whole_archive(built, tmp_path):
+    db = tmp_path / "whole.db"
+    shutil.copy(built[1], db)
+    facets = get_json(make_datasette(db), "/veille/articles.json")["facet_results"]
+    by_tier = {r["tier"]: r["n"] for r in rows(db, "select tier, count(*) n from items group by tier")}
+    assert {v["value"]: v["count"] for v in facets["niveau"]["results"]} == by_tier
+
+
 def test_search_looks_among_the_most_recent_matches(db):
     def search(app, text):
         return get_json(app, f"/veille/articles.json?_search={text}&_shape=objects")

@@ -229,14 +229,63 @@ OTHER_SOURCES_OF = (
     "(select group_concat(source_id) from (select x.source_id from item_sources x "
     "where x.item_id = {item} and x.source_id <> {owner} order by x.source_id))"
 )
+# The unfiltered Articles page's facets, counted over the whole archive (articles view column ->
+# items column); specialties are a JSON array, counted per element.
+COUNTED_FACETS = {"source": "source_id", "niveau": "tier", "type": "item_type", "langue": "lang"}
+SPECIALTY_FACET = "specialites"
+_ELEMENTS = "json_each(case when json_valid({0}) then {0} else '[]' end) j where j.type = 'text'"
+
+
+def _count_facets(row: str, delta: int) -> list[str]:
+    """The statements adding ``delta`` to the counts of one row's values (``new`` or ``old``)."""
+    if delta > 0:
+        upsert = " on conflict (facet, value) do update set n = n + 1"
+        statements = [
+            f"insert into facet_counts (facet, value, n) select '{facet}', {row}.{column}, 1 "
+            f"where {row}.{column} is not null{upsert}"
+            for facet, column in COUNTED_FACETS.items()
+        ]
+        statements.append(
+            f"insert into facet_counts (facet, value, n) select '{SPECIALTY_FACET}', j.value, 1 from "
+            + _ELEMENTS.format(f"{row}.specialties") + upsert
+        )
+        return statements
+    statements = [
+        f"update facet_counts set n = n - 1 where facet = '{facet}' and value = {row}.{column}"
+        for facet, column in COUNTED_FACETS.items()
+    ]
+    statements.append(
+        f"update facet_counts set n = n - 1 where facet = '{SPECIALTY_FACET}' and value in "
+        f"(select j.value from {_ELEMENTS.format(f'{row}.specialties')})"
+    )
+    return statements
+
+
+def fill_facet_counts(db: Database) -> None:
+    """Count every item's facet values again (after writing items with the triggers off)."""
+    db.execute("delete from facet_counts")
+    for facet, column in COUNTED_FACETS.items():
+        db.execute(
+            f"insert into facet_counts (facet, value, n) select '{facet}', {column}, count(*) from items "
+            f"where {column} is not null group by {column}"
+        )
+    db.execute(
+        f"insert into facet_counts (facet, value, n) select '{SPECIALTY_FACET}', j.value, count(*) from items, "
+        + _ELEMENTS.format("items.specialties") + " group by j.value"
+    )
 
 
 @migrations()
-def m011_i12speed_other_sources(db: Database) -> None:
-    """The other sources that carried an item, kept on its row by triggers (``other_sources``,
-    source ids joined by commas, NULL when none): the Articles view read them with a correlated
-    subquery per row, which SQLite computes for every row it sorts (the 1,000 matches of a search
-    sorted by date: half the page's SQL on 1M items, bench/bench_search.py --reading-room)."""
+def m011_i12speed_article_page_data(db: Database) -> None:
+    """What the Articles page reads, kept current by triggers so that a page costs no
+    per-row subquery and no scan (bench/bench_search.py --reading-room):
+
+    - ``items.other_sources``: the other sources that carried an item (source ids joined by
+      commas, NULL when none). The view read them with a correlated subquery, which SQLite
+      computes for every row it sorts (a search's 1,000 matches by date: half its SQL on 1M items).
+    - ``facet_counts``: how many items have each source, tier, type, language and specialty, the
+      unfiltered page's facets over the whole archive (five window scans on every commit before).
+    """
     db["items"].add_column("other_sources", str)
     db.execute(
         "update items set other_sources = " + OTHER_SOURCES_OF.format(item="items.id", owner="items.source_id")
@@ -258,3 +307,15 @@ def m011_i12speed_other_sources(db: Database) -> None:
         "when new.source_id is not old.source_id begin update items set other_sources = "
         + OTHER_SOURCES_OF.format(item="new.id", owner="new.source_id") + " where id = new.id; end"
     )
+    db.execute("create table facet_counts (facet text not null, value text not null, n integer not null, "
+               "primary key (facet, value)) without rowid")
+    fill_facet_counts(db)
+    db.execute(f"create trigger items_facets_ai after insert on items begin {'; '.join(_count_facets('new', 1))}; end")
+    db.execute(f"create trigger items_facets_ad after delete on items begin {'; '.join(_count_facets('old', -1))}; end")
+    for facet, column in {**COUNTED_FACETS, SPECIALTY_FACET: "specialties"}.items():
+        old = [s for s in _count_facets("old", -1) if f"'{facet}'" in s]
+        new = [s for s in _count_facets("new", 1) if f"'{facet}'" in s]
+        db.execute(
+            f"create trigger items_facets_au_{column} after update of {column} on items "
+            f"when old.{column} is not new.{column} begin {'; '.join(old + new)}; end"
+        )
