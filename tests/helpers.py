@@ -13,6 +13,20 @@ from veille.pipeline import collect
 from veille.store import Store
 
 
+def copies_of_items(db: Path | str, copies: int) -> None:
+    """Each collected item ``copies`` more times (ids ``<id>-<k>``, published k minutes earlier):
+    a database with more than a page of articles."""
+    with Store(str(db)) as store, store.immediate() as conn:
+        for k in range(copies):
+            conn.execute(
+                "insert into items (id, source_id, guid, url, canonical_url, title, summary, published_at, fetched_at,"
+                " lang, item_type, specialties, tier) select id || ?1, source_id, guid || ?1, url, canonical_url, title,"
+                " summary, strftime('%Y-%m-%dT%H:%M:%SZ', published_at, ?2), fetched_at, lang, item_type, specialties,"
+                " tier from items where id not like '%-%'",
+                [f"-{k}", f"-{k + 1} minutes"],
+            )
+
+
 def run_cli(config: Path | str, db: Path | str, *args: str) -> Result:
     return CliRunner().invoke(cli, ["--config", str(config), "--db", str(db), *args], catch_exceptions=False)
 

@@ -220,3 +220,35 @@ def test_home_search_facet_and_today(site, page):
     page.goto(site + "/veille/articles?_search=piegee")
     assert any("<script>" in t for t in column_texts(page, "titre"))
     assert page.evaluate("() => window.__xss === undefined")
+
+
+def test_recherche_pages_with_suivant_and_precedent(page, built, tmp_path):
+    """More than a page of results: "Page suivante" continues by date, "Page précédente" goes back."""
+    import shutil
+
+    from tests.helpers import copies_of_items
+
+    db = tmp_path / "pages.db"
+    shutil.copy(built[1], db)
+    copies_of_items(db, 3)
+    with served(built[0], db) as base:
+        page.goto(base + "/veille/recherche")
+        page.get_by_role("button", name="Afficher").click()
+        page.wait_for_url("**texte=**")
+        first = iso_dates(page)
+        assert len(first) == 25 and page.locator(".veille-page").inner_text() == "Page 1"
+        assert page.get_by_role("link", name="← Page précédente").count() == 0
+        page.get_by_role("link", name="Page suivante →").click()
+        page.wait_for_url("**page=2**")
+        second = iso_dates(page)
+        assert len(second) == 25 and max(second) <= min(first) and page.locator(".veille-page").inner_text() == "Page 2"
+        titles = page.locator("table.rows-and-columns td.col-titre").all_inner_texts()
+        assert titles and page.locator("#qp-texte").input_value() == ""
+        page.screenshot(path=str(ARTIFACTS / "salle-7-recherche-page-2.png"), full_page=True)
+        page.get_by_role("link", name="← Page précédente").click()
+        page.wait_for_url(lambda url: "page=" not in url)
+        assert iso_dates(page) == first
+
+
+def iso_dates(page) -> list[str]:
+    return [t.get_attribute("datetime") for t in page.locator("table.rows-and-columns td.col-date time").all()]

@@ -11,7 +11,7 @@ import shutil
 import pytest
 from markupsafe import Markup
 
-from tests.helpers import rows
+from tests.helpers import copies_of_items, rows
 from tests.test_serve import build_database
 from veille.plugins.facets import WINDOW, count_arrays, count_values
 from veille.plugins.page_cache import Cache, data_version
@@ -137,14 +137,7 @@ def test_rows_escape_text_and_keep_markup_from_render_cell():
 def test_articles_shows_25_a_page_without_hidden_cells(built, tmp_path):
     db = tmp_path / "more.db"
     shutil.copy(built[1], db)
-    with Store(str(db)) as store, store.immediate() as conn:
-        for k in range(3):  # 19 collected items -> 76
-            conn.execute(
-                "insert into items (id, source_id, guid, url, canonical_url, title, summary, published_at, fetched_at,"
-                " lang, item_type, specialties, tier) select id || ?1, source_id, guid || ?1, url, canonical_url, title,"
-                " summary, published_at, fetched_at, lang, item_type, specialties, tier from items where id not like '%-%'",
-                [f"-{k}"],
-            )
+    copies_of_items(db, 3)  # 19 collected items -> 76
     ds = make_datasette(db)
     html = get(ds, "/veille/articles").text
     body = html.split("<tbody>")[1].split("</tbody>")[0]
@@ -154,6 +147,41 @@ def test_articles_shows_25_a_page_without_hidden_cells(built, tmp_path):
     assert 'class="col-titre" scope="col"' in html and 'class="col-atom_id"' not in html
     page = get(ds, "/veille/recherche?texte=&specialite=&type=&depuis=").text
     assert "<tbody>" in page and "col-atom_" not in page.split("<tbody>")[1]
+
+
+def test_recherche_pages_follow_each_other_by_date(built, tmp_path):
+    db = tmp_path / "pages.db"
+    shutil.copy(built[1], db)
+    copies_of_items(db, 3)
+    ds = make_datasette(db)
+    everything = [r["date"] for r in rows(db, "select published_at date from items order by published_at desc")]
+    query = "texte=&specialite=&type=&depuis="
+    shown: list[str] = []
+    for n in (1, 2, 3, 4):
+        data = get(ds, f"/veille/recherche.json?_shape=array&{query}&page={n}").json()
+        assert len(data) == min(25, len(everything) - len(shown))
+        shown += [r["date"] for r in data]
+    assert shown == everything  # every article once, newest first, across the pages
+    first = get(ds, f"/veille/recherche?{query}").text
+    assert 'rel="next"' in first and 'rel="prev"' not in first and 'name="page"' not in first
+    assert 'href="/veille/recherche?texte=&amp;specialite=&amp;type=&amp;depuis=&amp;page=2" rel="next"' in first
+    last = get(ds, f"/veille/recherche?{query}&page=4").text
+    assert 'rel="prev"' in last and 'rel="next"' not in last and "Page 4" in last
+    past = get(ds, f"/veille/recherche?{query}&page=9").text
+    assert "Plus de résultats après la page 8" in past
+    for odd in ("0", "-3", "abc", "99999999999999999999999"):
+        assert get(ds, f"/veille/recherche.json?_shape=array&{query}&page={odd}").status_code == 200
+
+
+def test_page_numbers_and_links():
+    from veille.plugins.paging import LAST_PAGE, page_number, pages
+
+    assert [page_number(v) for v in ("", "2", " 3 ", "0", "-1", "x", "10000")] == [1, 2, 3, 1, 1, 1, LAST_PAGE]
+    one = pages("/veille/recherche", [("texte", "é t"), ("page", "1")], 25)
+    assert one.page == 1 and one.previous is None and one.next == "/veille/recherche?texte=%C3%A9+t&page=2"
+    two = pages("/veille/recherche", [("page", "2"), ("texte", "x")], 7)
+    assert two.previous == "/veille/recherche?texte=x" and two.next is None
+    assert pages("/q", [("page", str(LAST_PAGE))], 25).next is None
 
 
 def test_unfiltered_facets_and_count_are_reused_until_a_commit(built, tmp_path):

@@ -191,6 +191,7 @@ def register_plugin() -> None:
         datasette_veille,
         facets,
         labels,
+        paging,
         public,
         reading_room,
     )
@@ -198,6 +199,7 @@ def register_plugin() -> None:
     for module, name in (
         (datasette_veille, "veille"), (reading_room, "veille_reading_room"), (labels, "veille_labels"),
         (public, "veille_public"), (facets, "veille_facets"), (datasette_alerts, "veille_alerts"),
+        (paging, "veille_paging"),
     ):
         if not pm.is_registered(module):
             pm.register(module, name=name)

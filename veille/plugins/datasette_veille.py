@@ -67,6 +67,7 @@ td.col-specialites, td.col-autres_sources { max-width: 12em; }
 .veille-story-item { border-left: 3px solid #dde1e7; padding: 0.2em 0 0.2em 0.8em; margin-bottom: 1em; }
 .veille-representative { border-left-color: #0b57d0; }
 .veille-empty { font-style: italic; }
+.veille-pages { display: flex; gap: 1.5em; align-items: center; margin: 1em 0; }
 """
 
 
