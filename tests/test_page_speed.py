@@ -289,3 +289,22 @@ def test_schema_lookups_are_reused_until_something_is_written(built, tmp_path):
     hops.clear()
     assert "zz_nouvelle" in get(ds, "/veille/sources").text  # the new column is seen at once
     assert len(hops) > warm
+
+
+def test_a_search_count_is_reused_until_a_commit_then_counted_again(built, tmp_path):
+    from veille.plugins.schema_cache import is_schema_read
+
+    assert is_schema_read("select count(*) from articles where arrivee in (select 1)")
+    assert not is_schema_read("select count(*) from items where published_at > strftime('%s', 'now')")
+    assert not is_schema_read("select * from items")
+    db = tmp_path / "count.db"
+    shutil.copy(built[1], db)
+    ds = make_datasette(db)
+
+    def count() -> int:
+        return get(ds, "/veille/articles.json?_search=epidemie").json()["filtered_table_rows_count"]
+
+    before = count()
+    assert before > 0 and count() == before
+    copies_of_items(db, 1)
+    assert count() == 2 * before

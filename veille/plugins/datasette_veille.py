@@ -142,6 +142,8 @@ def veille_search_filters(request, database, table, datasette):  # noqa: ANN001,
         from datasette.filters import FilterArguments
         from datasette.utils import escape_sqlite
 
+        from veille.plugins.page_cache import cached_execute
+
         text = request.args.get("_search", "")
         extra = {"supports_search": True, "search": text}
         if not text.strip():
@@ -152,7 +154,8 @@ def veille_search_filters(request, database, table, datasette):  # noqa: ANN001,
         newest = f"select rowid from {fts} where {fts} match escape_fts(:search) order by rowid desc limit {window}"
         description = f'search matches "{text}"'
         # Is the window full? Reading window + 1 rowids off the index costs well under 1 ms.
-        probe = await datasette.get_database(database).execute(
+        probe = await cached_execute(
+            datasette, database,
             f"select count(*) from (select rowid from {fts} where {fts} match escape_fts(:search) "
             f"order by rowid desc limit {window + 1})",
             {"search": text},

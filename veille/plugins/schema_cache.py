@@ -1,4 +1,5 @@
-"""Datasette's schema questions answered once per data version, not on every page view.
+"""Datasette's schema questions (and row counts) answered once per data version, not on every
+page view.
 
 Datasette 0.65 introspects the schema on every request: a table page asks whether the table is
 a view (twice, with its indexes), whether it exists (three lookups, one for permissions), its
@@ -8,6 +9,8 @@ a round trip through the SQL thread pool: about 20 for the Articles page, more t
 SQL on a busy 2-core machine (bench/bench_search.py --reading-room). The schema only changes
 through a commit, and :func:`veille.plugins.page_cache.data_version` changes with every commit,
 so these answers are kept until it changes (or for ``MAX_AGE`` seconds, whatever the files say).
+Datasette's ``select count(*) from …`` (a searched Articles page counts its matches on every
+view) depends on the data alone too, and is kept the same way.
 
 :class:`SchemaCachedDatabase` is the Database that ``veille.serve.make_datasette`` adds;
 :func:`refresh_only_when_written` wraps ``Datasette.refresh_schemas`` the same way.
@@ -28,9 +31,12 @@ ENTRIES = 512
 
 
 def is_schema_read(sql: str) -> bool:
-    """SQL whose answer depends on the schema alone (Datasette's catalogue lookups)."""
-    lowered = sql.lower()
-    return "sqlite_master" in lowered or lowered.strip() in ("pragma schema_version", "pragma database_list;")
+    """SQL whose answer changes only with a commit: Datasette's catalogue lookups and its table
+    pages' counts (``select count(*) from <table> …``; not a user's arbitrary SQL, which may call
+    functions that depend on the time)."""
+    lowered = sql.lower().strip()
+    return ("sqlite_master" in lowered or lowered in ("pragma schema_version", "pragma database_list;")
+            or (lowered.startswith("select count(*) from ") and "now" not in lowered and "random" not in lowered))
 
 
 def frozen(params: Any) -> Hashable:  # noqa: ANN401 - Datasette passes dicts, lists, tuples or None
