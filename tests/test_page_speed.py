@@ -308,3 +308,36 @@ def test_a_search_count_is_reused_until_a_commit_then_counted_again(built, tmp_p
     assert before > 0 and count() == before
     copies_of_items(db, 1)
     assert count() == 2 * before
+
+
+def test_both_facet_types_read_one_window_per_view(built, tmp_path):
+    from veille.plugins.facets import page_facet_columns
+    from veille.serve import load_metadata
+
+    class Args:
+        def getlist(self, name: str) -> list[str]:
+            return {"_facet": ["histoire"], "_facet_array": []}[name]
+
+    class Request:
+        args = Args()
+
+    metadata = {"facets": ["lien", {"veille_array": "specialites"}, {"veille_column": {"column": "type"}}, 7]}
+    assert page_facet_columns(metadata, Request()) == ["histoire", "lien", "specialites", "type"]
+    db = tmp_path / "window.db"
+    shutil.copy(built[1], db)
+    config = load_metadata()
+    config["plugins"]["veille"]["page_cache_seconds"] = 0
+    ds = make_datasette(db, metadata=config)
+    windows: list[str] = []
+    database = ds.get_database("veille")
+    execute = database.execute
+
+    async def recording(sql, *args, **kwargs):  # noqa: ANN001, ANN202
+        if f"limit {WINDOW}" in sql:
+            windows.append(sql)
+        return await execute(sql, *args, **kwargs)
+
+    database.execute = recording  # type: ignore[method-assign]
+    facets = get(ds, "/veille/articles.json?_search=epidemie").json()["facet_results"]
+    assert {"specialites", "source", "niveau", "type", "langue"} <= set(facets)
+    assert len(windows) == 1 and "specialites" in windows[0] and "niveau" in windows[0]

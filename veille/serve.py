@@ -187,6 +187,7 @@ def register_plugin() -> None:
     from datasette.plugins import pm
 
     from veille.plugins import (
+        atom,
         datasette_alerts,
         datasette_veille,
         facets,
@@ -199,7 +200,7 @@ def register_plugin() -> None:
     for module, name in (
         (datasette_veille, "veille"), (reading_room, "veille_reading_room"), (labels, "veille_labels"),
         (public, "veille_public"), (facets, "veille_facets"), (datasette_alerts, "veille_alerts"),
-        (paging, "veille_paging"),
+        (paging, "veille_paging"), (atom, "veille_atom"),
     ):
         if not pm.is_registered(module):
             pm.register(module, name=name)

@@ -69,6 +69,20 @@ def count_arrays(values: Iterable[Any]) -> list[tuple[Any, int]]:  # noqa: ANN40
     return sorted(totals.items(), key=_order)
 
 
+def page_facet_columns(metadata: dict, request: Any) -> list[str]:  # noqa: ANN401 - a Datasette Request
+    """Every column faceted on a page: the table's metadata facets (``"col"``, ``{"type": "col"}``
+    or ``{"type": {"column": "col"}}``) and the request's ``_facet`` / ``_facet_array``."""
+    columns: list[str] = []
+    for facet in (metadata or {}).get("facets") or []:
+        for value in ([facet] if isinstance(facet, str) else facet.values() if isinstance(facet, dict) else []):
+            column = value if isinstance(value, str) else (value or {}).get("column") or (value or {}).get("simple")
+            if isinstance(column, str):
+                columns.append(column)
+    for arg in ("_facet", "_facet_array"):
+        columns += request.args.getlist(arg)
+    return sorted(set(columns))
+
+
 class RecentFacet:
     """What both facet types share: the results of a page (values, counts and toggle links) are
     computed once per data version and page address (an unfiltered Articles page, viewed again
@@ -105,6 +119,19 @@ class RecentFacet:
             cache.put(key, version, value)
         return value
 
+    async def window(self, columns: list[str]):  # noqa: ANN201
+        """The window's rows, read once per page view whatever the number of facet types (kept
+        on the request) and, with the page cache, once per data version."""
+        sql = recent(self.sql, columns)  # type: ignore[attr-defined]
+        shared = self.request.scope.setdefault("veille_facet_windows", {})  # type: ignore[attr-defined]
+        key = (sql, repr(self.params))  # type: ignore[attr-defined]
+        if key not in shared:
+            shared[key] = await cached_execute(
+                self.ds, self.database, sql, self.params,  # type: ignore[attr-defined]
+                truncate=False, custom_time_limit=self.ds.setting("facet_time_limit_ms"),  # type: ignore[attr-defined]
+            )
+        return shared[key]
+
     async def compute_results(self):  # noqa: ANN201
         """Datasette 0.65's ``facet_results`` loop, with this type's SQL and links."""
         ds, request = self.ds, self.request  # type: ignore[attr-defined]
@@ -116,21 +143,21 @@ class RecentFacet:
         if not configs:
             return facet_results, facets_timed_out
         whole = await archive_counts(ds) if self.table == COUNTED_TABLE and is_unfiltered(request.path, pairs) else {}  # type: ignore[attr-defined]
-        columns = [c for c in dict.fromkeys(column for _, column in configs) if c not in whole]
+        mine = [column for _, column in configs if column not in whole]
+        # Both facet types read one window, with every facet column of the page.
+        columns = sorted(set(mine) | {c for c in page_facet_columns(self.metadata, request) if c not in whole})  # type: ignore[attr-defined]
         window = None
-        if columns:
+        if mine:
             try:
-                window = await cached_execute(
-                    ds, self.database, recent(self.sql, columns), self.params,  # type: ignore[attr-defined]
-                    truncate=False, custom_time_limit=ds.setting("facet_time_limit_ms"),
-                )
+                window = await self.window(columns)
             except QueryInterrupted:
-                facets_timed_out.extend(columns)
+                facets_timed_out.extend(mine)
         for source_and_config, column in configs:
             if column in whole:
                 counted = whole[column]
             elif window is not None:
-                counted = self.count(row[columns.index(column)] for row in window.rows)
+                at = columns.index(column)
+                counted = self.count(row[at] for row in window.rows)
             else:
                 continue
             values = []
