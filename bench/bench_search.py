@@ -22,9 +22,11 @@ frequency, from one in two items to none. For each term, median and p95 in milli
   unfiltered, Articles with a search and its facets, and Recherche, side by side with the floor
   in one run. The last 24 hours are topped up first (about a day's worth of items, grouped in
   stories of three) so that La une has a day of news whatever the cache's age. The Articles pages
-  are measured again "after a commit": page cache off (``page_cache_seconds: 0``) and Datasette's
-  plain Database (schema lookups, counts, facets all computed again), a page's cost the first
-  time it is viewed after the collector wrote. The views
+  and Recherche pages are measured again at a "new address" (the whole-response cache off:
+  ``response_cache_seconds: 0``), the cost of a search or page nobody viewed since the last
+  commit, and the Articles pages "after a commit": page cache off (``page_cache_seconds: 0``)
+  and Datasette's plain Database (schema lookups, counts, facets all computed again), a page's
+  cost the first time it is viewed after the collector wrote. The views
   are interleaved (one of each per round, 30 rounds) and each ratio is the median over rounds of
   the page's time over that round's floor: other processes' load hits pages and floors alike.
 
@@ -357,6 +359,11 @@ async def run_reading_room(db_path: Path, story: str, table: Table, rounds: int 
     metadata = bench_metadata()
     ds = make_datasette(db_path, metadata=metadata)
     await ds.invoke_startup()
+    # A page at an address not viewed since the last commit (a new search, another page): the
+    # whole-response cache off, the rest as served (plugins.veille.response_cache_seconds: 0).
+    metadata["plugins"]["veille"]["response_cache_seconds"] = 0
+    fresh = make_datasette(db_path, metadata=metadata)
+    await fresh.invoke_startup()
     # The same Articles pages with the page cache off (plugins.veille.page_cache_seconds: 0) and
     # Datasette's own Database (no schema and count cache, its catalogue refreshed on every view):
     # what a page costs the first time it is viewed after a commit.
@@ -382,6 +389,7 @@ async def run_reading_room(db_path: Path, story: str, table: Table, rounds: int 
     floors = [("floor: select 1 canned query (.json)", "/veille/plancher.json?_shape=array"),
               ("floor: select 1 canned query (HTML page)", "/veille/plancher")]
     views = [(label, ds, url) for label, url in floors + pages]
+    views += [(f"{label} (new address)", fresh, url) for label, url in pages[2:]]
     views += [(f"{label} (after a commit)", cold, url) for label, url in pages[2:5]]
     for _, app, url in views:  # warm the caches (source names, labels, SQLite pages)
         await get(app, url)

@@ -341,3 +341,43 @@ def test_both_facet_types_read_one_window_per_view(built, tmp_path):
     facets = get(ds, "/veille/articles.json?_search=epidemie").json()["facet_results"]
     assert {"specialites", "source", "niveau", "type", "langue"} <= set(facets)
     assert len(windows) == 1 and "specialites" in windows[0] and "niveau" in windows[0]
+
+
+# --- whole responses reused until a commit ------------------------------------------------------
+
+
+def test_a_page_viewed_again_before_a_commit_is_answered_from_memory(built, tmp_path):
+    from veille.plugins.response_cache import cacheable, response_key
+
+    db = tmp_path / "responses.db"
+    shutil.copy(built[1], db)
+    ds = make_datasette(db)
+    database = ds.get_database("veille")
+    queries: list[str] = []
+    execute_fn = database.execute_fn
+
+    async def counting(fn):  # noqa: ANN001, ANN202
+        queries.append(getattr(fn, "__qualname__", ""))
+        return await execute_fn(fn)
+
+    database.execute_fn = counting  # type: ignore[method-assign]
+    get(ds, "/veille/articles")  # the first read creates the WAL file: a new data version
+    first = get(ds, "/veille/articles?_search=epidemie")
+    queries.clear()
+    again = get(ds, "/veille/articles?_search=epidemie")
+    assert again.text == first.text and again.headers["content-type"] == first.headers["content-type"]
+    assert queries == []  # nothing computed
+    other = get(ds, "/veille/articles?_search=bronchiolite")
+    assert queries and other.text != first.text  # another address is another page
+    with Store(str(db)) as store, store.immediate() as conn:
+        conn.execute("update items set title = 'Épidémie renommée' where rowid = "
+                     "(select rowid from items_fts where items_fts match 'epidemie' limit 1)")
+    assert "Épidémie renommée" in get(ds, "/veille/articles?_search=epidemie").text  # the commit is seen at once
+    assert response_key({"type": "http", "method": "POST", "path": "/veille/articles"}) is None
+    assert response_key({"type": "http", "method": "GET", "path": "/veille/items"}) is None
+    start = {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]}
+    body = {"type": "http.response.body", "body": b"x"}
+    assert cacheable([start, body])
+    assert not cacheable([dict(start, status=400), body])
+    assert not cacheable([dict(start, headers=[(b"Set-Cookie", b"a=b")]), body])
+    assert not cacheable([start, dict(body, more_body=True)])

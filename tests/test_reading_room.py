@@ -260,7 +260,8 @@ def test_articles_unfiltered_count_is_capped_filtered_is_exact(ds, built, monkey
     exact = get(ds, "/veille/articles.json?niveau=official").json()["filtered_table_rows_count"]
     assert exact == rows(built[1], "select count(*) n from items where tier = 'official'")[0]["n"]
     monkeypatch.setattr("veille.plugins.facets.COUNT_CAP", n - 1)
-    assert f"<h3>Plus de {n - 1} articles" in get(ds, "/veille/articles").text
+    # Another address of the same page (the one above is kept whole until the next commit).
+    assert f"<h3>Plus de {n - 1} articles" in get(ds, "/veille/articles?_size=25").text
 
 
 def test_articles_in_french_labels_and_no_sql(ds):

@@ -195,12 +195,13 @@ def register_plugin() -> None:
         paging,
         public,
         reading_room,
+        response_cache,
     )
 
     for module, name in (
         (datasette_veille, "veille"), (reading_room, "veille_reading_room"), (labels, "veille_labels"),
         (public, "veille_public"), (facets, "veille_facets"), (datasette_alerts, "veille_alerts"),
-        (paging, "veille_paging"), (atom, "veille_atom"),
+        (paging, "veille_paging"), (atom, "veille_atom"), (response_cache, "veille_response_cache"),
     ):
         if not pm.is_registered(module):
             pm.register(module, name=name)
