@@ -285,6 +285,11 @@ def test_schema_lookups_are_reused_until_something_is_written(built, tmp_path):
     warm = len(hops)
     assert warm < cold / 3  # the page's own queries only (rows, count)
     with Store(str(db)) as store, store.immediate() as conn:
+        conn.execute("update sources set name = 'Nouveau nom' where id = 'has'")
+    hops.clear()
+    assert "Nouveau nom" in get(ds, "/veille/sources").text  # the data are read again...
+    assert len(hops) <= warm + 2  # ... the schema version once, the count: no schema lookups
+    with Store(str(db)) as store, store.immediate() as conn:
         conn.execute("alter table sources add column zz_nouvelle text")
     hops.clear()
     assert "zz_nouvelle" in get(ds, "/veille/sources").text  # the new column is seen at once
@@ -292,11 +297,12 @@ def test_schema_lookups_are_reused_until_something_is_written(built, tmp_path):
 
 
 def test_a_search_count_is_reused_until_a_commit_then_counted_again(built, tmp_path):
-    from veille.plugins.schema_cache import is_schema_read
+    from veille.plugins.schema_cache import is_count, is_schema_read
 
-    assert is_schema_read("select count(*) from articles where arrivee in (select 1)")
-    assert not is_schema_read("select count(*) from items where published_at > strftime('%s', 'now')")
-    assert not is_schema_read("select * from items")
+    assert is_count("select count(*) from articles where arrivee in (select 1)")
+    assert not is_count("select count(*) from items where published_at > strftime('%s', 'now')")
+    assert not is_count("select * from items") and not is_schema_read("select count(*) from items")
+    assert is_schema_read("select sql from sqlite_master where name = :n") and is_schema_read("PRAGMA schema_version")
     db = tmp_path / "count.db"
     shutil.copy(built[1], db)
     ds = make_datasette(db)

@@ -1,16 +1,17 @@
-"""Datasette's schema questions (and row counts) answered once per data version, not on every
-page view.
+"""Datasette's schema questions answered once per schema version, and its row counts once per
+commit, not on every page view.
 
 Datasette 0.65 introspects the schema on every request: a table page asks whether the table is
 a view (twice, with its indexes), whether it exists (three lookups, one for permissions), its
 primary keys, columns (twice), column details, foreign keys (twice) and FTS table, and every
 view first checks ``PRAGMA schema_version`` of each database to refresh its catalogue. Each is
 a round trip through the SQL thread pool: about 20 for the Articles page, more time than its
-SQL on a busy 2-core machine (bench/bench_search.py --reading-room). The schema only changes
-through a commit, and :func:`veille.plugins.page_cache.data_version` changes with every commit,
-so these answers are kept until it changes (or for ``MAX_AGE`` seconds, whatever the files say).
-Datasette's ``select count(*) from …`` (a searched Articles page counts its matches on every
-view) depends on the data alone too, and is kept the same way.
+SQL on a busy 2-core machine (bench/bench_search.py --reading-room). These answers are kept
+while ``PRAGMA schema_version`` stays the same, and that is read again (one round trip) only
+when :func:`veille.plugins.page_cache.data_version` says a commit happened; every answer is also
+read again after ``MAX_AGE`` seconds. Datasette's ``select count(*) from …`` (a searched
+Articles page counts its matches on every view) depends on the data, and is kept until the
+next commit.
 
 :class:`SchemaCachedDatabase` is the Database that ``veille.serve.make_datasette`` adds;
 :func:`refresh_only_when_written` wraps ``Datasette.refresh_schemas`` the same way.
@@ -30,13 +31,20 @@ MAX_AGE = 60.0
 ENTRIES = 512
 
 
+SCHEMA_VERSION_SQL = "pragma schema_version"
+
+
 def is_schema_read(sql: str) -> bool:
-    """SQL whose answer changes only with a commit: Datasette's catalogue lookups and its table
-    pages' counts (``select count(*) from <table> …``; not a user's arbitrary SQL, which may call
-    functions that depend on the time)."""
+    """SQL whose answer changes only with the schema: Datasette's catalogue lookups."""
     lowered = sql.lower().strip()
-    return ("sqlite_master" in lowered or lowered in ("pragma schema_version", "pragma database_list;")
-            or (lowered.startswith("select count(*) from ") and "now" not in lowered and "random" not in lowered))
+    return "sqlite_master" in lowered or lowered in (SCHEMA_VERSION_SQL, "pragma database_list;")
+
+
+def is_count(sql: str) -> bool:
+    """Datasette's table-page counts (``select count(*) from <table> …``), which change only with
+    a commit (not a user's arbitrary SQL, which may call functions of the time)."""
+    lowered = sql.lower().strip()
+    return lowered.startswith("select count(*) from ") and "now" not in lowered and "random" not in lowered
 
 
 def frozen(params: Any) -> Hashable:  # noqa: ANN401 - Datasette passes dicts, lists, tuples or None
@@ -46,28 +54,46 @@ def frozen(params: Any) -> Hashable:  # noqa: ANN401 - Datasette passes dicts, l
 
 
 class SchemaCachedDatabase(Database):
-    """A Database whose schema lookups are reused while nothing is written."""
+    """A Database whose schema lookups are reused while the schema version stays (read again,
+    one round trip, only when something was written) and whose counts while nothing is written."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:  # noqa: ANN401
         super().__init__(*args, **kwargs)
-        self._schema = Cache(max_age=MAX_AGE, entries=ENTRIES)
+        self._cache = Cache(max_age=MAX_AGE, entries=ENTRIES)
+        self._seen: tuple[int, ...] | None = None
+        self._schema_version: Any = None  # the Results of PRAGMA schema_version
 
-    async def _cached(self, key: Hashable, compute: Callable[[], Awaitable[Any]]) -> Any:  # noqa: ANN401
+    async def schema_key(self) -> tuple[Any, ...] | None:
+        """(schema version,), read again only when the data version changed; None for a
+        database that is not a file (then nothing is kept)."""
         version = data_version(self.path)
-        hit, value = self._schema.get(key, version)
+        if version is None:
+            return None
+        if version != self._seen or self._schema_version is None:
+            self._schema_version = await super().execute(SCHEMA_VERSION_SQL)
+            self._seen = version
+        return ("schema", self._schema_version.first()[0])
+
+    async def _cached(self, key: Hashable, compute: Callable[[], Awaitable[Any]], *, schema: bool = True) -> Any:  # noqa: ANN401
+        version = await self.schema_key() if schema else data_version(self.path)
+        hit, value = self._cache.get(key, version)
         if not hit:
             value = await compute()
-            self._schema.put(key, version, value)
+            self._cache.put(key, version, value)
         # Lists are the callers' to change (hidden_table_names appends): each gets its own.
         return list(value) if isinstance(value, list) else value
 
     async def execute(self, sql, params=None, truncate=False, custom_time_limit=None, page_size=None,  # noqa: ANN001, ANN201
                       log_sql_errors=True):
         run = super().execute
-        if not is_schema_read(sql):
+        schema, count = is_schema_read(sql), is_count(sql)
+        if not (schema or count):
             return await run(sql, params, truncate, custom_time_limit, page_size, log_sql_errors)
+        if sql.lower().strip() == SCHEMA_VERSION_SQL and await self.schema_key() is not None:
+            return self._schema_version
         key = ("execute", sql, frozen(params), truncate, custom_time_limit, page_size)
-        return await self._cached(key, lambda: run(sql, params, truncate, custom_time_limit, page_size, log_sql_errors))
+        return await self._cached(key, lambda: run(sql, params, truncate, custom_time_limit, page_size, log_sql_errors),
+                                  schema=schema)
 
     async def table_columns(self, table):  # noqa: ANN001, ANN201
         return await self._cached(("table_columns", table), lambda: super(SchemaCachedDatabase, self).table_columns(table))
@@ -92,12 +118,17 @@ class SchemaCachedDatabase(Database):
 
 def refresh_only_when_written(datasette: Any) -> None:  # noqa: ANN401 - a Datasette instance
     """Datasette refreshes its catalogue of every database before each view (three lookups);
-    skip that while no file database was written to and less than MAX_AGE seconds passed."""
+    skip that while no file database's schema changed and less than MAX_AGE seconds passed."""
     original = datasette.refresh_schemas
     state: dict[str, Any] = {"version": None, "at": 0.0}
 
     async def refresh_schemas() -> None:
-        version = tuple(data_version(db.path) for db in datasette.databases.values() if not db.is_memory)
+        version = []
+        for db in datasette.databases.values():
+            if isinstance(db, SchemaCachedDatabase):
+                version.append(await db.schema_key())
+            elif not db.is_memory:
+                version.append(data_version(db.path))
         if version == state["version"] and None not in version and time.monotonic() - state["at"] < MAX_AGE:
             return
         await original()
