@@ -387,3 +387,4 @@ def test_a_page_viewed_again_before_a_commit_is_answered_from_memory(built, tmp_
     assert not cacheable([dict(start, status=400), body])
     assert not cacheable([dict(start, headers=[(b"Set-Cookie", b"a=b")]), body])
     assert not cacheable([start, dict(body, more_body=True)])
+    assert not cacheable([start, dict(body, body=b"x" * 600_000)])

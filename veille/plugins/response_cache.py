@@ -7,7 +7,7 @@ Python on 1M items (Datasette's cell loop and templates, bench/bench_search.py -
 this wrapper answers it from memory, keyed by everything a response depends on (path, query
 string, host, scheme, cookies) and valid for one :func:`veille.plugins.page_cache.data_version`
 and at most ``plugins.veille.response_cache_seconds`` (default: ``page_cache_seconds``; 0 turns
-it off). Only complete 200 answers without a ``Set-Cookie`` are kept; a page viewed for the
+it off). Only complete 200 answers without a ``Set-Cookie``, of at most 500 kB, are kept; a page viewed for the
 first time after a commit is computed as before.
 """
 
@@ -21,7 +21,8 @@ from datasette import hookimpl
 from veille.plugins.page_cache import DEFAULT_MAX_AGE, Cache, data_version
 
 CACHED_PATHS = frozenset({"/veille/articles", "/veille/articles.json", "/veille/recherche", "/veille/recherche.json"})
-ENTRIES = 64  # about 50 kB a page: a few MB at most
+ENTRIES = 64  # about 50 kB a page: a few MB
+LARGEST = 512_000  # bytes: a larger answer (?_size=1000 in JSON) is not kept
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -36,11 +37,13 @@ def response_key(scope: Scope) -> tuple[Any, ...] | None:
 
 
 def cacheable(messages: list[Message]) -> bool:
-    """A complete 200 answer that sets no cookie."""
+    """A complete 200 answer that sets no cookie, of at most LARGEST bytes."""
     start = messages[0] if messages else {}
     if start.get("type") != "http.response.start" or start.get("status") != 200:
         return False
     if any(name.lower() == b"set-cookie" for name, _ in start.get("headers") or []):
+        return False
+    if sum(len(m.get("body", b"")) for m in messages[1:]) > LARGEST:
         return False
     return messages[-1].get("type") == "http.response.body" and not messages[-1].get("more_body", False)
 
