@@ -264,10 +264,8 @@ def escape_html(text: str) -> str:
 # --- schema lookups reused until a commit -------------------------------------------------------
 
 
-def test_schema_lookups_are_reused_until_something_is_written(built, tmp_path):
-    db = tmp_path / "schema.db"
-    shutil.copy(built[1], db)
-    ds = make_datasette(db)
+def recorded_hops(ds) -> list[str]:  # noqa: ANN001
+    """The SQL thread round trips of the ``veille`` database, recorded from now on."""
     database = ds.get_database("veille")
     hops: list[str] = []
     execute_fn = database.execute_fn
@@ -277,6 +275,14 @@ def test_schema_lookups_are_reused_until_something_is_written(built, tmp_path):
         return await execute_fn(fn)
 
     database.execute_fn = counting  # type: ignore[method-assign]
+    return hops
+
+
+def test_schema_lookups_are_reused_until_something_is_written(built, tmp_path):
+    db = tmp_path / "schema.db"
+    shutil.copy(built[1], db)
+    ds = make_datasette(db)
+    hops = recorded_hops(ds)
     first = get(ds, "/veille/sources")
     assert first.status_code == 200 and "zz_nouvelle" not in first.text
     cold = len(hops)
@@ -358,15 +364,7 @@ def test_a_page_viewed_again_before_a_commit_is_answered_from_memory(built, tmp_
     db = tmp_path / "responses.db"
     shutil.copy(built[1], db)
     ds = make_datasette(db)
-    database = ds.get_database("veille")
-    queries: list[str] = []
-    execute_fn = database.execute_fn
-
-    async def counting(fn):  # noqa: ANN001, ANN202
-        queries.append(getattr(fn, "__qualname__", ""))
-        return await execute_fn(fn)
-
-    database.execute_fn = counting  # type: ignore[method-assign]
+    queries = recorded_hops(ds)
     get(ds, "/veille/articles")  # the first read creates the WAL file: a new data version
     first = get(ds, "/veille/articles?_search=epidemie")
     queries.clear()
