@@ -379,6 +379,10 @@ def test_a_page_viewed_again_before_a_commit_is_answered_from_memory(built, tmp_
     assert "Épidémie renommée" in get(ds, "/veille/articles?_search=epidemie").text  # the commit is seen at once
     assert response_key({"type": "http", "method": "POST", "path": "/veille/articles"}) is None
     assert response_key({"type": "http", "method": "GET", "path": "/veille/items"}) is None
+    anonymous = {"type": "http", "method": "GET", "path": "/veille/articles", "headers": []}
+    with_token = dict(anonymous, headers=[(b"authorization", b"Bearer dstok_x")])
+    with_cookie = dict(anonymous, headers=[(b"cookie", b"ds_actor=x")])
+    assert len({response_key(anonymous), response_key(with_token), response_key(with_cookie)}) == 3
     start = {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]}
     body = {"type": "http.response.body", "body": b"x"}
     assert cacheable([start, body])

@@ -5,7 +5,7 @@ reader on the same search) is the same bytes: its rows, counts and facets depend
 alone (nothing on these pages depends on the time of day). Rendering it again cost 20-40 ms of
 Python on 1M items (Datasette's cell loop and templates, bench/bench_search.py --reading-room);
 this wrapper answers it from memory, keyed by everything a response depends on (path, query
-string, host, scheme, cookies) and valid for one :func:`veille.plugins.page_cache.data_version`
+string, host, scheme, cookies, authorization) and valid for one :func:`veille.plugins.page_cache.data_version`
 and at most ``plugins.veille.response_cache_seconds`` (default: ``page_cache_seconds``; 0 turns
 it off). Only complete 200 answers without a ``Set-Cookie``, of at most 500 kB, are kept; a page viewed for the
 first time after a commit is computed as before.
@@ -33,7 +33,14 @@ def response_key(scope: Scope) -> tuple[Any, ...] | None:
     if scope.get("type") != "http" or scope.get("method") != "GET" or scope.get("path") not in CACHED_PATHS:
         return None
     headers = dict(scope.get("headers") or [])
-    return (scope["path"], scope.get("query_string", b""), scope.get("scheme"), headers.get(b"host"), headers.get(b"cookie"))
+    return (
+        scope["path"],
+        scope.get("query_string", b""),
+        scope.get("scheme"),
+        headers.get(b"host"),
+        headers.get(b"cookie"),
+        headers.get(b"authorization"),  # an API token is an actor too: never share its answers
+    )
 
 
 def cacheable(messages: list[Message]) -> bool:
