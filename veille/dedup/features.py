@@ -11,8 +11,9 @@ import re
 from dataclasses import dataclass
 
 from veille.dedup import markers
+from veille.dedup.concepts import concept_spans
 from veille.dedup.docs import StoryDoc
-from veille.dedup.names import drugs, places
+from veille.dedup.names import GENERIC_MAKERS, drugs, places
 from veille.dedup.text import (
     DISEASE_FAMILY,
     STEMMED_DISEASES,
@@ -69,6 +70,9 @@ class Features:
     variants: frozenset[str] = _EMPTY  # serogroups, clades, types: "b", "acwy", "ib"
     trials: frozenset[str] = _EMPTY  # named trials: "findckd"
     negated: frozenset[str] = _EMPTY  # stems of negated words: "non-diabetic" -> "diabet"
+    # (concept id, stems of the title words naming it): "~I50" <- {"insuff", "cardia"}
+    concepts: tuple[tuple[str, frozenset[str]], ...] = ()
+    makers: frozenset[str] = _EMPTY  # makers of generics named with a drug: "mylan"
 
 
 def _names(words: list[str], first_ok: bool) -> frozenset[str]:
@@ -96,15 +100,17 @@ def _ngrams(words: list[str], n: int) -> list[tuple[int, str]]:
     return [(i, " ".join(words[i : i + n])) for i in range(len(words) - n + 1)]
 
 
-def _products(words: list[str]) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """Drug names in the title: (names, ATC codes of INNs, ATC codes of brands). A brand must be
-    written with a capital ("Rappel de Ventoline"), an INN in any case."""
+def _products(words: list[str]) -> tuple[frozenset[str], frozenset[str], frozenset[str], list[tuple[str, list[int]]]]:
+    """Drug names in the title: (names, ATC codes of INNs, ATC codes of brands, the concepts
+    they name: ("~<ATC code>", word indices)). A brand must be written with a capital ("Rappel
+    de Ventoline"), an INN in any case."""
     table = drugs()
     lower = [w.lower() for w in words]
     found: set[str] = set()
     inn_codes: set[str] = set()
     brand_codes: set[str] = set()
     used: set[int] = set()
+    spans: list[tuple[str, list[int]]] = []
     for n in (3, 2, 1):
         for i, gram in _ngrams(lower, n):
             drug = table.get(gram)
@@ -115,10 +121,24 @@ def _products(words: list[str]) -> tuple[frozenset[str], frozenset[str], frozens
             found.add(drug.name)
             used.update(range(i, i + n))
             (inn_codes if drug.inn else brand_codes).update(drug.codes)
+            spans.extend(("~" + code, list(range(i, i + n))) for code in sorted(drug.codes))
     for i, word in enumerate(lower):
         if i not in used and len(word) >= 8 and _INN_STEM.match(word):
             found.add(word[:-1] if word.endswith("e") else word)  # "tirzepatide" = "tirzepatid"
-    return frozenset(found) or _EMPTY, frozenset(inn_codes) or _EMPTY, frozenset(brand_codes) or _EMPTY
+    return frozenset(found) or _EMPTY, frozenset(inn_codes) or _EMPTY, frozenset(brand_codes) or _EMPTY, spans
+
+
+def _concepts(lower: list[str], drug_spans: list[tuple[str, list[int]]]) -> tuple[tuple[str, frozenset[str]], ...]:
+    """The concepts the title names (drugs by ATC code, then ICD-10 and glossary terms, see
+    `veille.dedup.concepts`) with the stems of the words that name them."""
+    taken = {i for _, at in drug_spans for i in at}
+    free = [w if i not in taken else "" for i, w in enumerate(lower)]
+    out = []
+    for concept, at in (*drug_spans, *concept_spans(free)):
+        stems = frozenset(info[0] for i in at if (info := word_info(lower[i])) is not None)
+        if stems:
+            out.append((concept, stems))
+    return tuple(out)
 
 
 def _places(words: list[str]) -> tuple[frozenset[str], frozenset[str], bool]:
@@ -181,7 +201,9 @@ def features(doc: StoryDoc) -> Features:
     if doc.text:
         head.update(tokens(doc.text[:SUMMARY_CHARS]))
     numbers = frozenset(t for t in title if t[0].isdigit()) or _EMPTY
-    keys = tuple(t for t in title if distinguishing(t))
+    products, inn_codes, brand_codes, drug_spans = _products(words)
+    concepts = _concepts([w.lower() for w in words], drug_spans)
+    keys = tuple(t for t in title if distinguishing(t)) + tuple(dict.fromkeys(c for c, _ in concepts if c not in title))
     subject: frozenset[str] = _EMPTY
     first_ok = False
     found = _SUBJECT.match(cleaned)
@@ -192,7 +214,6 @@ def features(doc: StoryDoc) -> Features:
         # "Doliprane :", "Navikame 50 mg :", "Novo Nordisk :" but not "Défaut de dissolution :"
         first_ok = len(before) == 1 or (len(before) > 1 and (before[1][0].isdigit() or before[1][0].isupper()))
     diseases = frozenset(DISEASE_FAMILY.get(t, t) for t in title if t in STEMMED_DISEASES) or _EMPTY
-    products, inn_codes, brand_codes = _products(words)
     products = products | markers.acids(cleaned)
     place_names, countries, country_only = _places(markers.place_free_words(cleaned))
     doses = frozenset(f"{m.group(1)}{_UNITS[m.group(2).lower()]}" for m in _DOSE.finditer(cleaned)) or _EMPTY
@@ -219,4 +240,6 @@ def features(doc: StoryDoc) -> Features:
         markers.variants(cleaned) or _EMPTY,
         markers.trials(cleaned) or _EMPTY,
         markers.negated(cleaned) or _EMPTY,
+        concepts,
+        frozenset(w.lower() for w in words if w.lower() in GENERIC_MAKERS) if products else _EMPTY,
     )

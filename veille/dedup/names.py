@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from veille.normalise import fold_words
 
-__all__ = ["Drug", "drugs", "places"]
+__all__ = ["GENERIC_MAKERS", "Drug", "drugs", "places"]
 
 # Names in the ATC table that are also ordinary words of titles.
 _NOT_DRUG_NAMES = frozenset(
@@ -27,6 +27,18 @@ _NOT_DRUG_NAMES = frozenset(
     pilo toco calcium magnesium potassium sodium oxygene oxygen eau water air iode fluor charbon
     vitamine vitamines glucose sucre lait miel argile menthe levure ethanol alcool
     huile sel soufre fer2 orap keal fonx serc edex evra icaz itax ixel jext moex tobi yaz emla
+    """.split()
+)
+
+
+_ACID = re.compile(r"^(\w{4,})ique acide$")
+_SALT = re.compile(r"^(\w{4,}ate) de (?:sodium|potassium|calcium|magnesium|lithium)$")
+# Makers of generics: an INN with a maker's name ("Ibuprofène Mylan") is one generic, a product
+# of its own, never the same as a brand ("Nurofen") or another maker's generic.
+GENERIC_MAKERS = frozenset(
+    """
+    mylan viatris biogaran arrow sandoz teva zentiva cristers ratiopharm accord substipharm zydus
+    almus krka evolugen eg winthrop medac aguettant panpharma
     """.split()
 )
 
@@ -54,6 +66,13 @@ def drugs() -> dict[str, Drug]:
         variants = [folded]
         if substance and folded.endswith("e") and len(folded) > 6 and " " not in folded:
             variants.append(folded[:-1])
+        acid = _ACID.match(folded)
+        if acid:  # the table writes "valproique acide": titles write "acide valproique", "valproic acid"
+            variants += [f"acide {acid.group(1)}ique", f"{acid.group(1)}ic acid"]
+        salt = _SALT.match(folded)
+        if salt:  # "valproate de sodium": titles say "valproate", the substance
+            variants.append(salt.group(1))
+            substance = True
         for v in variants:
             codes.setdefault(v, set()).add(entry.code)
             inn[v] = inn.get(v, False) or substance

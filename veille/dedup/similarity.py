@@ -63,6 +63,11 @@ def conflict(a: Features, b: Features) -> str | None:
         # two brands are not ("Doliprane" / "Dafalgan").
         if not (a.product_codes & (b.product_codes | b.brand_codes)) and not (b.product_codes & a.brand_codes):
             return "products"
+    if a.makers != b.makers and a.products and b.products:
+        # A maker's generic is neither another maker's nor a brand ("Ibuprofène Mylan" / "Nurofen").
+        lone = b if not b.makers else a if not a.makers else None
+        if lone is None or lone.brand_codes:
+            return "products"
     if a.doses and b.doses and not (a.doses & b.doses):
         return "doses"
     if a.quantities and b.quantities:
@@ -189,8 +194,28 @@ def score(
     shared = [t for t in a.title if t in bt]
     distinguishing = sum(1 for t in shared if is_key(t))
     method = "title-tokens"
-    left_a = sorted((t, word) for t, word in a.title.items() if t not in bt and len(word) >= MIN_FUZZY_LEN and not word[0].isdigit())
-    left_b = sorted((t, word) for t, word in bt.items() if t not in a.title and len(word) >= MIN_FUZZY_LEN and not word[0].isdigit()) if left_a else []
+    # One concept in different words ("heart failure" / "insuffisance cardiaque"): those words
+    # match as soft matches do.
+    concept_a: set[str] = set()
+    concept_b: set[str] = set()
+    concept_pairs: list[tuple[frozenset[str], frozenset[str]]] = []
+    if a.concepts and b.concepts:
+        named_b = dict(b.concepts)
+        for concept, stems_a in a.concepts:
+            stems_b = named_b.get(concept)
+            if stems_b is None:
+                continue
+            own_a = stems_a - bt.keys() - concept_a
+            own_b = stems_b - a.title.keys() - concept_b
+            if own_a and own_b:
+                concept_a |= own_a
+                concept_b |= own_b
+                concept_pairs.append((own_a, own_b))
+                distinguishing += 1
+        if concept_pairs:
+            method = "title-tokens+concept"
+    left_a = sorted((t, word) for t, word in a.title.items() if t not in bt and t not in concept_a and len(word) >= MIN_FUZZY_LEN and not word[0].isdigit())
+    left_b = sorted((t, word) for t, word in bt.items() if t not in a.title and t not in concept_b and len(word) >= MIN_FUZZY_LEN and not word[0].isdigit()) if left_a else []
     if not distinguishing and not left_b:
         return 0.0, method
     wa = w.total(a.title) if wa is None else wa
@@ -198,7 +223,7 @@ def score(
     if wa <= 0 or wb <= 0:
         return 0.0, method
     norm = math.sqrt(wa * wb)
-    inter = w.total(shared)
+    inter = w.total(shared) + sum(min(w.total(own_a), w.total(own_b)) for own_a, own_b in concept_pairs)
     if floor > 0:
         reach = (inter + (min(w.total(t for t, _ in left_a), w.total(t for t, _ in left_b)) if left_b else 0.0)) / norm
         if a.has_text or b.has_text:
@@ -206,8 +231,8 @@ def score(
         if reach < floor:
             return 0.0, method
     # Typo-tolerant soft matches between leftover long words (rapidfuzz).
-    soft_a: set[str] = set()
-    soft_b: set[str] = set()
+    soft_a: set[str] = set(concept_a)
+    soft_b: set[str] = set(concept_b)
     if left_b:
         for ta, word_a in left_a:
             best, best_tb = 0.0, ""
@@ -248,7 +273,7 @@ def score(
     if a.numbers and b.numbers and not (a.numbers & b.numbers):
         score *= NUMBER_MISMATCH_FACTOR
         method += "-numbers"
-    if a.subject and b.subject and not (a.subject & bt.keys()) and not (b.subject & a.title.keys()):
+    if a.subject and b.subject and not (a.subject & (bt.keys() | concept_a)) and not (b.subject & (a.title.keys() | concept_b)):
         score *= SUBJECT_MISMATCH_FACTOR
         method += "-subject"
     if a.kinds and b.kinds and not (a.kinds & b.kinds):

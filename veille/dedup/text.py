@@ -230,7 +230,7 @@ _SYNONYMS = {
     "case": "cas", "corona": "covid", "monkey": "mpox", "smallp": "variol", "hiv": "vih",
     "aids": "sida", "rsv": "vrs", "pertus": "coquel", "diphth": "diphte", "chicke": "varice",
     "rubell": "rubeol", "mumps": "oreill", "tetanu": "tetano", "scabie": "gale", "rabie": "rage",
-    "poliom": "polio", "death": "deces", "dead": "deces", "child": "enfant", "childr": "enfant",
+    "poliom": "polio", "death": "dece", "dead": "dece", "deces": "dece", "mort": "dece", "child": "enfant", "childr": "enfant",
     "pregna": "grosse", "heart": "cardia", "cancer": "cancer", "breast": "sein", "bird": "aviair",
     "avian": "aviair", "vaccin": "vaccin", "vaccine": "vaccin", "myopia": "myopie",
     "osteoa": "arthro", "asthma": "asthme", "stroke": "avc", "shingl": "zona", "copd": "bpco",
@@ -312,7 +312,7 @@ DISEASE_FAMILY = {
                                ("vrs", "bronchiolite"), ("rsv", "bronchiolite"),
                                ("pneumocoque", "pneumonie"), ("mycoplasma", "pneumonie"),
                                ("mycoplasme", "pneumonie"), ("legionella", "legionellose"),
-                               ("hpv", "papillomavirus"))
+                               ("hpv", "papillomavirus"), ("sida", "vih"))
 }
 
 

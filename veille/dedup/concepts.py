@@ -1,0 +1,113 @@
+"""Concepts named in other words: the same disease, drug or health-news term in French and in
+English ("insuffisance cardiaque" / "heart failure"), or a salt and its acid. Pure, loaded once.
+
+A title's concepts are spans of its words with a concept id; two titles that name one concept
+in *different* words match those words as the typo-tolerant soft matches do
+(`veille.dedup.similarity.score`); two titles that use the same words gain nothing, so
+same-language scores are unchanged. Sources, all packaged:
+
+* CIM-10 (French) and ICD-10 (English) labels of one code (`veille.vocab`, the forms the tagger
+  matches, its stop list applied): "Apnée du sommeil" / "Sleep apnoea" (G47.3);
+* ATC codes of drug names (`veille.dedup.names.drugs`, read in `veille.dedup.features`): an INN
+  and its brands, French and English INN, a salt and its acid share a code;
+* ``glossary.txt`` beside this module: health-news terms the vocabularies lack or name
+  differently ("antibiorésistance" / "antimicrobial resistance", "Nil occidental" / "West Nile").
+
+Words are compared folded, without stop words and a final plural ``s``; the longest name wins.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from veille.dedup.text import fold, word_info
+
+__all__ = ["GLOSSARY_FILE", "MAX_WORDS", "concept_spans", "key", "phrases"]
+
+GLOSSARY_FILE = Path(__file__).resolve().parent / "glossary.txt"
+MAX_WORDS = 4  # longer names never occur whole in a title
+
+
+def key(word: str) -> str | None:
+    """How a folded word is compared inside a concept's name; None for a stop word."""
+    if word_info(word) is None:
+        return None
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word[0].isdigit() else word
+
+
+def _keys(name: str) -> tuple[str, ...]:
+    return tuple(k for w in fold(name).split() if (k := key(w)) is not None)
+
+
+def parse_glossary(lines: Iterable[str]) -> dict[tuple[str, ...], str]:
+    """Glossary lines -> {name keys: concept id}; the id is the first name's keys."""
+    out: dict[tuple[str, ...], str] = {}
+    for line in lines:
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        names = [n for n in (_keys(part) for part in line.split(" | ")) if n and len(n) <= MAX_WORDS]
+        if len(names) < 2:
+            continue
+        concept = "~" + "_".join(names[0])
+        for name in names:
+            out.setdefault(name, concept)
+    return out
+
+
+def _icd_phrases() -> dict[tuple[str, ...], str]:
+    """ICD-10 names in both languages -> "~<code>", for the codes the tagger maps; a name used
+    by several codes goes to the shortest (the category before its subcategories)."""
+    from veille import vocab
+
+    mapping = vocab.load_mapping()
+    by_lang: list[dict[tuple[str, ...], str]] = []
+    for rows in (vocab.icd10_fr(), vocab.icd10_en()):
+        names: dict[tuple[str, ...], str] = {}
+        for code, label in rows:
+            code = code.replace(".", "")
+            if vocab.icd_specialties(code, mapping) is None:
+                continue
+            for form in vocab.label_forms(label, mapping.stop_icd):
+                k = _keys(form)
+                if not k or len(k) > MAX_WORDS:
+                    continue
+                old = names.get(k)
+                if old is None or (len(code), code) < (len(old), old):
+                    names[k] = code
+        by_lang.append(names)
+    fr, en = by_lang
+    # Only codes named in both languages bridge anything.
+    shared = set(fr.values()) & set(en.values())
+    return {k: "~" + code for names in (fr, en) for k, code in names.items() if code in shared}
+
+
+@functools.cache
+def phrases() -> dict[tuple[str, ...], str]:
+    """Name keys -> concept id, glossary first, then ICD-10."""
+    out = _icd_phrases()
+    out.update(parse_glossary(GLOSSARY_FILE.read_text(encoding="utf-8").splitlines()))
+    return out
+
+
+def concept_spans(words: Sequence[str], table: dict[tuple[str, ...], str] | None = None) -> list[tuple[str, list[int]]]:
+    """The concepts named by folded ``words``: (concept id, indices of the words naming it),
+    longest names first, no word in two concepts."""
+    table = phrases() if table is None else table
+    content = [(i, k) for i, w in enumerate(words) if (k := key(w)) is not None]
+    used: set[int] = set()
+    found: list[tuple[str, list[int]]] = []
+    for n in range(min(MAX_WORDS, len(content)), 0, -1):
+        for start in range(len(content) - n + 1):
+            window = content[start : start + n]
+            concept = table.get(tuple(k for _, k in window))
+            if concept is None:
+                continue
+            at = [i for i, _ in window]
+            if used.intersection(at):
+                continue
+            used.update(at)
+            found.append((concept, at))
+    return found
