@@ -7,6 +7,7 @@ capitalised words, acronyms and words like EzriCare or H5N1.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -128,21 +129,35 @@ def _products(words: list[str]) -> tuple[frozenset[str], frozenset[str], frozens
     return frozenset(found) or _EMPTY, frozenset(inn_codes) or _EMPTY, frozenset(brand_codes) or _EMPTY, spans
 
 
-def _concepts(lower: list[str], drug_spans: list[tuple[str, list[int]]]) -> tuple[tuple[str, frozenset[str]], ...]:
-    """The concepts the title names (drugs by ATC code, then ICD-10 and glossary terms, see
-    `veille.dedup.concepts`) with the stems of the words that name them."""
-    taken = {i for _, at in drug_spans for i in at}
-    free = [w if i not in taken else "" for i, w in enumerate(lower)]
+def _concepts(lower: list[str], *named: list[tuple[str, list[int]]]) -> tuple[tuple[str, frozenset[str]], ...]:
+    """The concepts the title names (glossary and ICD-10 terms, see `veille.dedup.concepts`,
+    then what ``named`` found in the other words: drugs by ATC code, countries by ISO code),
+    with the stems of the words that name them."""
+    spans = concept_spans(lower)
+    taken = {i for _, at in spans for i in at}
+    for found in named:
+        spans += [(concept, at) for concept, at in found if not taken.intersection(at)]
     out = []
-    for concept, at in (*drug_spans, *concept_spans(free)):
+    for concept, at in spans:
         stems = frozenset(info[0] for i in at if (info := word_info(lower[i])) is not None)
         if stems:
             out.append((concept, stems))
     return tuple(out)
 
 
-def _places(words: list[str]) -> tuple[frozenset[str], frozenset[str], bool]:
-    """Places written with a capital: (names, country codes, whether all are whole countries).
+@functools.cache
+def _country_names() -> dict[str, int]:
+    """ISO code -> how many names a country has ("Suède", "Sweden": 2; "France": 1)."""
+    counts: dict[str, int] = {}
+    for code, whole in places().values():
+        if whole:
+            counts[code] = counts.get(code, 0) + 1
+    return counts
+
+
+def _places(words: list[str]) -> tuple[frozenset[str], frozenset[str], bool, list[tuple[str, list[int]]]]:
+    """Places written with a capital: (names, country codes, whether all are whole countries,
+    the countries named as concepts: ("~@<ISO code>", word indices), "Suède" = "Sweden").
     Blank words (the place words of a disease's name, `markers.place_free_words`) are skipped."""
     table = places()
     lower = [w.lower() for w in words]
@@ -150,6 +165,7 @@ def _places(words: list[str]) -> tuple[frozenset[str], frozenset[str], bool]:
     codes: set[str] = set()
     country_only = True
     used: set[int] = set()
+    spans: list[tuple[str, list[int]]] = []
     for n in (3, 2, 1):
         for i, gram in _ngrams(lower, n):
             place = table.get(gram)
@@ -159,7 +175,9 @@ def _places(words: list[str]) -> tuple[frozenset[str], frozenset[str], bool]:
             codes.add(place[0])
             used.update(range(i, i + n))
             country_only = country_only and place[1]
-    return frozenset(found) or _EMPTY, frozenset(codes) or _EMPTY, country_only
+            if place[1] and _country_names().get(place[0], 0) > 1:
+                spans.append(("~@" + place[0], list(range(i, i + n))))
+    return frozenset(found) or _EMPTY, frozenset(codes) or _EMPTY, country_only, spans
 
 
 # "2 000 cas", "12 élevages", "6 personnes": a number and the noun it counts.
@@ -202,7 +220,9 @@ def features(doc: StoryDoc) -> Features:
         head.update(tokens(doc.text[:SUMMARY_CHARS]))
     numbers = frozenset(t for t in title if t[0].isdigit()) or _EMPTY
     products, inn_codes, brand_codes, drug_spans = _products(words)
-    concepts = _concepts([w.lower() for w in words], drug_spans)
+    # Same word positions as ``words``.
+    place_names, countries, country_only, country_spans = _places(markers.place_free_words(cleaned))
+    concepts = _concepts([w.lower() for w in words], drug_spans, country_spans)
     keys = tuple(t for t in title if distinguishing(t)) + tuple(dict.fromkeys(c for c, _ in concepts if c not in title))
     subject: frozenset[str] = _EMPTY
     first_ok = False
@@ -215,7 +235,6 @@ def features(doc: StoryDoc) -> Features:
         first_ok = len(before) == 1 or (len(before) > 1 and (before[1][0].isdigit() or before[1][0].isupper()))
     diseases = frozenset(DISEASE_FAMILY.get(t, t) for t in title if t in STEMMED_DISEASES) or _EMPTY
     products = products | markers.acids(cleaned)
-    place_names, countries, country_only = _places(markers.place_free_words(cleaned))
     doses = frozenset(f"{m.group(1)}{_UNITS[m.group(2).lower()]}" for m in _DOSE.finditer(cleaned)) or _EMPTY
     return Features(
         title,
