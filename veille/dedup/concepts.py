@@ -92,22 +92,36 @@ def phrases() -> dict[tuple[str, ...], str]:
     return out
 
 
+def _start_lengths(table: dict[tuple[str, ...], str]) -> dict[str, int]:
+    """First word of a name -> the most words of a name starting with it."""
+    starts: dict[str, int] = {}
+    for name in table:
+        starts[name[0]] = max(starts.get(name[0], 0), len(name))
+    return starts
+
+
+@functools.cache
+def _starts() -> dict[str, int]:
+    return _start_lengths(phrases())
+
+
 def concept_spans(words: Sequence[str], table: dict[tuple[str, ...], str] | None = None) -> list[tuple[str, list[int]]]:
     """The concepts named by folded ``words``: (concept id, indices of the words naming it),
-    longest names first, no word in two concepts."""
+    from left to right, the longest name at each word first, no word in two concepts."""
+    starts = _starts() if table is None else _start_lengths(table)
     table = phrases() if table is None else table
     content = [(i, k) for i, w in enumerate(words) if (k := key(w)) is not None]
-    used: set[int] = set()
     found: list[tuple[str, list[int]]] = []
-    for n in range(min(MAX_WORDS, len(content)), 0, -1):
-        for start in range(len(content) - n + 1):
-            window = content[start : start + n]
+    at = 0
+    while at < len(content):
+        longest = starts.get(content[at][1], 0)
+        for n in range(min(longest, len(content) - at), 0, -1):
+            window = content[at : at + n]
             concept = table.get(tuple(k for _, k in window))
-            if concept is None:
-                continue
-            at = [i for i, _ in window]
-            if used.intersection(at):
-                continue
-            used.update(at)
-            found.append((concept, at))
+            if concept is not None:
+                found.append((concept, [i for i, _ in window]))
+                at += n
+                break
+        else:
+            at += 1
     return found
