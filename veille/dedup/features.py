@@ -223,7 +223,7 @@ def features(doc: StoryDoc) -> Features:
     # Same word positions as ``words``.
     place_names, countries, country_only, country_spans = _places(markers.place_free_words(cleaned))
     concepts = _concepts([w.lower() for w in words], drug_spans, country_spans)
-    keys = tuple(t for t in title if distinguishing(t)) + tuple(dict.fromkeys(c for c, _ in concepts if c not in title))
+    keys = tuple(t for t in title if distinguishing(t))
     subject: frozenset[str] = _EMPTY
     first_ok = False
     found = _SUBJECT.match(cleaned)
@@ -233,7 +233,9 @@ def features(doc: StoryDoc) -> Features:
             subject = frozenset(info[0] for w in before if (info := word_info(w.lower())) is not None and distinguishing(info[0])) or _EMPTY
         # "Doliprane :", "Navikame 50 mg :", "Novo Nordisk :" but not "Défaut de dissolution :"
         first_ok = len(before) == 1 or (len(before) > 1 and (before[1][0].isdigit() or before[1][0].isupper()))
-    diseases = frozenset(DISEASE_FAMILY.get(t, t) for t in title if t in STEMMED_DISEASES) or _EMPTY
+    negated = markers.negated(cleaned) or _EMPTY
+    # "obèses non diabétiques": a population, not the subject, for the diseases veto
+    diseases = frozenset(DISEASE_FAMILY.get(t, t) for t in title if t in STEMMED_DISEASES and t not in negated) or _EMPTY
     products = products | markers.acids(cleaned)
     doses = frozenset(f"{m.group(1)}{_UNITS[m.group(2).lower()]}" for m in _DOSE.finditer(cleaned)) or _EMPTY
     return Features(
@@ -258,7 +260,7 @@ def features(doc: StoryDoc) -> Features:
         markers.drug_classes(cleaned) or _EMPTY,
         markers.variants(cleaned) or _EMPTY,
         markers.trials(cleaned) or _EMPTY,
-        markers.negated(cleaned) or _EMPTY,
+        negated,
         concepts,
         frozenset(w.lower() for w in words if w.lower() in GENERIC_MAKERS) if products else _EMPTY,
     )

@@ -228,13 +228,13 @@ BOILERPLATE = frozenset(
 _SYNONYMS = {
     "measle": "rougeo", "shorta": "penuri", "outbre": "epidem", "flu": "grippe", "influe": "grippe",
     "case": "cas", "corona": "covid", "monkey": "mpox", "smallp": "variol", "hiv": "vih",
-    "aids": "sida", "rsv": "vrs", "pertus": "coquel", "diphth": "diphte", "chicke": "varice",
+    "aids": "vih", "sida": "vih", "rsv": "vrs", "pertus": "coquel", "diphth": "diphte", "chicke": "varice",
     "rubell": "rubeol", "mumps": "oreill", "tetanu": "tetano", "scabie": "gale", "rabie": "rage",
     "poliom": "polio", "death": "dece", "dead": "dece", "deces": "dece", "mort": "dece", "child": "enfant", "childr": "enfant",
     "pregna": "grosse", "heart": "cardia", "cancer": "cancer", "breast": "sein", "bird": "aviair",
     "avian": "aviair", "vaccin": "vaccin", "vaccine": "vaccin", "myopia": "myopie",
     "osteoa": "arthro", "asthma": "asthme", "stroke": "avc", "shingl": "zona", "copd": "bpco",
-    "papill": "hpv", "screen": "depist", "sickle": "drepan", "geniqu": "gene",
+    "papill": "hpv", "screen": "depist", "obese": "obesit", "sickle": "drepan", "geniqu": "gene",
 }
 
 # Kinds of event: two titles of different kinds tell different stories.
@@ -280,6 +280,8 @@ def kind_of(word: str) -> str | None:
 
 
 def stem(word: str) -> str:
+    if word.isdigit():
+        return word.lstrip("0") or "0"  # "semaine 02" = "semaine 2"
     if len(word) > 3 and word[-1] == "s" and not word[0].isdigit():
         word = word[:-1]
     if not word[0].isdigit():
@@ -312,7 +314,7 @@ DISEASE_FAMILY = {
                                ("vrs", "bronchiolite"), ("rsv", "bronchiolite"),
                                ("pneumocoque", "pneumonie"), ("mycoplasma", "pneumonie"),
                                ("mycoplasme", "pneumonie"), ("legionella", "legionellose"),
-                               ("hpv", "papillomavirus"), ("sida", "vih"))
+                               ("hpv", "papillomavirus"))
 }
 
 
