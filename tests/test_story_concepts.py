@@ -124,3 +124,22 @@ def test_cross_language_paraphrases_join_in_the_index():
     index.assign(doc("other", "Puffs : l'interdiction des cigarettes électroniques jetables en vigueur", hours=1))
     second, found = index.assign(doc("en", "France bans nicotine pouches: what changes for users", hours=2))
     assert second == first and found is not None and "+concept" in found.method
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("Gale : cas groupés dans un Ehpad de la Manche", "Gale : cas groupés dans un Ehpad de la Somme"),
+        ("Coqueluche : cas groupés dans une crèche du Cher", "Coqueluche : cas groupés dans une crèche du Lot"),
+        ("Cher : une crèche fermée après des cas de coqueluche", "Coqueluche : cas groupés dans une crèche du Lot"),
+    ],
+)
+def test_departements_named_by_ordinary_words_are_places_after_their_article(a, b):
+    assert conflict(features(doc("a", a)), features(doc("b", b))) == "places"
+
+
+def test_ordinary_words_stay_words():
+    # "lot" of a recall, "somme" (a sum), "manche" (a sleeve) are not places.
+    assert not features(doc("a", "Rappel de lot : Xarelto 20 mg")).places
+    assert not features(doc("b", "La somme des remboursements augmente")).places
+    assert not features(doc("c", "Rappel : Lot 5H1102 de Doliprane")).places

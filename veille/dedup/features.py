@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from veille.dedup import markers
 from veille.dedup.concepts import concept_spans
 from veille.dedup.docs import StoryDoc
-from veille.dedup.names import GENERIC_MAKERS, drugs, places
+from veille.dedup.names import GENERIC_MAKERS, article_places, drugs, places
 from veille.dedup.text import (
     DISEASE_FAMILY,
     STEMMED_DISEASES,
@@ -145,6 +145,12 @@ def _concepts(lower: list[str], *named: list[tuple[str, list[int]]]) -> tuple[tu
     return tuple(out)
 
 
+def _after_article(lower: list[str], i: int) -> bool:
+    """Whether word ``i`` follows a département's article: "du Lot", "dans la Manche", "de l'Ain"."""
+    before = lower[max(0, i - 2) : i]
+    return before[-1:] == ["du"] or (len(before) == 2 and before[0] in ("de", "dans") and before[1] in ("la", "le", "l"))
+
+
 @functools.cache
 def _country_names() -> dict[str, int]:
     """ISO code -> how many names a country has ("Suède", "Sweden": 2; "France": 1)."""
@@ -155,10 +161,12 @@ def _country_names() -> dict[str, int]:
     return counts
 
 
-def _places(words: list[str]) -> tuple[frozenset[str], frozenset[str], bool, list[tuple[str, list[int]]]]:
+def _places(words: list[str], lead: int = 0) -> tuple[frozenset[str], frozenset[str], bool, list[tuple[str, list[int]]]]:
     """Places written with a capital: (names, country codes, whether all are whole countries,
     the countries named as concepts: ("~@<ISO code>", word indices), "Suède" = "Sweden").
-    Blank words (the place words of a disease's name, `markers.place_free_words`) are skipped."""
+    Blank words (the place words of a disease's name, `markers.place_free_words`) are skipped.
+    A département named by an ordinary word counts after its article or as the ``lead`` words
+    before the title's colon ("Cher : une crèche fermée")."""
     table = places()
     lower = [w.lower() for w in words]
     found: set[str] = set()
@@ -177,6 +185,12 @@ def _places(words: list[str]) -> tuple[frozenset[str], frozenset[str], bool, lis
             country_only = country_only and place[1]
             if place[1] and _country_names().get(place[0], 0) > 1:
                 spans.append(("~@" + place[0], list(range(i, i + n))))
+    ordinary = article_places()
+    for i, word in enumerate(lower):
+        if word in ordinary and i not in used and words[i][0].isupper() and (_after_article(lower, i) or i < lead):
+            found.add(word)
+            codes.add("FR")
+            country_only = False
     return frozenset(found) or _EMPTY, frozenset(codes) or _EMPTY, country_only, spans
 
 
@@ -219,20 +233,22 @@ def features(doc: StoryDoc) -> Features:
     if doc.text:
         head.update(tokens(doc.text[:SUMMARY_CHARS]))
     numbers = frozenset(t for t in title if t[0].isdigit()) or _EMPTY
-    products, inn_codes, brand_codes, drug_spans = _products(words)
-    # Same word positions as ``words``.
-    place_names, countries, country_only, country_spans = _places(markers.place_free_words(cleaned))
-    concepts = _concepts([w.lower() for w in words], drug_spans, country_spans)
     keys = tuple(t for t in title if distinguishing(t))
     subject: frozenset[str] = _EMPTY
     first_ok = False
+    lead = 0
     found = _SUBJECT.match(cleaned)
     if found is not None:
         before = _RAW_WORD.findall(found.group(1))
+        lead = 1 if len(before) == 1 else 0
         if len(before) <= 5:
             subject = frozenset(info[0] for w in before if (info := word_info(w.lower())) is not None and distinguishing(info[0])) or _EMPTY
         # "Doliprane :", "Navikame 50 mg :", "Novo Nordisk :" but not "Défaut de dissolution :"
         first_ok = len(before) == 1 or (len(before) > 1 and (before[1][0].isdigit() or before[1][0].isupper()))
+    products, inn_codes, brand_codes, drug_spans = _products(words)
+    # Same word positions as ``words``.
+    place_names, countries, country_only, country_spans = _places(markers.place_free_words(cleaned), lead)
+    concepts = _concepts([w.lower() for w in words], drug_spans, country_spans)
     negated = markers.negated(cleaned) or _EMPTY
     # "obèses non diabétiques": a population, not the subject, for the diseases veto
     diseases = frozenset(DISEASE_FAMILY.get(t, t) for t in title if t in STEMMED_DISEASES and t not in negated) or _EMPTY

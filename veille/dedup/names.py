@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from veille.normalise import fold_words
 
-__all__ = ["GENERIC_MAKERS", "Drug", "drugs", "places"]
+__all__ = ["GENERIC_MAKERS", "Drug", "article_places", "drugs", "places"]
 
 # Names in the ATC table that are also ordinary words of titles.
 _NOT_DRUG_NAMES = frozenset(
@@ -150,3 +150,14 @@ def places() -> dict[str, tuple[str, bool]]:
         out[name] = (code, True)
     out["idf"] = ("FR", False)
     return out
+
+
+@functools.cache
+def article_places() -> frozenset[str]:
+    """French départements whose names are ordinary words ("Lot", "Cher", "Manche", "Somme",
+    "Var"): places only after a département's article ("du Lot", "dans la Manche", "de l'Ain"),
+    see `veille.dedup.features`."""
+    import pycountry
+
+    names = {fold_words(sub.name) for sub in pycountry.subdivisions.get(country_code="FR") or ()}
+    return frozenset(n for n in names if n in _NOT_PLACES)
