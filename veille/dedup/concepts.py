@@ -30,6 +30,7 @@ GLOSSARY_FILE = Path(__file__).resolve().parent / "glossary.txt"
 MAX_WORDS = 4  # longer names never occur whole in a title
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def key(word: str) -> str | None:
     """How a folded word is compared inside a concept's name; None for a stop word."""
     if word_info(word) is None:
@@ -112,6 +113,8 @@ def concept_spans(words: Sequence[str], table: dict[tuple[str, ...], str] | None
     table = phrases() if table is None else table
     content = [(i, k) for i, w in enumerate(words) if (k := key(w)) is not None]
     found: list[tuple[str, list[int]]] = []
+    if not any(k in starts for _, k in content):
+        return found
     at = 0
     while at < len(content):
         longest = starts.get(content[at][1], 0)
