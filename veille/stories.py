@@ -113,9 +113,11 @@ def item_features(item: Item) -> Features:
 def link_reason(match: StoryMatch) -> str:
     """Why an item joined its story, in French, for the reader of the Histoires page."""
     similarity = f"{match.similarity:.2f}".replace(".", ",")
+    # "+concept": a disease, drug or term named in other words (another language, brand / substance)
+    words = ", dit en d'autres mots" if "+concept" in match.method else ""
     if match.rule == "members":
-        return f"proche de {min(match.members, 2)} articles ou plus de l'histoire (similarité {similarity})"
-    return f"même sujet que l'article de tête de l'histoire (similarité {similarity})"
+        return f"proche de {min(match.members, 2)} articles ou plus de l'histoire{words} (similarité {similarity})"
+    return f"même sujet que l'article de tête de l'histoire{words} (similarité {similarity})"
 
 
 def write_link(db: Database, item_id: str, match: StoryMatch) -> None:

@@ -51,6 +51,7 @@ class StoryView:
     sources: tuple[SourceRef, ...]  # every source that carried any item, best first
     specialties: tuple[str, ...]
     item_type: str
+    follows: tuple[str, str] | None = None  # (id, title) of the earlier story this one continues
 
 
 def link_reason(method: str | None, similarity: float | None) -> str:
@@ -61,7 +62,9 @@ def link_reason(method: str | None, similarity: float | None) -> str:
     if method.startswith("title-tokens"):
         rest = method[len("title-tokens"):]
         words = "titres et résumés proches" if "+summary" in rest else "titres proches"
-        penalties = [p for p in rest.replace("+rapidfuzz", "").replace("+summary", "").split("-") if p]
+        if "+concept" in rest:
+            words += ", une même notion en d'autres mots"
+        penalties = [p for p in rest.replace("+rapidfuzz", "").replace("+summary", "").replace("+concept", "").split("-") if p]
     else:
         words, penalties = method, []
     details = [f"{similarity:.2f}".replace(".", ",")] if similarity is not None else []
@@ -103,11 +106,12 @@ def read_story(conn: sqlite3.Connection, key: str) -> StoryView | None:
         r[0]: (r[1], r[2])
         for r in conn.execute(f"select item_id, method, similarity from story_links where item_id in ({marks})", ids)
     }
-    rep_id = None
-    title = None
-    found = conn.execute("select representative_item_id, title from stories where id = ?", [story_id]).fetchone()
+    rep_id = title = follows = None
+    found = conn.execute("select representative_item_id, title, follows_story_id from stories where id = ?", [story_id]).fetchone()
     if found:
-        rep_id, title = found
+        rep_id, title, earlier = found
+        before = conn.execute("select id, title from stories where id = ?", [earlier]).fetchone() if earlier else None
+        follows = (before[0], clean(before[1]) or before[0]) if before else None
     items = []
     for item_id, source_id, url, item_title, summary, published, item_type, specialties, _ in rows:
         try:
@@ -123,10 +127,13 @@ def read_story(conn: sqlite3.Connection, key: str) -> StoryView | None:
                 summary=clean(summary, MAX_SUMMARY * 3), reason=link_reason(*link) if link else None,
             )
         )
-    return story_view(story_id, items, rep_id, title)
+    return story_view(story_id, items, rep_id, title, follows)
 
 
-def story_view(story_id: str, items: list[StoryItem], representative_id: str | None, title: str | None) -> StoryView:
+def story_view(
+    story_id: str, items: list[StoryItem], representative_id: str | None, title: str | None,
+    follows: tuple[str, str] | None = None,
+) -> StoryView:
     """Order the items (the representative first, then by date) and sum up the story (pure)."""
 
     def rank(i: StoryItem) -> tuple:
@@ -138,4 +145,4 @@ def story_view(story_id: str, items: list[StoryItem], representative_id: str | N
     specialties = tuple(dict.fromkeys(s for i in ordered for s in i.specialties))
     types = [i.item_type for i in items if i.item_type in ITEM_TYPES]
     item_type = min(types, key=ITEM_TYPES.index) if types else "news"
-    return StoryView(story_id, clean(title) or rep.title, rep, ordered, sources, specialties, item_type)
+    return StoryView(story_id, clean(title) or rep.title, rep, ordered, sources, specialties, item_type, follows)
