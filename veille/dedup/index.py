@@ -223,7 +223,8 @@ class StoryIndex:
         ts = doc.published_at.timestamp()
         lo, hi = ts - self._window_s, ts + self._window_s
         postings = self._postings
-        keys = sorted(feats.keys, key=lambda t: (len(postings.get(t, ())), t))[:QUERY_TOKENS]
+        # Tokens nobody else used do not take the place of shared ones.
+        keys = sorted((t for t in feats.keys if t in postings), key=lambda t: (len(postings[t]), t))[:QUERY_TOKENS]
         tally: dict[int, float] = {}
         limit = CANDIDATES
         for t in keys:
