@@ -143,3 +143,17 @@ def test_ordinary_words_stay_words():
     assert not features(doc("a", "Rappel de lot : Xarelto 20 mg")).places
     assert not features(doc("b", "La somme des remboursements augmente")).places
     assert not features(doc("c", "Rappel : Lot 5H1102 de Doliprane")).places
+
+
+def test_a_negated_concept_is_another_population():
+    # Found on heldout5 with other lateness draws: "non-fumeurs" matched "smokers" as a concept.
+    value, method = pair("Cancer du poumon : le dépistage par scanner utile aussi chez les non-fumeurs",
+                         "Low-dose CT screening for lung cancer in heavy smokers: the NELSON trial 10-year update")
+    assert (value, method) == (0.0, "title-tokens-negation")
+
+
+def test_never_smokers_are_non_smokers():
+    a = features(doc("a", "Low-dose CT screening for lung cancer in never-smokers: a Taiwanese trial"))
+    b = features(doc("b", "Cancer du poumon : le dépistage par scanner utile aussi chez les non-fumeurs"))
+    assert a.negated == {"smoker"} and b.negated == {"fumeur"}
+    assert "+concept" in score(a, b, Weights())[1]

@@ -226,13 +226,14 @@ def trials(cleaned: str) -> frozenset[str]:
     return frozenset(out)
 
 
-_NEGATION = re.compile(r"\b(?:non|sans|without)[\s-]+([A-Za-z]{4,})", re.IGNORECASE)
+_NEGATION = re.compile(r"\b(?:non|sans|without|never)[\s-]+([A-Za-z]{4,})", re.IGNORECASE)
 
 
 def negated(cleaned: str) -> frozenset[str]:
-    """Stems of the words a title negates ("non-diabetic", "sans diabète", "without diabetes")."""
+    """Stems of the words a title negates ("non-diabetic", "sans diabète", "without diabetes",
+    "never-smokers")."""
     lower = cleaned.lower()
-    if "non" not in lower and "sans" not in lower and "without" not in lower:
+    if "non" not in lower and "sans" not in lower and "without" not in lower and "never" not in lower:
         return _NONE
     out = set()
     for m in _NEGATION.finditer(cleaned):

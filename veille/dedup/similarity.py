@@ -205,6 +205,8 @@ def score(
             stems_b = named_b.get(concept)
             if stems_b is None:
                 continue
+            if bool(stems_a & a.negated) != bool(stems_b & b.negated):
+                return 0.0, "title-tokens-negation"  # "non-fumeurs" / "heavy smokers"
             own_a = stems_a - bt.keys() - concept_a
             own_b = stems_b - a.title.keys() - concept_b
             if own_a and own_b:
