@@ -30,14 +30,19 @@ OFFICIAL = rss(
 )
 
 
-def test_a_follow_up_links_to_the_story_it_continues(server, write_config, tmp_path):
+def collected(server, write_config, tmp_path):  # noqa: ANN001, ANN201
+    """Both feeds collected: the database and each item's story, by the last part of its URL."""
     config = write_config([
         {"id": "presse", "name": "Presse", "url": server.add("/press.xml", PRESS), "tier": "press"},
         {"id": "ars", "name": "ARS", "url": server.add("/ars.xml", OFFICIAL), "tier": "official"},
     ])
     db = tmp_path / "veille.db"
     assert run_cli(config, db, "collect").exit_code == 0
-    story = {r["url"].rsplit("/", 1)[1]: r["story_id"] for r in rows(db, "select url, story_id from items")}
+    return db, {r["url"].rsplit("/", 1)[1]: r["story_id"] for r in rows(db, "select url, story_id from items")}
+
+
+def test_a_follow_up_links_to_the_story_it_continues(server, write_config, tmp_path):
+    db, story = collected(server, write_config, tmp_path)
     first, later = story["mpox-press"], story["mpox-later"]
     assert story["mpox-ars"] == first and later != first
     (row,) = rows(db, "select follows_story_id from stories where id = ?", (later,))
@@ -51,13 +56,7 @@ def test_a_follow_up_links_to_the_story_it_continues(server, write_config, tmp_p
 
 
 def test_a_member_named_in_other_words_says_so(server, write_config, tmp_path):
-    config = write_config([
-        {"id": "presse", "name": "Presse", "url": server.add("/press.xml", PRESS), "tier": "press"},
-        {"id": "ars", "name": "ARS", "url": server.add("/ars.xml", OFFICIAL), "tier": "official"},
-    ])
-    db = tmp_path / "veille.db"
-    assert run_cli(config, db, "collect").exit_code == 0
-    story = {r["url"].rsplit("/", 1)[1]: r["story_id"] for r in rows(db, "select url, story_id from items")}
+    db, story = collected(server, write_config, tmp_path)
     assert story["amr-fr"] == story["amr-en"]
     (link,) = rows(db, "select method, reason from story_links where story_id = ?", (story["amr-fr"],))
     assert "+concept" in link["method"] and "dit en d'autres mots" in link["reason"]
