@@ -85,12 +85,22 @@ def _icd_phrases() -> dict[tuple[str, ...], str]:
     return {k: "~" + code for names in (fr, en) for k, code in names.items() if code in shared}
 
 
-@functools.cache
-def phrases() -> dict[tuple[str, ...], str]:
-    """Name keys -> concept id, glossary first, then ICD-10."""
+def _build() -> dict[tuple[str, ...], str]:
     out = _icd_phrases()
     out.update(parse_glossary(GLOSSARY_FILE.read_text(encoding="utf-8").splitlines()))
     return out
+
+
+@functools.cache
+def phrases() -> dict[tuple[str, ...], str]:
+    """Name keys -> concept id, glossary first, then ICD-10. Reading the ICD-10 labels takes a
+    second or more: the table is cached, keyed by the files it comes from."""
+    from veille import vocab
+    from veille.build_cache import load_or_build
+    from veille.dedup import text
+
+    files = (GLOSSARY_FILE, Path(__file__), Path(text.__file__), *vocab.vocabulary_files())
+    return load_or_build("concepts", files, _build, dict)
 
 
 def _start_lengths(table: dict[tuple[str, ...], str]) -> dict[str, int]:
