@@ -31,13 +31,14 @@ OFFICIAL = rss(
 
 
 def collected(server, write_config, tmp_path):  # noqa: ANN001, ANN201
-    """Both feeds collected: the database and each item's story, by the last part of its URL."""
-    config = write_config([
-        {"id": "presse", "name": "Presse", "url": server.add("/press.xml", PRESS), "tier": "press"},
-        {"id": "ars", "name": "ARS", "url": server.add("/ars.xml", OFFICIAL), "tier": "official"},
-    ])
+    """The press feed collected, then the agency's: the database and each item's story, by the
+    last part of its URL. (Two collects: one collect fetches sources concurrently, and which
+    feed comes first would decide which item starts the story.)"""
+    press = {"id": "presse", "name": "Presse", "url": server.add("/press.xml", PRESS), "tier": "press"}
+    agency = {"id": "ars", "name": "ARS", "url": server.add("/ars.xml", OFFICIAL), "tier": "official"}
     db = tmp_path / "veille.db"
-    assert run_cli(config, db, "collect").exit_code == 0
+    assert run_cli(write_config([press]), db, "collect").exit_code == 0
+    assert run_cli(write_config([press, agency]), db, "collect").exit_code == 0
     return db, {r["url"].rsplit("/", 1)[1]: r["story_id"] for r in rows(db, "select url, story_id from items")}
 
 
