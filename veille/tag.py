@@ -265,40 +265,15 @@ def default_tagger() -> Tagger:
     Building the automaton from YAML takes about half a second, which every `veille collect`
     would pay; the built tagger is cached (pickled) in the user's cache directory, keyed by the
     taxonomy files and the tagger's modules, so a changed taxonomy or tagger is rebuilt."""
-    import hashlib
-    import os
-    import pickle
-    import tempfile
-
+    from veille.build_cache import load_or_build
     from veille.vocab import vocabulary_files
 
-    key = hashlib.sha1()
     here = Path(__file__).parent
     files = (
         TAXONOMY_DIR / "specialties.yaml", TAXONOMY_DIR / "types.yaml", CONTEXT_FILE,
         *(here / f"{name}.py" for name in _TAGGER_MODULES), *vocabulary_files(),
     )
-    for path in files:
-        key.update(path.read_bytes())
-    cache_dir = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "veille"
-    cache = cache_dir / f"tagger-{key.hexdigest()[:16]}.pickle"
-    try:
-        with cache.open("rb") as f:
-            tagger = pickle.load(f)
-        if isinstance(tagger, Tagger):
-            return tagger
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
-        pass
-    tagger = Tagger.load()
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(tagger, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, cache)
-    except OSError:
-        pass  # a read-only home only costs the rebuild
-    return tagger
+    return load_or_build("tagger", files, Tagger.load, Tagger)
 
 
 def tag(title: str, text: str = "", source_specialties: tuple[str, ...] = ()) -> Tagging:
