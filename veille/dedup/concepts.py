@@ -99,7 +99,7 @@ def phrases() -> dict[tuple[str, ...], str]:
     from veille.build_cache import load_or_build
     from veille.dedup import text
 
-    files = (GLOSSARY_FILE, Path(__file__), Path(text.__file__), *vocab.vocabulary_files())
+    files = (GLOSSARY_FILE, Path(__file__), Path(text.__file__), Path(vocab.__file__), *vocab.vocabulary_files())
     return load_or_build("concepts", files, _build, dict)
 
 
