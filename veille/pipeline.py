@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import os
 import random
@@ -13,7 +12,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -27,9 +26,10 @@ from veille.kinds import fetch_source, parse_source
 from veille.models import Config, Fetched, Item, Source, SourceResult, SourceState
 from veille.normalise import MAX_CONTENT, cap, clean_name, clean_text, item_id, normalise, utc_iso
 from veille.parse import DAMAGED, damage_warning
-from veille.store import Store, WriteOutcome
+from veille.store import SourceWrite, Store, WriteOutcome
 from veille.stories import StoryBook, item_features
 from veille.tag import Tagging, default_tagger
+from veille.writer import Writer
 
 Progress = Callable[[SourceResult, int, int], None]
 # Below this many sources, parsing in the event loop's process beats starting worker processes.
@@ -165,20 +165,25 @@ class Collector:
         self.stories: StoryBook = store.story_book(datetime.now(UTC))
         self._extractions = asyncio.Semaphore(2)  # trafilatura child processes at once
         self.new_ids: list[str] = []  # every item this collect stored for the first time
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="veille-writer")
+        self._writer = Writer(store)
         # Sources between their fetch and their write. When parsing or writing falls behind the
         # network, fetching waits instead of piling documents up in memory (3,000 feeds).
         self._in_progress = asyncio.Semaphore(max(2 * config.settings.concurrency, 64))
 
     async def _db(self, call: Callable[..., object], *args: object, **kwargs: object) -> Any:
-        """Run a Store call in the writer thread. Once started, a write runs to its end even if
-        the awaiting task is cancelled (a source is written whole or not at all)."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, functools.partial(call, *args, **kwargs))
+        """Run a Store call in the writer thread. Once started, a call runs to its end even if
+        the awaiting task is cancelled."""
+        return await asyncio.wrap_future(self._writer.call(call, *args, **kwargs))
+
+    async def _write(self, source: Source, **kwargs: Any) -> WriteOutcome:
+        """Write one source's fetch, whole or not at all; the writer commits the writes that
+        are waiting together (veille.writer)."""
+        result: WriteOutcome = await asyncio.wrap_future(self._writer.write(SourceWrite(source, **kwargs)))
+        return result
 
     def close(self) -> None:
         """Wait for the writes under way (called once the event loop is done with them)."""
-        self._writer.shutdown(wait=True)
+        self._writer.close()
 
     async def _process(self, source: Source, fetched: Fetched, fetched_at: datetime) -> Processed:
         assert fetched.body is not None
@@ -259,7 +264,7 @@ class Collector:
         failed = Fetched(source_id=source.id, url=state.url or source.url, started_at=now, duration_ms=0, error=error)
         _, _, fetch_row, update = decide(source, state, failed, None, now)
         with contextlib.suppress(VeilleError, sqlite3.Error):
-            await self._db(self.store.write_source, source, items=None, fetch_row=fetch_row, source_update=update, now=now)
+            await self._write(source, items=None, fetch_row=fetch_row, source_update=update, now=now)
         return SourceResult(source.id, "error", error=error)
 
     async def _collect_source(self, fetcher: Fetcher, source: Source, state: SourceState) -> SourceResult:
@@ -276,8 +281,7 @@ class Collector:
         outcome, error, fetch_row, update = decide(source, state, fetched, processed, now)
         items = processed.items if processed and not processed.error else None
         try:
-            written: WriteOutcome = await self._db(
-                self.store.write_source,
+            written = await self._write(
                 source,
                 items=items,
                 fetch_row=fetch_row,
@@ -297,9 +301,7 @@ class Collector:
             )
             _, _, fetch_row, update = decide(source, state, failed, None, now)
             with contextlib.suppress(VeilleError, sqlite3.Error):
-                await self._db(
-                    self.store.write_source, source, items=None, fetch_row=fetch_row, source_update=update, now=now
-                )
+                await self._write(source, items=None, fetch_row=fetch_row, source_update=update, now=now)
             return SourceResult(source.id, "error", error=error, http_status=fetched.status)
         self.new_ids.extend(written.new_ids)  # for the watches, matched once the collect is done
         return SourceResult(

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -49,6 +50,20 @@ def check_database_file(path: str) -> None:
             f"{path} is not a SQLite database; Veille will not touch it. "
             "Move it away or choose another file with --db."
         )
+
+
+@dataclass(frozen=True)
+class SourceWrite:
+    """Everything one fetch of one source changes (see Store.write_sources)."""
+
+    source: Source
+    items: Sequence[Item] | None
+    fetch_row: Mapping[str, object]
+    source_update: Mapping[str, object]
+    now: datetime
+    tags: Mapping[str, Tagging] | None = None
+    features: Mapping[str, Features] | None = None
+    stories: StoryBook | None = None
 
 
 @dataclass(frozen=True)
@@ -254,40 +269,58 @@ class Store:
     def story_book(self, now: datetime) -> StoryBook:
         return StoryBook(self.db, now)
 
-    def write_source(
-        self,
-        source: Source,
-        *,
-        items: Sequence[Item] | None,
-        fetch_row: dict,
-        source_update: dict,
-        now: datetime,
-        tags: Mapping[str, Tagging] | None = None,
-        features: Mapping[str, Features] | None = None,
-        stories: StoryBook | None = None,
-    ) -> WriteOutcome:
+    def write_source(self, source: Source, **kwargs: Any) -> WriteOutcome:
         """Everything one fetch of one source changes, in one transaction: all or nothing."""
+        outcome = self.write_sources([SourceWrite(source, **kwargs)])[0]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def write_sources(self, writes: Sequence[SourceWrite]) -> list[WriteOutcome | Exception]:
+        """Several sources' writes in one transaction (one commit), each source all or nothing
+        within it: a source whose write fails is rolled back to its savepoint and gets its
+        exception in the list, the others are kept. A failure of the transaction itself (its
+        BEGIN or COMMIT, or an error after which SQLite rolled back everything: a full disk)
+        raises, and nothing of the group is stored."""
+        out: list[WriteOutcome | Exception] = []
         with self.immediate() as db:
-            outcome = (
-                self._write_items(db, source, items, now, tags or {}, features or {}, stories)
-                if items
-                else WriteOutcome((), (), 0)
-            )
-            fetch_row = dict(fetch_row, items_new=len(outcome.new_ids), items_seen=outcome.seen)
-            # Plain SQL: sqlite-utils' insert and update introspect the table on every call, which
-            # was a visible share of a collect where every feed answers 304.
-            keys = list(fetch_row)
-            db.execute(
-                f"insert into fetches ({', '.join(keys)}) values ({', '.join('?' * len(keys))})",
-                [fetch_row[k] for k in keys],
-            )
-            update = dict(source_update)
-            if outcome.new_ids:
-                update["last_new_item_at"] = utc_iso(now)
-            db.execute(
-                f"update sources set {', '.join(f'[{k}] = ?' for k in update)} where id = ?",
-                [*update.values(), source.id],
-            )
+            for write in writes:
+                db.execute("SAVEPOINT source_write")
+                try:
+                    outcome = self._write_one(db, write)
+                except Exception as e:  # noqa: BLE001 - this source's failure only (see the docstring)
+                    if not db.conn.in_transaction:
+                        raise  # SQLite gave up the whole transaction: the group is lost
+                    db.execute("ROLLBACK TO source_write")
+                    db.execute("RELEASE source_write")
+                    out.append(e)
+                else:
+                    db.execute("RELEASE source_write")
+                    out.append(outcome)
+        return out
+
+    def _write_one(self, db: Database, write: SourceWrite) -> WriteOutcome:
+        source = write.source
+        outcome = (
+            self._write_items(db, source, write.items, write.now, write.tags or {}, write.features or {}, write.stories)
+            if write.items
+            else WriteOutcome((), (), 0)
+        )
+        fetch_row = dict(write.fetch_row, items_new=len(outcome.new_ids), items_seen=outcome.seen)
+        # Plain SQL: sqlite-utils' insert and update introspect the table on every call, which
+        # was a visible share of a collect where every feed answers 304.
+        keys = list(fetch_row)
+        db.execute(
+            f"insert into fetches ({', '.join(keys)}) values ({', '.join('?' * len(keys))})",
+            [fetch_row[k] for k in keys],
+        )
+        update = dict(write.source_update)
+        if outcome.new_ids:
+            update["last_new_item_at"] = utc_iso(write.now)
+        db.execute(
+            f"update sources set {', '.join(f'[{k}] = ?' for k in update)} where id = ?",
+            [*update.values(), source.id],
+        )
         return outcome
 
     def _write_items(
