@@ -319,3 +319,9 @@ def m011_i12speed_article_page_data(db: Database) -> None:
             f"create trigger items_facets_au_{column} after update of {column} on items "
             f"when old.{column} is not new.{column} begin {'; '.join(old + new)}; end"
         )
+
+@migrations()
+def m012_i14collect_meta(db: Database) -> None:
+    """Small facts about the database itself: which taxonomy its specialty labels come from, so
+    that opening it does not load the tagger to find out (veille.store)."""
+    db["veille_meta"].create({"key": str, "value": str}, pk="key")

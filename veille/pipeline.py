@@ -15,21 +15,23 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from veille.backoff import next_fetch
-from veille.dedup import Features
 from veille.errors import StoreError, VeilleError
 from veille.fetch import AddressPolicy, Fetcher, address_is_public
-from veille.fulltext import ExtractionFailed, FulltextSettings, extract_killable
 from veille.kinds import fetch_source, parse_source
 from veille.models import Config, Fetched, Item, Source, SourceResult, SourceState
 from veille.normalise import MAX_CONTENT, cap, clean_name, clean_text, item_id, normalise, utc_iso
 from veille.parse import DAMAGED, damage_warning
 from veille.store import SourceWrite, Store, WriteOutcome
-from veille.stories import StoryBook, item_features
-from veille.tag import Tagging, default_tagger
 from veille.writer import Writer
+
+if TYPE_CHECKING:  # the dedup, tagging and full-text modules are imported when an item needs them
+    from veille.dedup import Features
+    from veille.fulltext import FulltextSettings
+    from veille.stories import StoryBook
+    from veille.tag import Tagging
 
 Progress = Callable[[SourceResult, int, int], None]
 # Below this many sources, parsing in the event loop's process beats starting worker processes.
@@ -90,12 +92,16 @@ def process_document(
         return Processed(error=warning if damaged else "the feed's entries have neither a title nor a link")
     tags = tuple((item.id, tag_item(item, source_specialties)) for item in items)
     # Dedup features are computed here too: the story index itself lives in the main process.
+    from veille.stories import item_features
+
     prepared = tuple((item.id, item_features(item)) for item in items)
     return Processed(items=tuple(items), tags=tags, features=prepared, warning=warning)
 
 
 def tag_item(item: Item, source_specialties: tuple[str, ...]) -> Tagging:
     """Specialties and type of an item: its title, then its summary and content as the body."""
+    from veille.tag import default_tagger
+
     return default_tagger().tag(item.title, f"{item.summary}\n{item.content}", source_specialties)
 
 
@@ -162,13 +168,21 @@ class Collector:
         self.store = store
         self.executor = executor
         self.is_public = is_public  # which addresses count as public (tests play the internet on 127.0.0.1)
-        self.stories: StoryBook = store.story_book(datetime.now(UTC))
+        self._stories: StoryBook | None = None
         self._extractions = asyncio.Semaphore(2)  # trafilatura child processes at once
         self.new_ids: list[str] = []  # every item this collect stored for the first time
         self._writer = Writer(store)
         # Sources between their fetch and their write. When parsing or writing falls behind the
         # network, fetching waits instead of piling documents up in memory (3,000 feeds).
         self._in_progress = asyncio.Semaphore(max(2 * config.settings.concurrency, 64))
+
+    @property
+    def stories(self) -> StoryBook:
+        """The story index of this collect, made when the first new document is written (a run
+        where nothing changed does not import the dedup modules)."""
+        if self._stories is None:
+            self._stories = self.store.story_book(datetime.now(UTC))
+        return self._stories
 
     async def _db(self, call: Callable[..., object], *args: object, **kwargs: object) -> Any:
         """Run a Store call in the writer thread. Once started, a call runs to its end even if
@@ -211,6 +225,8 @@ class Collector:
     ) -> tuple[str | None, str | None]:
         """(main text, error) of one article page. Links come from feed content, a third party's
         choice even when the source is a bridge on 127.0.0.1: public addresses only, every hop."""
+        from veille.fulltext import ExtractionFailed, extract_killable
+
         page = await fetcher.fetch(
             source, url=url, require_public=True,
             max_bytes=conf.max_bytes, deadline=conf.deadline,
@@ -230,6 +246,8 @@ class Collector:
     async def _with_fulltext(self, fetcher: Fetcher, source: Source, state: SourceState, processed: Processed) -> Processed:
         """Replace the content of the new items with their article's main text (``fulltext: true``).
         An article that cannot be read leaves its item as the feed gave it."""
+        from veille.fulltext import FulltextSettings
+
         conf = FulltextSettings.from_settings(self.config.settings)
         known = await self._db(self.store.known_item_ids, [i.id for i in processed.items])
         todo = [i for i in processed.items if i.id not in known and i.url][: conf.max_items]
@@ -289,7 +307,7 @@ class Collector:
                 now=now,
                 tags=dict(processed.tags) if processed else None,
                 features=dict(processed.features) if processed else None,
-                stories=self.stories,
+                stories=self.stories if items else None,
             )
         except (VeilleError, sqlite3.Error) as e:
             # The source's transaction was rolled back whole; record the failure on its own,
@@ -415,9 +433,8 @@ def collect(
     sources, skipped = select_sources(config, store, source_ids, only_due=only_due)
     own_pool = executor is None
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
-    default_tagger()  # built once here, shared with forked workers
     if own_pool and len(sources) >= POOL_THRESHOLD and workers > 1:
-        executor = make_pool(workers)
+        executor = make_pool(workers, preload=False)
     collector = Collector(config, store, executor=executor, is_public=is_public)
     try:
         results = asyncio.run(collector.collect(sources, progress, stop))
@@ -441,10 +458,16 @@ def match_watches(config: Config, store: Store, new_ids: Sequence[str]) -> None:
         logging.getLogger("veille.alerts").error("watches not matched after this collect: %s", e)
 
 
-def make_pool(workers: int = 2) -> ProcessPoolExecutor:
+def make_pool(workers: int = 2, *, preload: bool = True) -> ProcessPoolExecutor:
     """Worker processes for parsing (CPU-bound: the second core). Call it before starting
-    threads or an event loop: the workers are forked, and are all started here."""
-    default_tagger()
+    threads or an event loop: the workers are forked, and are all started here. ``preload``:
+    load the tagger first, for the forked workers to share (the service, which keeps them);
+    a single collect leaves it to the workers, which load it when a document needs it, so a
+    run where nothing changed never loads it."""
+    if preload:
+        from veille.tag import default_tagger
+
+        default_tagger()
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_exit_with_parent, initargs=(os.getpid(),))
     list(pool.map(int, range(workers)))
     return pool

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import sqlite3
@@ -11,31 +12,25 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
-from veille.dedup import Features
 from veille.errors import StoreError
 from veille.migrations import migrations
 from veille.models import TIER_RANK, Item, Source, SourceState
 from veille.normalise import utc_iso
-from veille.stories import (
-    StoryBook,
-    add_source_specialties,
-    refresh_stories,
-    specialties_json,
-    sync_specialties,
-    tier_rank_sql,
-    write_item_specialties,
-    write_link,
-    write_tags,
-)
-from veille.tag import Tagging
+
+if TYPE_CHECKING:  # veille.stories (dedup, tagging) is imported when items are written
+    from veille.dedup import Features
+    from veille.stories import StoryBook
+    from veille.tag import Tagging
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
 REMOVED = "removed from feeds.yaml"
+# What the specialty labels are read from (veille.tag); its fingerprint is kept in veille_meta.
+SPECIALTIES_FILE = Path(__file__).resolve().parent / "taxonomy" / "specialties.yaml"
 
 
 def check_database_file(path: str) -> None:
@@ -90,13 +85,26 @@ class Store:
                 self.db.execute("PRAGMA journal_mode = WAL")
                 self.db.execute("PRAGMA synchronous = NORMAL")
                 migrations.apply(self.db)
-                with self.immediate() as db:
-                    sync_specialties(db)
+                self._sync_specialties()
         except sqlite3.DatabaseError as e:
             raise StoreError(
                 f"{path} cannot be used as a database ({e}); it was left untouched. "
                 "If it is corrupt, restore a backup or move it away."
             ) from e
+
+    def _sync_specialties(self) -> None:
+        """The specialties table mirrors the packaged taxonomy's labels. They are read from the
+        built tagger, which takes a fifth of a second to load: only when the taxonomy file is
+        not the one the labels were last taken from."""
+        key = hashlib.sha1(SPECIALTIES_FILE.read_bytes()).hexdigest()
+        found = self.db.execute("select value from veille_meta where key = 'specialties'").fetchone()
+        if found and found[0] == key:
+            return
+        from veille.stories import sync_specialties
+
+        with self.immediate() as db:
+            sync_specialties(db)
+            db.execute("insert or replace into veille_meta (key, value) values ('specialties', ?)", [key])
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
@@ -214,6 +222,8 @@ class Store:
     def purge_source(self, source_id: str) -> int:
         """Delete a source, its fetches, and the items no other source carried; the stories it
         touched are recomputed."""
+        from veille.stories import refresh_stories, tier_rank_sql
+
         with self.immediate() as db:
             stories = [
                 r[0]
@@ -267,6 +277,8 @@ class Store:
     # --- items -------------------------------------------------------------------------------
 
     def story_book(self, now: datetime) -> StoryBook:
+        from veille.stories import StoryBook
+
         return StoryBook(self.db, now)
 
     def write_source(self, source: Source, **kwargs: Any) -> WriteOutcome:
@@ -333,6 +345,15 @@ class Store:
         features: Mapping[str, Features],
         stories: StoryBook | None,
     ) -> WriteOutcome:
+        from veille.stories import (
+            add_source_specialties,
+            refresh_stories,
+            specialties_json,
+            write_item_specialties,
+            write_link,
+            write_tags,
+        )
+
         unique: dict[str, Item] = {}
         for item in items:
             unique.setdefault(item.id, item)  # duplicate guids in one document: first one wins
