@@ -226,10 +226,13 @@ def add_source_specialties(db: Database, item_id: str, specialties: Iterable[str
 def sync_specialties(db: Database) -> None:
     """The specialties table mirrors the packaged taxonomy (labels for Datasette and digests).
     Labels come from the built tagger, which is cached between runs (parsing the YAML costs a
-    second); nothing is written when they are already current."""
+    second); nothing is written when they are already current. A process that has not loaded
+    the tagger yet (a collect, whose workers tag) loads it for the labels and lets it go."""
     from veille.tag import default_tagger
 
-    wanted = {slug: (s.label_fr, s.label_en) for slug, s in default_tagger().specialties.items()}
+    tagger = default_tagger() if default_tagger.cache_info().currsize else default_tagger.__wrapped__()
+    wanted = {slug: (s.label_fr, s.label_en) for slug, s in tagger.specialties.items()}
+    del tagger
     current = {r[0]: (r[1], r[2]) for r in db.execute("select slug, label_fr, label_en from specialties")}
     if current != wanted:
         marks = ",".join("?" * len(wanted))
