@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 from concurrent.futures import Future
 from datetime import UTC, datetime
@@ -100,3 +103,34 @@ def test_a_cancelled_write_that_has_not_started_is_never_run(store):
     assert kept.result(timeout=10) == WriteOutcome((), (), 0)
     writer.close()
     assert rows(store.path, "select source_id from fetches") == [{"source_id": "s1"}]
+
+
+LAZY = ("veille.dedup", "veille.stories", "veille.tag", "ahocorasick", "ruamel", "trafilatura")
+SHOW_MODULES = (
+    "import atexit, sys\n"
+    "atexit.register(lambda: print('MODULES', sorted({m.split('.')[0] if not m.startswith('veille.') else "
+    "'.'.join(m.split('.')[:2]) for m in sys.modules})))\n"
+    "from veille.cli import main\n"
+    "sys.argv = ['veille', *sys.argv[1:]]\n"
+    "main()\n"
+)
+
+
+def test_an_unchanged_collect_loads_no_dedup_tagging_or_yaml_editing(server, write_config, tmp_path):
+    """A pass where every feed answers 304 is start-up plus requests: what only a new item needs
+    (dedup, the tagger, trafilatura) or only an edit needs (ruamel.yaml) is never imported."""
+    item = "<item><title>Rappel de lots</title><link>https://example.org/{n}</link><guid>g{n}</guid></item>"
+    config = write_config([
+        {"id": f"f{n}", "url": server.add(f"/f{n}.xml", f"<rss version='2.0'><channel><title>F</title>{item.format(n=n)}</channel></rss>")}
+        for n in range(9)  # enough sources for the worker processes
+    ])
+    db = tmp_path / "veille.db"
+    run = [sys.executable, "-c", SHOW_MODULES, "--config", str(config), "--db", str(db), "collect"]
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    first = subprocess.run(run, capture_output=True, text=True, timeout=120, env=env)
+    assert "9 new items" in first.stdout, first.stdout + first.stderr
+    second = subprocess.run(run, capture_output=True, text=True, timeout=120, env=env)
+    assert "9 sources: 0 new items, 9 unchanged, 0 errors" in second.stdout, second.stdout + second.stderr
+    loaded = second.stdout.split("MODULES", 1)[1]
+    assert "veille.pipeline" in loaded and "httpx" in loaded  # the listing is real
+    assert [m for m in LAZY if f"'{m}" in loaded] == []

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
 from veille.config_doc import Problems, line_of
 from veille.errors import ConfigError
 from veille.watch import Watch, WatchError, check_watch
@@ -97,6 +95,9 @@ def _mentions(message: str, value: Any) -> bool:
 
 def add_watch(path: str, watch: Watch) -> Watch:
     """Append a watch to feeds.yaml; refused (file untouched) when invalid or the name is taken."""
+    # ruamel.yaml is for edits only: `veille collect` reads feeds.yaml without it (yaml_fast).
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     from veille.config import config_from_document
     from veille.config_edit import editing, flow_list
 
