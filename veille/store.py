@@ -1,4 +1,4 @@
-"""SQLite storage with sqlite-utils: one file, WAL, one IMMEDIATE transaction per source."""
+"""SQLite storage with sqlite-utils: one file, WAL, IMMEDIATE transactions, each source all or nothing."""
 
 from __future__ import annotations
 
