@@ -320,6 +320,7 @@ def m011_i12speed_article_page_data(db: Database) -> None:
             f"when old.{column} is not new.{column} begin {'; '.join(old + new)}; end"
         )
 
+
 @migrations()
 def m012_i14collect_meta(db: Database) -> None:
     """Small facts about the database itself: which taxonomy its specialty labels come from, so
