@@ -38,6 +38,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         self.server.requests.append((self.path, dict(self.headers.items())))
+        self.server.peers.append(self.client_address)
         route = self.server.routes.get(self.path)
         if route is None:
             self._send(404, b"not found", {"Content-Type": "text/plain"})
@@ -96,6 +97,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     routes: dict[str, Route]
     requests: list[tuple[str, dict[str, str]]]
+    peers: list[tuple[str, int]]  # the client address of each request: one per TCP connection
 
     def handle_error(self, request: object, client_address: object) -> None:
         # A client closing a keep-alive connection is normal (a collect's clients close theirs
@@ -117,6 +119,7 @@ class FeedServer:
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._server.routes = {}
         self._server.requests = []
+        self._server.peers = []
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -128,6 +131,10 @@ class FeedServer:
     @property
     def requests(self) -> list[tuple[str, dict[str, str]]]:
         return self._server.requests
+
+    @property
+    def peers(self) -> list[tuple[str, int]]:
+        return self._server.peers
 
     def url(self, path: str) -> str:
         return f"{self.scheme}://{self.host}:{self.port}{path}"
@@ -152,6 +159,7 @@ class FeedServer:
         """Forget every route and request (one server serves a whole test session)."""
         self._server.routes = {}
         self._server.requests.clear()
+        self._server.peers.clear()
 
     def close(self) -> None:
         self._server.shutdown()

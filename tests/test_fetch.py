@@ -71,3 +71,21 @@ def test_user_agent_names_the_project(server):
     server.add("/ua.xml", "<rss version='2.0'><channel><title>x</title></channel></rss>")
     _fetch(server.url("/ua.xml"))
     assert server.requests[-1][1]["User-Agent"].startswith("Veille/")
+
+
+def test_not_modified_answers_keep_their_connection(server):
+    """A 304 is read to its end, so its keep-alive connection serves the next request (closing it
+    unread made an unchanged pass open one TCP connection per feed)."""
+    from veille.fetch import CLIENTS
+    from veille.models import SourceState
+
+    url = server.add("/kept.xml", "<rss version='2.0'><channel><title>K</title></channel></rss>", etag='"v1"')
+    source = Source(id="kept", name="Kept", url=url)
+
+    async def go() -> list[int | None]:
+        async with Fetcher(Settings(), is_public=lambda a: a == "127.0.0.1") as fetcher:
+            return [(await fetcher.fetch(source, SourceState(id="kept", etag='"v1"'))).status for _ in range(3 * CLIENTS)]
+
+    assert asyncio.run(go()) == [304] * (3 * CLIENTS)
+    assert len(server.peers) == 3 * CLIENTS
+    assert len(set(server.peers)) <= CLIENTS  # one connection per client at most, reused

@@ -455,6 +455,10 @@ class Fetcher:
                     retry_after=retry_after,
                 )
                 if status == 304:
+                    # Read the (empty) body: httpcore keeps a connection for the next request only
+                    # once its response was read to the end; closing it unread closed the
+                    # connection, and an unchanged pass opened one TCP connection per feed.
+                    await response.aread()
                     return Fetched(duration_ms=_ms(clock), **common)  # type: ignore[arg-type]
                 if status == 410:
                     return Fetched(
