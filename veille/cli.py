@@ -319,8 +319,8 @@ def sources_list(env: Env, as_json: bool) -> None:
 
 def _source_input(address: str, kind: str | None) -> tuple[str, str, str | None]:
     """(kind, address to store, default name) for what the user typed after `sources add`."""
-    from veille.config import normalise_source_url
     from veille.kinds import Recognised, bridge_advice, recognise
+    from veille.source_address import normalise_source_url
 
     advice = bridge_advice(address)
     if advice:
@@ -409,9 +409,11 @@ def sources_add(
         veille sources add 'pubmed:"heart failure"[ti] AND france[ad]'
         veille sources add https://www.ameli.fr/medecin/actualites --kind page
     """
-    from veille.config import add_source, load_config, refuse_duplicate
+    from veille.config import load_config
+    from veille.config_edit import add_source
     from veille.discover import check_source
     from veille.normalise import clean_name
+    from veille.source_address import refuse_duplicate
 
     _check_add_options(source_id, lang, every, name)
     kind, target, default_name = _source_input(address, kind)
@@ -522,7 +524,8 @@ def sources_remove(env: Env, source: str, purge: bool) -> None:
         veille sources remove egora --purge
         veille sources remove https://www.egora.fr/rss
     """
-    from veille.config import remove_source, resolve_source_id
+    from veille.config_edit import remove_source
+    from veille.source_address import resolve_source_id
 
     source_id = resolve_source_id(env.config(), source)
     remove_source(env.config_path, source_id)
@@ -578,7 +581,8 @@ def sources_enable(env: Env, source: str) -> None:
     Example:
         veille sources enable has-actualites
     """
-    from veille.config import resolve_source_id, set_enabled
+    from veille.config_edit import set_enabled
+    from veille.source_address import resolve_source_id
 
     source_id = resolve_source_id(env.config(), source)
     set_enabled(env.config_path, source_id, True)
@@ -599,7 +603,8 @@ def sources_disable(env: Env, source: str) -> None:
     Example:
         veille sources disable egora
     """
-    from veille.config import resolve_source_id, set_enabled
+    from veille.config_edit import set_enabled
+    from veille.source_address import resolve_source_id
 
     source_id = resolve_source_id(env.config(), source)
     set_enabled(env.config_path, source_id, False)

@@ -159,23 +159,3 @@ def config_from_document(doc: Any, path: str) -> Config:
 def load_config(path: str) -> Config:
     """The configuration, for reading only (see ``config_edit.editing`` to change the file)."""
     return config_from_document(read_document(path, edit=False), path)
-
-
-# veille/cli.py still imports these from here (it was being changed elsewhere when they moved to
-# their own modules). Once it imports them from those modules, delete _MOVED and __getattr__.
-_MOVED = {
-    "normalise_source_url": "veille.source_address",
-    "refuse_duplicate": "veille.source_address",
-    "resolve_source_id": "veille.source_address",
-    "add_source": "veille.config_edit",
-    "remove_source": "veille.config_edit",
-    "set_enabled": "veille.config_edit",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MOVED:
-        import importlib
-
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
