@@ -196,6 +196,7 @@ def register_plugin() -> None:
         public,
         reading_room,
         response_cache,
+        table_cells,
     )
 
     for module, name in (
@@ -205,6 +206,7 @@ def register_plugin() -> None:
     ):
         if not pm.is_registered(module):
             pm.register(module, name=name)
+    table_cells.install()
 
 
 def make_datasette(
@@ -218,7 +220,7 @@ def make_datasette(
     """The Datasette app for one Veille database, served as ``/veille``."""
     from datasette.app import Datasette
 
-    from veille.plugins.schema_cache import SchemaCachedDatabase, refresh_only_when_written
+    from veille.plugins.schema_cache import SchemaCachedDatabase, refresh_only_when_written, table_permissions_once
 
     db_path = os.fspath(db_path)
     ensure_views(db_path)
@@ -250,6 +252,7 @@ def make_datasette(
     # Schema lookups (about 20 thread round trips a table page) are reused until a commit.
     ds.add_database(SchemaCachedDatabase(ds, path=db_path, is_mutable=True), name=DATABASE_NAME)
     refresh_only_when_written(ds)
+    table_permissions_once(ds)
     return ds
 
 

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from datasette.utils import to_css_class
+from datasette.views.table import Row
 from markupsafe import Markup, escape
 
 HIDDEN_IN_ARTICLES = frozenset({"arrivee", "lien", "id"})
@@ -37,27 +38,39 @@ def visible(table: str | None, columns: Iterable[Any]) -> list[Any]:
 
 
 @lru_cache(maxsize=512)
-def _css(column: str) -> str:
+def css_class(column: str) -> str:
     return str(to_css_class(column))
+
+
+class RenderedRow(Row):
+    """Datasette's display row (its cells, for templates and plugins) with its ``<tr>`` already
+    written by :mod:`veille.plugins.table_cells` (shown cells only, values escaped)."""
+
+    def __init__(self, cells: list[dict[str, Any]], html: Markup) -> None:
+        super().__init__(cells)
+        self.html = html
 
 
 def table_rows(table: str | None, rows: Iterable[Iterable[dict[str, Any]]]) -> Markup:
     """A table page's ``<tr>``s (Datasette's display_rows: cells with column, value, value_type)."""
     out: list[str] = []
     for row in rows:
+        if isinstance(row, RenderedRow):
+            out.append(row.html)
+            continue
         out.append("<tr>")
         for cell in row:
             column = cell["column"]
             if hidden(table, column):
                 continue
-            out.append(f'<td class="col-{_css(column)} type-{escape(cell["value_type"])}">{escape(cell["value"])}</td>')
+            out.append(f'<td class="col-{css_class(column)} type-{escape(cell["value_type"])}">{escape(cell["value"])}</td>')
         out.append("</tr>")
     return Markup("".join(out))
 
 
 def query_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Markup:
     """A query page's ``<tr>``s (rows of rendered values, in ``columns`` order)."""
-    shown = [(i, f'<td class="col-{_css(c)}">') for i, c in enumerate(columns) if not hidden(None, c)]
+    shown = [(i, f'<td class="col-{css_class(c)}">') for i, c in enumerate(columns) if not hidden(None, c)]
     out: list[str] = []
     for row in rows:
         out.append("<tr>")
@@ -75,11 +88,11 @@ def facet_lists(
     toggle links, and the "…" link to every value when the list is truncated."""
     from veille.plugins.labels import thousands
 
-    prefix = f"facet-{_css(database)}-{_css(table or '')}-"
+    prefix = f"facet-{css_class(database)}-{css_class(table or '')}-"
     out: list[str] = []
     for info in facets:
         name = str(info["name"])
-        css = _css(name)
+        css = css_class(name)
         results = info["results"]
         out.append(
             f'<div class="facet-info {prefix}{css}" id="facet-{css}" data-column="{escape(name)}">'
