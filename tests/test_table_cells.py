@@ -105,3 +105,17 @@ def test_reads_are_memory_mapped_unless_turned_off(built):
     metadata = load_metadata()
     metadata["plugins"]["veille"]["mmap_bytes"] = 0
     assert mapped(make_datasette(built[1], metadata=metadata)) == 0
+
+
+def test_facet_links_are_datasettes_own(built):
+    from datasette.utils import path_with_added_args
+    from datasette.utils.asgi import Request
+
+    from veille.plugins.facets import adding_links
+
+    ds = make_datasette(built[1])
+    for query in (b"", b"_search=%C3%A9pid%C3%A9mie&type=news", b"_next=25&_size=25&niveau=official", b"a=&b=c+d"):
+        request = Request.fake(f"/veille/articles?{query.decode()}" if query else "/veille/articles")
+        link = adding_links(ds, request)
+        for arg, value in (("source", "src-1"), ("specialites__arraycontains", "pédiatrie"), ("titre", "a&b=c d#e?/+%")):
+            assert link(arg, value) == ds.absolute_url(request, ds.urls.path(path_with_added_args(request, {arg: value})))

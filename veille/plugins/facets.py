@@ -152,6 +152,7 @@ class RecentFacet:
                 window = await self.window(columns)
             except QueryInterrupted:
                 facets_timed_out.extend(mine)
+        added = adding_links(ds, request)
         for source_and_config, column in configs:
             if column in whole:
                 counted = whole[column]
@@ -174,15 +175,28 @@ class RecentFacet:
                 value = self.shown(raw)
                 selected = (arg, str(value)) in pairs
                 if selected:
-                    toggle_path = path_with_removed_args(request, {arg: str(value)})
+                    toggle_url = ds.absolute_url(request, ds.urls.path(path_with_removed_args(request, {arg: str(value)})))
                 else:
-                    toggle_path = path_with_added_args(request, {arg: value})
-                values.append({
-                    "value": value, "label": value, "count": n,
-                    "toggle_url": ds.absolute_url(request, ds.urls.path(toggle_path)),
-                    "selected": selected,
-                })
+                    toggle_url = added(arg, value)
+                values.append({"value": value, "label": value, "count": n, "toggle_url": toggle_url, "selected": selected})
         return facet_results, facets_timed_out
+
+
+def adding_links(ds, request):  # noqa: ANN001, ANN201
+    """``(arg, value) -> ds.absolute_url(request, ds.urls.path(path_with_added_args(request,
+    {arg: value})))``, the link of a facet value, with the page's own address resolved once: the
+    unfiltered Articles page links about 250 values (200 sources), and joining each one's URL
+    again cost more than the rest of its facets after a commit. The query string only grows
+    by ``&arg=value`` (urlencode joins pairs with ``&``; urljoin leaves the query as it is)."""
+    from urllib.parse import parse_qsl, urlencode
+
+    page = ds.absolute_url(request, ds.urls.path(path_with_added_args(request, {})))
+    joiner = "&" if parse_qsl(request.query_string) else "?"
+
+    def link(arg: str, value: Any) -> str:  # noqa: ANN401 - a facet value
+        return f"{page}{joiner}{urlencode([(arg, value)])}"
+
+    return link
 
 
 class RecentColumnFacet(RecentFacet, ColumnFacet):
