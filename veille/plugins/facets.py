@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from json import JSONDecodeError, loads
+from operator import itemgetter
 from typing import Any
 
 from datasette import hookimpl
@@ -49,7 +50,8 @@ def _order(item: tuple[Any, int]) -> tuple[int, int, Any]:  # noqa: ANN401
 
 def count_values(values: Iterable[Any]) -> list[tuple[Any, int]]:  # noqa: ANN401
     """A column's (value, count) pairs, NULLs left out, most frequent first (ties by value)."""
-    counts = Counter(v for v in values if v is not None)
+    counts = Counter(values)  # counted in C, then NULL taken out
+    counts.pop(None, None)
     return sorted(counts.items(), key=_order)
 
 
@@ -57,7 +59,9 @@ def count_arrays(values: Iterable[Any]) -> list[tuple[Any, int]]:  # noqa: ANN40
     """The (element, count) pairs of JSON arrays (each array holds a value once), most frequent
     first; NULL, malformed JSON and non-arrays count nothing. Each distinct text is parsed once."""
     totals: Counter[Any] = Counter()
-    for text, n in Counter(v for v in values if isinstance(v, str)).items():
+    for text, n in Counter(values).items():
+        if not isinstance(text, str):
+            continue
         try:
             parsed = loads(text)
         except (JSONDecodeError, RecursionError):
@@ -158,7 +162,7 @@ class RecentFacet:
                 counted = whole[column]
             elif window is not None:
                 at = columns.index(column)
-                counted = self.count(row[at] for row in window.rows)
+                counted = self.count(map(itemgetter(at), window.rows))
             else:
                 continue
             values = []
