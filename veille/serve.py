@@ -220,7 +220,11 @@ def make_datasette(
     """The Datasette app for one Veille database, served as ``/veille``."""
     from datasette.app import Datasette
 
-    from veille.plugins.schema_cache import SchemaCachedDatabase, refresh_only_when_written, table_permissions_once
+    from veille.plugins.schema_cache import (
+        SchemaCachedDatabase,
+        refresh_only_when_written,
+        table_permissions_once,
+    )
 
     db_path = os.fspath(db_path)
     ensure_views(db_path)

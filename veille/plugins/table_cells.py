@@ -49,10 +49,7 @@ def plain_display(value: Any, truncate_cells: int) -> Any:  # noqa: ANN401 - a S
     if value in ("", None):
         return markupsafe.Markup("&nbsp;")
     if is_url(str(value).strip()):
-        return markupsafe.Markup('<a href="{url}">{truncated_url}</a>'.format(
-            url=markupsafe.escape(value.strip()),
-            truncated_url=markupsafe.escape(truncate_url(value.strip(), truncate_cells)),
-        ))
+        return markupsafe.Markup(f'<a href="{markupsafe.escape(value.strip())}">{markupsafe.escape(truncate_url(value.strip(), truncate_cells))}</a>')
     text = str(value)
     if truncate_cells and len(text) > truncate_cells:
         text = text[:truncate_cells] + "\u2026"
