@@ -13,6 +13,9 @@ read again after ``MAX_AGE`` seconds. Datasette's ``select count(*) from …`` (
 Articles page counts its matches on every view) depends on the data, and is kept until the
 next commit.
 
+A searched page's main query is run with its sort on the keys alone
+(:mod:`veille.plugins.search_page`).
+
 :class:`SchemaCachedDatabase` is the Database that ``veille.serve.make_datasette`` adds;
 :func:`refresh_only_when_written` wraps ``Datasette.refresh_schemas`` the same way.
 """
@@ -26,6 +29,7 @@ from typing import Any
 from datasette.database import Database
 
 from veille.plugins.page_cache import Cache, data_version
+from veille.plugins.search_page import two_step
 
 MAX_AGE = 60.0
 ENTRIES = 512
@@ -88,7 +92,7 @@ class SchemaCachedDatabase(Database):
         run = super().execute
         schema, count = is_schema_read(sql), is_count(sql)
         if not (schema or count):
-            return await run(sql, params, truncate, custom_time_limit, page_size, log_sql_errors)
+            return await run(two_step(sql) or sql, params, truncate, custom_time_limit, page_size, log_sql_errors)
         if sql.lower().strip() == SCHEMA_VERSION_SQL and await self.schema_key() is not None:
             return self._schema_version
         key = ("execute", sql, frozen(params), truncate, custom_time_limit, page_size)
