@@ -387,3 +387,23 @@ def test_readding_an_item_replaces_it() -> None:
     found = index.match(TRIPLES[0][1])
     assert found is not None and found.story_id == "s2"
     assert index.match(a) is None  # an item never matches itself
+
+
+def test_features_cross_processes_unchanged_and_share_their_words() -> None:
+    """Features pickled by two parsing workers come back equal, score the same, and the words
+    they have in common are one string in the main process (the index keeps them all)."""
+    import pickle
+
+    from veille.dedup import features
+    from veille.dedup.similarity import Weights, score
+
+    a = doc("a", "Leqembi : feu vert complet de la FDA contre Alzheimer", text="La FDA a accordé une autorisation complète au lecanemab (Leqembi) d'Eisai et Biogen contre la maladie d'Alzheimer.")
+    b = doc("b", "Alzheimer : le lecanemab obtient une autorisation complète aux États-Unis", text="Le lecanemab (Leqembi), développé par Eisai et Biogen, a obtenu une autorisation complète de la FDA.", hours=2)
+    fa, fb = features(a), features(b)
+    ra, rb = pickle.loads(pickle.dumps(fa)), pickle.loads(pickle.dumps(fb))
+    assert (ra, rb) == (fa, fb) and ra.head == fa.head and ra.head
+    assert score(ra, rb, Weights()) == score(fa, fb, Weights()) == similarity(a, b)
+    stem = next(t for t in ra.title if t in rb.title and t.startswith("alzheim"))
+    mine = next(t for t in rb.title if t == stem)
+    assert stem is mine
+    assert next(t for t in ra.head if t == stem) is stem and next(t for t in ra.keys if t == stem) is stem

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, fields
 
 from veille.dedup import markers
 from veille.dedup.concepts import concept_spans
@@ -50,7 +51,10 @@ _INN_STEM = re.compile(
 @dataclass(frozen=True, slots=True)
 class Features:
     title: dict[str, str]  # stem -> first full folded word, in title order
-    head: frozenset[str]  # stems of title + summary head; empty when the summary adds nothing
+    # Stems of title + summary head, in the order of their set (a tuple is a sixth of a
+    # frozenset's size, and the index keeps one per item of a collect); empty when the summary
+    # adds nothing.
+    head: tuple[str, ...]
     numbers: frozenset[str]
     kinds: frozenset[str]
     keys: tuple[str, ...]  # distinguishing title stems (index keys)
@@ -74,6 +78,30 @@ class Features:
     # (concept id, stems of the title words naming it): "~I50" <- {"insuff", "cardia"}
     concepts: tuple[tuple[str, frozenset[str]], ...] = ()
     makers: frozenset[str] = _EMPTY  # makers of generics named with a drug: "mylan"
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        # Features cross from the parsing workers to the main process, whose story index keeps
+        # them for the whole collect: rebuilt by `_restore` (a positional call, faster than the
+        # dataclass's field-by-field setstate), sharing one copy of each title and head word.
+        return _restore, tuple(getattr(self, name) for name in _FIELDS)
+
+
+def _restore(title: dict[str, str], head: tuple[str, ...], numbers: frozenset[str], kinds: frozenset[str],
+             keys: tuple[str, ...], *rest: object) -> Features:
+    """A pickled `Features`, its title, head and key words interned (one string per word in the
+    process, not one per item)."""
+    intern = sys.intern
+    return Features(
+        {intern(stem): intern(word) for stem, word in title.items()},
+        tuple(map(intern, head)),
+        numbers,
+        kinds,
+        tuple(map(intern, keys)),
+        *rest,  # type: ignore[arg-type]
+    )
+
+
+_FIELDS = tuple(f.name for f in fields(Features))
 
 
 def _names(words: list[str], first_ok: bool) -> frozenset[str]:
@@ -256,7 +284,7 @@ def features(doc: StoryDoc) -> Features:
     doses = frozenset(f"{m.group(1)}{_UNITS[m.group(2).lower()]}" for m in _DOSE.finditer(cleaned)) or _EMPTY
     return Features(
         title,
-        frozenset(head) if len(head) > len(title) else _EMPTY,
+        tuple(frozenset(head)) if len(head) > len(title) else (),
         numbers,
         frozenset(kinds) or _EMPTY,
         keys,
