@@ -53,7 +53,21 @@ def test_a_follow_up_links_to_the_story_it_continues(server, write_config, tmp_p
     app = make_datasette(db)
     page = asyncio.run(app.client.get(f"/histoires/{later}")).text
     assert f'Suite de l\'histoire : <a href="/histoires/{first}">{escape(earlier["title"])}</a>' in page
-    assert "Suite de l'histoire" not in asyncio.run(app.client.get(f"/histoires/{first}")).text
+    page = asyncio.run(app.client.get(f"/histoires/{first}")).text
+    assert "Suite de l'histoire :" not in page
+    (follow_up,) = rows(db, "select title from stories where id = ?", (later,))
+    assert f'Suites de l\'histoire : <a href="/histoires/{later}">{escape(follow_up["title"])}</a>' in page
+    assert "Suites de l'histoire" not in asyncio.run(app.client.get(f"/histoires/{later}")).text
+
+
+def test_follow_ups_are_found_by_an_index(server, write_config, tmp_path):
+    import sqlite3
+
+    db, _ = collected(server, write_config, tmp_path)
+    plan = sqlite3.connect(db).execute(
+        "explain query plan select id, title from stories where follows_story_id = ? order by first_seen_at, id", ["x"]
+    ).fetchall()
+    assert any("USING INDEX" in row[-1] and "follows_story_id" in row[-1] for row in plan), plan
 
 
 def test_a_member_named_in_other_words_says_so(server, write_config, tmp_path):

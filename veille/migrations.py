@@ -326,3 +326,10 @@ def m012_i14collect_meta(db: Database) -> None:
     """Small facts about the database itself: which taxonomy its specialty labels come from, so
     that opening it does not load the tagger to find out (veille.store)."""
     db["veille_meta"].create({"key": str, "value": str}, pk="key")
+
+
+@migrations()
+def m013_i10follow_ups_index(db: Database) -> None:
+    """A story page lists the later stories that continue it ("Suites de l'histoire"): found by
+    ``follows_story_id``, indexed so that the page reads them without a scan of every story."""
+    db["stories"].create_index(["follows_story_id"], if_not_exists=True)

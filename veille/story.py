@@ -17,6 +17,8 @@ from veille.arrange import SourceRef, best_first
 from veille.models import ITEM_TYPES, TIER_RANK
 from veille.news import MAX_SUMMARY, clean, parse_ts, safe_url
 
+MAX_FOLLOW_UPS = 20  # later stories listed under "Suites de l'histoire"
+
 # Penalties the story matcher may apply (veille/dedup/similarity.py), as a reader would say them.
 _PENALTIES = {
     "product": "un seul titre nomme un médicament",
@@ -52,6 +54,7 @@ class StoryView:
     specialties: tuple[str, ...]
     item_type: str
     follows: tuple[str, str] | None = None  # (id, title) of the earlier story this one continues
+    followed_by: tuple[tuple[str, str], ...] = ()  # (id, title) of the later stories that continue it, oldest first
 
 
 def link_reason(method: str | None, similarity: float | None) -> str:
@@ -112,6 +115,13 @@ def read_story(conn: sqlite3.Connection, key: str) -> StoryView | None:
         rep_id, title, earlier = found
         before = conn.execute("select id, title from stories where id = ?", [earlier]).fetchone() if earlier else None
         follows = (before[0], clean(before[1]) or before[0]) if before else None
+    later = tuple(
+        (r[0], clean(r[1]) or r[0])
+        for r in conn.execute(
+            "select id, title from stories where follows_story_id = ? order by first_seen_at, id limit ?",
+            [story_id, MAX_FOLLOW_UPS],
+        )
+    )
     items = []
     for item_id, source_id, url, item_title, summary, published, item_type, specialties, _ in rows:
         try:
@@ -127,12 +137,12 @@ def read_story(conn: sqlite3.Connection, key: str) -> StoryView | None:
                 summary=clean(summary, MAX_SUMMARY * 3), reason=link_reason(*link) if link else None,
             )
         )
-    return story_view(story_id, items, rep_id, title, follows)
+    return story_view(story_id, items, rep_id, title, follows, later)
 
 
 def story_view(
     story_id: str, items: list[StoryItem], representative_id: str | None, title: str | None,
-    follows: tuple[str, str] | None = None,
+    follows: tuple[str, str] | None = None, followed_by: tuple[tuple[str, str], ...] = (),
 ) -> StoryView:
     """Order the items (the representative first, then by date) and sum up the story (pure)."""
 
@@ -145,4 +155,4 @@ def story_view(
     specialties = tuple(dict.fromkeys(s for i in ordered for s in i.specialties))
     types = [i.item_type for i in items if i.item_type in ITEM_TYPES]
     item_type = min(types, key=ITEM_TYPES.index) if types else "news"
-    return StoryView(story_id, clean(title) or rep.title, rep, ordered, sources, specialties, item_type, follows)
+    return StoryView(story_id, clean(title) or rep.title, rep, ordered, sources, specialties, item_type, follows, followed_by)
