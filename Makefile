@@ -38,7 +38,7 @@ test: $(TEST_STAMP)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check veille tests bench
-	$(BIN)/mypy $(wildcard veille/models.py veille/network.py veille/arrange.py veille/normalise.py veille/backoff.py veille/parse.py veille/parse_fast.py veille/tag.py veille/tag_fold.py veille/tag_taxonomy.py veille/tag_match.py veille/tag_score.py veille/query.py veille/watch.py veille/mute.py veille/spikes.py veille/dedup/*.py veille/vocab.py veille/tag_context.py veille/plugins/page_cache.py veille/plugins/table_html.py veille/config.py veille/config_doc.py veille/config_settings.py veille/config_edit.py veille/source_address.py veille/watch_config.py veille/yaml_fast.py veille/service_timing.py veille/service_log.py veille/plugins/paging.py veille/plugins/schema_cache.py veille/plugins/search_page.py veille/build_cache.py veille/plugins/table_cells.py)
+	$(BIN)/mypy $(wildcard veille/models.py veille/network.py veille/arrange.py veille/normalise.py veille/backoff.py veille/parse.py veille/parse_fast.py veille/tag.py veille/tag_fold.py veille/tag_taxonomy.py veille/tag_match.py veille/tag_score.py veille/query.py veille/watch.py veille/mute.py veille/spikes.py veille/dedup/*.py veille/vocab.py veille/tag_context.py veille/plugins/page_cache.py veille/plugins/table_html.py veille/config.py veille/config_doc.py veille/config_settings.py veille/config_edit.py veille/source_address.py veille/watch_config.py veille/yaml_fast.py veille/service_timing.py veille/service_log.py veille/plugins/paging.py veille/plugins/schema_cache.py veille/plugins/search_page.py veille/build_cache.py veille/plugins/table_cells.py veille/story.py veille/news.py veille/render.py veille/mail.py)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/bench_collect.py

@@ -246,15 +246,15 @@ def after_collect(store: Any, config: Config, new_ids: Sequence[str], now: datet
             if published.get(hit.item_id, "") >= recent:
                 by_watch.setdefault(hit.watch, []).append(hit)
         for watch in watches:
-            hits = by_watch.get(watch.name)
-            if watch.spike or not hits or not watch.notify:
+            watch_hits = by_watch.get(watch.name)
+            if watch.spike or not watch_hits or not watch.notify:
                 continue
             payload = {
                 "kind": "stories",
                 "watch": watch.name,
                 "query": watch.query,
                 "page_url": f"{base}alertes/{watch.name}",
-                "stories": [entries[h.item_id] for h in hits if h.item_id in entries],
+                "stories": [entries[h.item_id] for h in watch_hits if h.item_id in entries],
             }
             queued += queue(db, watch, "stories", payload, now)
         spikes = _spike_notifications(db, config, watches, now, base)

@@ -28,7 +28,7 @@ class Env:
         self.db_path = db_path
         self.verbose = verbose
 
-    def config(self):  # type: ignore[no-untyped-def]
+    def config(self):
         from veille.config import load_config
 
         try:
@@ -36,7 +36,7 @@ class Env:
         except ConfigError as e:
             raise UsageProblem(str(e)) from e
 
-    def store(self, readonly: bool = False):  # type: ignore[no-untyped-def]
+    def store(self, readonly: bool = False):
         from veille.store import Store
 
         try:

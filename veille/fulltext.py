@@ -85,11 +85,11 @@ def _mp_context() -> Any:
     global _context
     if _context is None:
         try:
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["veille.fulltext", "trafilatura"])
+            forkserver = multiprocessing.get_context("forkserver")
+            forkserver.set_forkserver_preload(["veille.fulltext", "trafilatura"])
+            _context = forkserver
         except ValueError:  # no forkserver on this platform
-            ctx = multiprocessing.get_context("spawn")
-        _context = ctx
+            _context = multiprocessing.get_context("spawn")
     return _context
 
 

@@ -39,7 +39,7 @@ def _resolve(host: str) -> list[str]:
     except ValueError:
         pass
     try:
-        return sorted({info[4][0] for info in socket.getaddrinfo(host, None)})
+        return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, None)})
     except OSError as e:
         raise DeliveryError(f"cannot resolve {host}: {e}") from e
 

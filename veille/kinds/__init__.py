@@ -84,7 +84,7 @@ async def fetch_source(fetcher: Fetcher, source: Source, state: SourceState, set
     module = KIND_MODULES.get(source.kind)
     if module is None:
         return await fetcher.fetch(source, state)
-    return await module.fetch(fetcher, source, state, settings)  # type: ignore[no-any-return]
+    return await module.fetch(fetcher, source, state, settings)
 
 
 def parse_source(

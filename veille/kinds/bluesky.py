@@ -24,6 +24,7 @@ from veille.kinds._common import (
     setting,
     with_document,
 )
+from veille.kinds.shapes import as_dict, as_list
 from veille.models import Entry, Feed, Fetched, Settings, Source, SourceState
 from veille.parse import json_document, parse_date
 
@@ -135,7 +136,7 @@ def _embed(view: Any) -> tuple[str | None, list[str]]:
     lines: list[str] = []
     link = None
     if kind.startswith("app.bsky.embed.external"):
-        ext = view.get("external") if isinstance(view.get("external"), dict) else {}
+        ext = as_dict(view.get("external"))
         link = _text(ext.get("uri")) or None
         for part in (_text(ext.get("title")), _text(ext.get("description"))):
             if part:
@@ -158,9 +159,9 @@ def _embed(view: Any) -> tuple[str | None, list[str]]:
 
 def _quote(view: Any) -> list[str]:
     """The quoted post of a record#view, as one line."""
-    record = view.get("record") if isinstance(view, dict) and isinstance(view.get("record"), dict) else {}
-    value = record.get("value") if isinstance(record.get("value"), dict) else {}
-    author = record.get("author") if isinstance(record.get("author"), dict) else {}
+    record = as_dict(view.get("record")) if isinstance(view, dict) else {}
+    value = as_dict(record.get("value"))
+    author = as_dict(record.get("author"))
     quoted = _text(value.get("text"))
     return [f"Quoting @{_text(author.get('handle')) or '?'}: {quoted}"] if quoted else []
 
@@ -169,8 +170,8 @@ def post_entry(item: Any, *, web: str = WEB, reposted_by: str | None = None) -> 
     post = item.get("post") if isinstance(item, dict) else None
     if not isinstance(post, dict):
         return None
-    record = post.get("record") if isinstance(post.get("record"), dict) else {}
-    author = post.get("author") if isinstance(post.get("author"), dict) else {}
+    record = as_dict(post.get("record"))
+    author = as_dict(post.get("author"))
     handle = _text(author.get("handle"))
     uri = _text(post.get("uri"))
     text = _text(record.get("text"))
@@ -186,7 +187,7 @@ def post_entry(item: Any, *, web: str = WEB, reposted_by: str | None = None) -> 
     if reposted_by:
         extra.append(("reposted_by", reposted_by))
     published = parse_date(_text(record.get("createdAt")) or _text(post.get("indexedAt")))
-    langs = record.get("langs") if isinstance(record.get("langs"), list) else []
+    langs = as_list(record.get("langs"))
     return Entry(
         guid=uri or None,
         # The card's URL is the item's link, so a post sharing an article is the same item as
@@ -206,24 +207,24 @@ def parse(body: bytes, *, url: str, options: dict[str, Any], max_items: int = 10
     doc = json_document(body, "a Bluesky feed")
     if not isinstance(doc, dict) or not isinstance(doc.get("feed"), list):
         raise ParseError("not a Bluesky feed: no 'feed' list in the AppView's answer")
-    meta = doc.get("veille") if isinstance(doc.get("veille"), dict) else {}
+    meta = as_dict(doc.get("veille"))
     web = _text(meta.get("web")) or WEB
     entries = []
     for item in doc["feed"]:
         if not isinstance(item, dict):
             continue
-        reason = item.get("reason") if isinstance(item.get("reason"), dict) else {}
+        reason = as_dict(item.get("reason"))
         reason_type = str(reason.get("$type", ""))
         reposted_by = None
         if reason_type.endswith("#reasonRepost"):
             if not options.get("reposts"):
                 continue
-            by = reason.get("by") if isinstance(reason.get("by"), dict) else {}
+            by = as_dict(reason.get("by"))
             reposted_by = _text(by.get("handle")) or "?"
         elif reason_type.endswith("#reasonPin") and not options.get("pinned"):
             continue
-        post = item.get("post") if isinstance(item.get("post"), dict) else {}
-        record = post.get("record") if isinstance(post.get("record"), dict) else {}
+        post = as_dict(item.get("post"))
+        record = as_dict(post.get("record"))
         if (item.get("reply") or record.get("reply")) and not options.get("replies"):
             continue
         entry = post_entry(item, web=web, reposted_by=reposted_by)

@@ -30,6 +30,7 @@ from veille.kinds._common import (
     options,
     with_document,
 )
+from veille.kinds.shapes import as_dict, as_str, dict_or_none, str_or_none
 from veille.models import Entry, Feed, Fetched, Settings, Source, SourceState
 from veille.normalise import html_to_text
 from veille.parse import json_document, parse_date, parse_xml_feed, xml_root
@@ -169,18 +170,18 @@ def _media_lines(attachments: Any) -> list[str]:
 def status_entry(status: Any, *, boosted_by: str | None = None) -> Entry | None:
     if not isinstance(status, dict):
         return None
-    account = status.get("account") if isinstance(status.get("account"), dict) else {}
-    text = html_to_text(status.get("content") if isinstance(status.get("content"), str) else "", keep_newlines=True)
-    spoiler = status.get("spoiler_text") if isinstance(status.get("spoiler_text"), str) else ""
+    account = as_dict(status.get("account"))
+    text = html_to_text(as_str(status.get("content")), keep_newlines=True)
+    spoiler = as_str(status.get("spoiler_text"))
     parts = ([f"CW: {spoiler.strip()}"] if spoiler.strip() else []) + ([text] if text else [])
     parts += _media_lines(status.get("media_attachments"))
-    poll = status.get("poll") if isinstance(status.get("poll"), dict) else None
+    poll = dict_or_none(status.get("poll"))
     if poll and isinstance(poll.get("options"), list):
         titles = [str(o.get("title")) for o in poll["options"] if isinstance(o, dict) and o.get("title")]
         if titles:
             parts.append("[Poll: " + " / ".join(titles) + "]")
     summary = "\n".join(parts).strip()
-    link = status.get("url") if isinstance(status.get("url"), str) else None
+    link = str_or_none(status.get("url"))
     guid = status.get("uri") if isinstance(status.get("uri"), str) else link
     if not summary and not link:
         return None
@@ -189,13 +190,13 @@ def status_entry(status: Any, *, boosted_by: str | None = None) -> Entry | None:
         extra.append(("content_warning", spoiler.strip()))
     if boosted_by:
         extra.append(("boosted_by", boosted_by))
-    card = status.get("card") if isinstance(status.get("card"), dict) else None
+    card = dict_or_none(status.get("card"))
     if card and isinstance(card.get("url"), str):
         extra.append(("card_url", card["url"]))
-    name = account.get("display_name") if isinstance(account.get("display_name"), str) else ""
-    acct = account.get("acct") if isinstance(account.get("acct"), str) else ""
+    name = as_str(account.get("display_name"))
+    acct = as_str(account.get("acct"))
     author = f"{name} (@{acct})" if name and acct else (f"@{acct}" if acct else None)
-    lang = status.get("language") if isinstance(status.get("language"), str) else None
+    lang = str_or_none(status.get("language"))
     return Entry(
         guid=guid,
         link=link,
@@ -217,7 +218,7 @@ def parse(body: bytes, *, url: str, options: dict[str, Any], max_items: int = 10
     doc = json_document(body, "a Mastodon answer")
     if not isinstance(doc, dict) or not isinstance(doc.get("statuses"), list):
         raise ParseError("not a Mastodon answer: no list of statuses")
-    account = doc.get("account") if isinstance(doc.get("account"), dict) else {}
+    account = as_dict(doc.get("account"))
     own_id = account.get("id")
     entries = []
     for status in doc["statuses"]:
@@ -240,11 +241,11 @@ def parse(body: bytes, *, url: str, options: dict[str, Any], max_items: int = 10
             entries.append(entry)
         if len(entries) >= max_items:
             break
-    meta = doc.get("veille") if isinstance(doc.get("veille"), dict) else {}
-    name = account.get("display_name") if isinstance(account.get("display_name"), str) else None
+    meta = as_dict(doc.get("veille"))
+    name = str_or_none(account.get("display_name"))
     return Feed(
         title=name or (str(meta.get("handle")) if meta.get("handle") else None),
-        link=account.get("url") if isinstance(account.get("url"), str) else None,
+        link=str_or_none(account.get("url")),
         lang=None,
         entries=tuple(entries),
         warning=str(meta["warning"]) if meta.get("warning") else None,
