@@ -410,3 +410,11 @@ def test_features_cross_processes_unchanged_and_share_their_words() -> None:
     own = {t: t for t in ra.title}
     assert all(own[t] is t for t in ra.keys) and all(own.get(t, t) is t for t in ra.head)
     assert any(t in own for t in ra.head) and ra.keys
+    # Empty sets come back as one shared object (most of an item's sets are empty), full ones equal.
+    from dataclasses import fields as dc_fields
+
+    sets = [(getattr(fa, f.name), getattr(ra, f.name), getattr(rb, f.name)) for f in dc_fields(fa)
+            if isinstance(getattr(fa, f.name), frozenset)]
+    empties = [r for orig, r, _ in sets if not orig]
+    assert empties and all(r is empties[0] for r in empties)
+    assert all(r == orig for orig, r, _ in sets) and any(orig for orig, _, _ in sets)
