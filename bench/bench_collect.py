@@ -23,7 +23,7 @@ imports count:
 
 Figures: median wall seconds, items/s (feeds x items / seconds, on both runs), CPU seconds (user +
 sys of the process and its waited-for children), peak RSS of the largest process (wait4's
-ru_maxrss) and the sampled peak of the sum over the process tree (veille parses in worker
+ru_maxrss) and the sampled peaks of the summed RSS and PSS over the process tree (veille parses in worker
 processes), and the ratio veille/reader (goals: at most 0.5 on both runs over 30 hosts, at most
 1.0 for the unchanged run on one host), with the load average beside each run. The server floor (all
 feeds fetched once by one httpx client set at 20 in flight, then once more conditionally) shows
@@ -463,6 +463,7 @@ class Run:
     cpu: float
     maxrss_mb: float  # largest single process (wait4 ru_maxrss, includes waited-for children)
     tree_mb: float  # sampled peak of the summed RSS of the process tree
+    pss_mb: float  # sampled peak of the summed PSS (shared pages counted once) of the process tree
     rc: int
     stdout: str
     stderr: str
@@ -479,17 +480,26 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def _tree_rss(pid: int) -> int:
-    total, todo, page = 0, [pid], os.sysconf("SC_PAGE_SIZE")
+def _tree_memory(pid: int) -> tuple[int, int]:
+    """Summed RSS and summed PSS of the process tree, in bytes. RSS counts a page shared by the
+    parse workers and the main process once per process; PSS divides it among them, so the sum
+    is what the tree really occupies (0 where smaps_rollup is missing)."""
+    rss = pss = 0
+    todo, page = [pid], os.sysconf("SC_PAGE_SIZE")
     while todo:
         p = todo.pop()
         try:
             with open(f"/proc/{p}/statm") as f:
-                total += int(f.read().split()[1]) * page
+                rss += int(f.read().split()[1]) * page
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1]) * 1024
+                        break
         except OSError:
             continue
         todo += _children(p)
-    return total
+    return rss, pss
 
 
 def _child_env() -> dict[str, str]:
@@ -503,13 +513,14 @@ def run_child(cmd: list[str], workdir: Path) -> Run:
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=_child_env())
-        peak = 0
+        peak = peak_pss = 0
         stop = threading.Event()
 
         def sample() -> None:
-            nonlocal peak
+            nonlocal peak, peak_pss
             while not stop.is_set():
-                peak = max(peak, _tree_rss(proc.pid))
+                rss, pss = _tree_memory(proc.pid)
+                peak, peak_pss = max(peak, rss), max(peak_pss, pss)
                 stop.wait(0.05)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -524,6 +535,7 @@ def run_child(cmd: list[str], workdir: Path) -> Run:
         cpu=usage.ru_utime + usage.ru_stime,
         maxrss_mb=usage.ru_maxrss / 1024,
         tree_mb=max(peak, usage.ru_maxrss * 1024) / 2**20,
+        pss_mb=peak_pss / 2**20,
         rc=proc.returncode,
         stdout=out_path.read_text(errors="replace"),
         stderr=err_path.read_text(errors="replace"),
@@ -708,7 +720,7 @@ def main() -> None:
                         results.setdefault((tool, which, n, hosts), []).append(run)
                         details.setdefault((tool, which, n, hosts), []).append(info)
                         print(f"  repeat {rep + 1}: {tool:6} {which:6} {n:5} feeds {hosts:3} hosts {run.wall:7.2f} s "
-                              f"cpu {run.cpu:6.2f} s  rss {run.maxrss_mb:5.0f} MB (tree {run.tree_mb:4.0f} MB)  "
+                              f"cpu {run.cpu:6.2f} s  rss {run.maxrss_mb:5.0f} MB (tree {run.tree_mb:4.0f} MB, pss {run.pss_mb:4.0f} MB)  "
                               f"load {_load()}", flush=True)
     finally:
         server.close()
@@ -768,7 +780,7 @@ def report(
 
     print()
     header = (f"{'tool':7} {'run':7} {'feeds':>6} {'hosts':>5} {'seconds':>8} {'range':>11} {'items/s':>8} "
-              f"{'cpu s':>7} {'inner s':>8} {'RSS MB':>7} {'tree MB':>8} {'veille/reader':>14}")
+              f"{'cpu s':>7} {'inner s':>8} {'RSS MB':>7} {'tree MB':>8} {'PSS MB':>7} {'veille/reader':>14}")
     print(header)
     print("-" * len(header))
     ratios: dict[tuple[str, int, int], float] = {}
@@ -788,7 +800,7 @@ def report(
                     inner = med_detail(key, "inner_s") if tool == "veille" else med_detail(key, "update_s")
                     print(f"{tool:7} {which:7} {n:6} {hosts:5} {wall:8.2f} {span(key):>11} {n * items / wall:8.0f} "
                           f"{med(key, 'cpu'):7.2f} {'' if inner is None else f'{inner:.2f}':>8} "
-                          f"{med(key, 'maxrss_mb'):7.0f} {med(key, 'tree_mb'):8.0f} {_fmt_ratio(ratio):>14}")
+                          f"{med(key, 'maxrss_mb'):7.0f} {med(key, 'tree_mb'):8.0f} {med(key, 'pss_mb'):7.0f} {_fmt_ratio(ratio):>14}")
             full, cond = floors[(n, hosts)]
             print(f"{'floor':7} {'first':7} {n:6} {hosts:5} {full:8.2f} {'':>11} {n * items / full:8.0f}")
             print(f"{'floor':7} {'second':7} {n:6} {hosts:5} {cond:8.2f} {'':>11} {n * items / cond:8.0f}")
@@ -796,7 +808,9 @@ def report(
     print("seconds: median wall time from spawn to exit (range: fastest-slowest run); items/s: feeds x")
     print("items / seconds (both runs); cpu s: user+sys of the tool and its waited-for children; inner s:")
     print("veille's own 'in X s', reader's update_feeds() alone; RSS MB: peak of the largest process;")
-    print("tree MB: sampled peak of the summed RSS of the process tree; floor: httpx alone at 20 in flight.")
+    print("tree MB: sampled peak of the summed RSS of the process tree (a page shared by several processes")
+    print("counts once per process); PSS MB: the same with each shared page divided among its processes,")
+    print("what the tree really occupies; floor: httpx alone at 20 in flight.")
     print("second: the unchanged run (every feed answers 304).")
     add = [med_detail(("reader", w, n, h), "add_s") for n in sizes for h in host_counts for w in ("first", "second")]
     if any(a is not None for a in add):
@@ -822,9 +836,10 @@ def report(
                     a, b = med((tool, which, small, hosts), "wall"), med((tool, which, large, hosts), "wall")
                     if a and b:
                         ma, mb = med((tool, which, small, hosts), "tree_mb"), med((tool, which, large, hosts), "tree_mb")
+                        pa, pb = med((tool, which, small, hosts), "pss_mb"), med((tool, which, large, hosts), "pss_mb")
                         print(f"  {tool:6} {which:6}: {a:.2f} s -> {b:.2f} s (x{b / a:.1f}; "
                               f"{a / small * 1000:.1f} -> {b / large * 1000:.1f} ms per feed); "
-                              f"tree {ma:.0f} -> {mb:.0f} MB")
+                              f"tree {ma:.0f} -> {mb:.0f} MB, PSS {pa:.0f} -> {pb:.0f} MB")
             fa, fb = floors[(small, hosts)][0], floors[(large, hosts)][0]
             print(f"  floor  first : {fa:.2f} s -> {fb:.2f} s (x{fb / fa:.1f})")
 
