@@ -459,14 +459,14 @@ class Fetcher:
                     # once its response was read to the end; closing it unread closed the
                     # connection, and an unchanged pass opened one TCP connection per feed.
                     await response.aread()
-                    return Fetched(duration_ms=_ms(clock), **common)  # type: ignore[arg-type]
+                    return Fetched(duration_ms=_ms(clock), **common)
                 if status == 410:
                     return Fetched(
                         duration_ms=_ms(clock),
                         error="HTTP 410 Gone: the publisher removed this feed; the source is "
                         "disabled (its items are kept; `veille sources enable` to retry)",
                         gone=True,
-                        **common,  # type: ignore[arg-type]
+                        **common,
                     )
                 if status != 200:
                     reason = REASONS.get(status, "") or (
@@ -475,7 +475,7 @@ class Fetcher:
                     return Fetched(
                         duration_ms=_ms(clock),
                         error=f"HTTP {status} {response.reason_phrase}: {reason}",
-                        **common,  # type: ignore[arg-type]
+                        **common,
                     )
                 decoder = _Decoder(response.headers.get("content-encoding", ""), max_bytes)
                 async for chunk in response.aiter_raw():
@@ -485,7 +485,7 @@ class Fetcher:
                     duration_ms=_ms(clock),
                     body=body,
                     body_hash=hashlib.sha256(body).hexdigest(),
-                    **common,  # type: ignore[arg-type]
+                    **common,
                 )
             finally:
                 await response.aclose()

@@ -11,7 +11,7 @@ FTS_TOKENIZE = "unicode61 remove_diacritics 2"
 
 @migrations()
 def m001_initial(db: Database) -> None:
-    db["sources"].create(
+    db.table("sources").create(
         {
             "id": str,
             "name": str,
@@ -38,7 +38,7 @@ def m001_initial(db: Database) -> None:
         defaults={"error_count": 0, "enabled": 1},
         not_null={"name", "url"},
     )
-    db["items"].create(
+    db.table("items").create(
         {
             "id": str,
             "source_id": str,
@@ -60,16 +60,16 @@ def m001_initial(db: Database) -> None:
         foreign_keys=[("source_id", "sources", "id")],
         not_null={"source_id", "title", "published_at", "fetched_at"},
     )
-    db["items"].create_index(["source_id", "guid"])
-    db["items"].create_index(["source_id", "content_hash"])
-    db["items"].create_index(["published_at"])
-    db["item_sources"].create(
+    db.table("items").create_index(["source_id", "guid"])
+    db.table("items").create_index(["source_id", "content_hash"])
+    db.table("items").create_index(["published_at"])
+    db.table("item_sources").create(
         {"item_id": str, "source_id": str, "guid": str, "first_seen_at": str},
         pk=("item_id", "source_id"),
         foreign_keys=[("item_id", "items", "id"), ("source_id", "sources", "id")],
     )
-    db["item_sources"].create_index(["source_id", "guid"])
-    db["fetches"].create(
+    db.table("item_sources").create_index(["source_id", "guid"])
+    db.table("fetches").create(
         {
             "id": int,
             "source_id": str,
@@ -84,10 +84,10 @@ def m001_initial(db: Database) -> None:
         pk="id",
         foreign_keys=[("source_id", "sources", "id")],
     )
-    db["fetches"].create_index(["source_id", "started_at"])
+    db.table("fetches").create_index(["source_id", "started_at"])
     # Triggers keep the index in step with every insert, update and delete; items are written
     # with INSERT ... ON CONFLICT DO UPDATE, so rowids stay stable and index rows = table rows.
-    db["items"].enable_fts(
+    db.table("items").enable_fts(
         ["title", "summary", "content"], fts_version="FTS5", create_triggers=True, tokenize=FTS_TOKENIZE
     )
 
@@ -95,11 +95,11 @@ def m001_initial(db: Database) -> None:
 @migrations()
 def m002_stories_and_tags(db: Database) -> None:
     """Deduplication into stories, specialties and item types."""
-    db["items"].add_column("item_type", str, not_null_default="news")
-    db["items"].add_column("story_id", str)
-    db["items"].create_index(["story_id"])
-    db["items"].create_index(["item_type", "published_at"])
-    db["stories"].create(
+    db.table("items").add_column("item_type", str, not_null_default="news")
+    db.table("items").add_column("story_id", str)
+    db.table("items").create_index(["story_id"])
+    db.table("items").create_index(["item_type", "published_at"])
+    db.table("stories").create(
         {
             "id": str,
             "representative_item_id": str,
@@ -112,34 +112,34 @@ def m002_stories_and_tags(db: Database) -> None:
         pk="id",
         foreign_keys=[("representative_item_id", "items", "id")],
     )
-    db["stories"].create_index(["last_seen_at"])
+    db.table("stories").create_index(["last_seen_at"])
     # Why an item joined its story: the item it matched and how similar they were.
-    db["story_links"].create(
+    db.table("story_links").create(
         {"item_id": str, "story_id": str, "matched_item_id": str, "similarity": float, "method": str},
         pk="item_id",
         foreign_keys=[("item_id", "items", "id"), ("story_id", "stories", "id")],
     )
-    db["specialties"].create({"slug": str, "label_fr": str, "label_en": str}, pk="slug")
-    db["item_specialties"].create(
+    db.table("specialties").create({"slug": str, "label_fr": str, "label_en": str}, pk="slug")
+    db.table("item_specialties").create(
         {"item_id": str, "specialty": str, "score": float, "evidence": str},
         pk=("item_id", "specialty"),
         foreign_keys=[("item_id", "items", "id"), ("specialty", "specialties", "slug")],
     )
-    db["item_specialties"].create_index(["specialty", "item_id"])
+    db.table("item_specialties").create_index(["specialty", "item_id"])
 
 
 @migrations()
 def m004_denormalised_item_facets(db: Database) -> None:
     """The item's specialties (a JSON array of slugs) and its source's tier, kept on the row so
     that browsing and facets need no join or subquery per item (searching 1M items in Datasette)."""
-    db["items"].add_column("specialties", str, not_null_default="[]")
-    db["items"].add_column("tier", str)
+    db.table("items").add_column("specialties", str, not_null_default="[]")
+    db.table("items").add_column("tier", str)
     db.execute(
         "update items set specialties = coalesce((select json_group_array(specialty) from "
         "(select specialty from item_specialties x where x.item_id = items.id order by specialty)), '[]')"
     )
     db.execute("update items set tier = (select tier from sources s where s.id = items.source_id)")
-    db["items"].create_index(["tier", "published_at"])
+    db.table("items").create_index(["tier", "published_at"])
 
 
 @migrations()
@@ -163,7 +163,7 @@ def m005_fts_update_trigger_on_text_only(db: Database) -> None:
 def m006_content_hash_index(db: Database) -> None:
     """'Same content in this source' looks items up by content hash alone (then checks the
     source through item_sources): without this index each lookup scanned the whole table."""
-    db["items"].create_index(["content_hash"])
+    db.table("items").create_index(["content_hash"])
 
 
 @migrations()
@@ -183,7 +183,7 @@ def m007_i9b_clean_source_names(db: Database) -> None:
 def m008_i12_fetched_at_index(db: Database) -> None:
     """The digest and La une find late arrivals (published before the period, first seen in it)
     by first-seen time: without this index that lookup scanned the whole table."""
-    db["items"].create_index(["fetched_at"], if_not_exists=True)
+    db.table("items").create_index(["fetched_at"], if_not_exists=True)
 
 
 @migrations()
@@ -191,37 +191,37 @@ def m009_i13_watches(db: Database) -> None:
     """Watches (definitions mirrored from feeds.yaml for the web pages), their hits (one per
     story per watch: the primary key is what makes a second carrier of a story silent) and the
     notifications waiting to be delivered or retried."""
-    db["watches"].create(
+    db.table("watches").create(
         {"name": str, "query": str, "definition": str, "created_at": str, "updated_at": str,
          "last_spike_day": str},
         pk="name",
     )
-    db["watch_hits"].create(
+    db.table("watch_hits").create(
         {"watch": str, "story_key": str, "item_id": str, "matched_at": str},
         pk=("watch", "story_key"),
         foreign_keys=[("item_id", "items", "id")],
     )
-    db["watch_hits"].create_index(["watch", "matched_at"])
-    db["watch_hits"].create_index(["item_id"])
-    db["watch_deliveries"].create(
+    db.table("watch_hits").create_index(["watch", "matched_at"])
+    db.table("watch_hits").create_index(["item_id"])
+    db.table("watch_deliveries").create(
         {"id": int, "watch": str, "target": str, "kind": str, "payload": str, "created_at": str,
          "attempts": int, "next_attempt_at": str, "last_error": str, "last_attempt_at": str,
          "delivered_at": str, "gave_up_at": str},
         pk="id",
         defaults={"attempts": 0},
     )
-    db["watch_deliveries"].create_index(["delivered_at", "gave_up_at", "next_attempt_at"])
-    db["watch_deliveries"].create_index(["watch", "created_at"])
+    db.table("watch_deliveries").create_index(["delivered_at", "gave_up_at", "next_attempt_at"])
+    db.table("watch_deliveries").create_index(["watch", "created_at"])
 
 
 @migrations()
 def m010_i10_story_rules(db: Database) -> None:
     """Stories say which rule joined each item (in words a reader understands), which story a
     follow-up continues, and their representative's language."""
-    db["story_links"].add_column("rule", str)
-    db["story_links"].add_column("reason", str)
-    db["stories"].add_column("follows_story_id", str)
-    db["stories"].add_column("lang", str)
+    db.table("story_links").add_column("rule", str)
+    db.table("story_links").add_column("reason", str)
+    db.table("stories").add_column("follows_story_id", str)
+    db.table("stories").add_column("lang", str)
 
 
 # The other sources of an item, in source id order (what the Articles page shows beside it).
@@ -286,7 +286,7 @@ def m011_i12speed_article_page_data(db: Database) -> None:
     - ``facet_counts``: how many items have each source, tier, type, language and specialty, the
       unfiltered page's facets over the whole archive (five window scans on every commit before).
     """
-    db["items"].add_column("other_sources", str)
+    db.table("items").add_column("other_sources", str)
     db.execute(
         "update items set other_sources = " + OTHER_SOURCES_OF.format(item="items.id", owner="items.source_id")
         + " where id in (select item_id from item_sources group by item_id having count(*) > 1)"
@@ -325,11 +325,11 @@ def m011_i12speed_article_page_data(db: Database) -> None:
 def m012_i14collect_meta(db: Database) -> None:
     """Small facts about the database itself: which taxonomy its specialty labels come from, so
     that opening it does not load the tagger to find out (veille.store)."""
-    db["veille_meta"].create({"key": str, "value": str}, pk="key")
+    db.table("veille_meta").create({"key": str, "value": str}, pk="key")
 
 
 @migrations()
 def m013_i10follow_ups_index(db: Database) -> None:
     """A story page lists the later stories that continue it ("Suites de l'histoire"): found by
     ``follows_story_id``, indexed so that the page reads them without a scan of every story."""
-    db["stories"].create_index(["follows_story_id"], if_not_exists=True)
+    db.table("stories").create_index(["follows_story_id"], if_not_exists=True)

@@ -187,7 +187,7 @@ class Store:
                         db.execute("update items set tier = ? where source_id = ?", [s.tier, s.id])
             for source_id, row in rows.items():
                 if source_id not in configured and row["disabled_reason"] != REMOVED:
-                    db["sources"].update(source_id, {"enabled": 0, "disabled_reason": REMOVED})
+                    db.table("sources").update(source_id, {"enabled": 0, "disabled_reason": REMOVED})
 
     def states(self) -> dict[str, SourceState]:
         out = {}

@@ -81,7 +81,9 @@ class StoryBook:
         for row in self._db.execute(_WINDOW_SQL, [since, until]).fetchall():
             if row[0] not in self._index:
                 # Seen "now": entries loaded for this run stay for the run.
-                self._index.add(story_doc(*row, seen_at=self._now), row[6])
+                item_id, source_id, tier, title, summary, published_at, story_id = row
+                doc = story_doc(item_id, source_id, tier, title, summary, published_at, story_id, seen_at=self._now)
+                self._index.add(doc, story_id)
 
     def assign(self, item: Item, tier: str, prepared: Features | None = None) -> tuple[str, StoryMatch | None]:
         """The story of a new item: an existing one it matches, or its own (in memory; the
@@ -151,7 +153,7 @@ def refresh_stories(db: Database, story_ids: Iterable[str], follows: dict[str, s
         if not members:
             db.execute("delete from stories where id = ?", [story_id])
             continue
-        docs = [story_doc(*m[:6], story_id) for m in members]
+        docs = [story_doc(m[0], m[1], m[2], m[3], m[4], m[5], story_id) for m in members]
         best = representative(docs)
         lang = next(m[7] for m in members if m[0] == best.item_id)
         sources = db.execute(
