@@ -228,25 +228,25 @@ def make_datasette(
 
     db_path = os.fspath(db_path)
     ensure_views(db_path)
+    meta: dict[str, Any]
     if metadata is None:
-        metadata = load_metadata(find_metadata(config_path), public=public)
+        meta = load_metadata(find_metadata(config_path), public=public)
     elif not isinstance(metadata, Mapping):
-        metadata = load_metadata(metadata, public=public)
+        meta = load_metadata(metadata, public=public)
     else:
-        metadata = json.loads(json.dumps(metadata))
+        meta = json.loads(json.dumps(metadata))
         if public:
-            make_public(metadata)
+            make_public(meta)
     days = archive_days_for(config_path)
     if days is not None:  # La une counts news like the digest: settings.digest.archive_days
-        metadata = dict(metadata)
-        plugins = dict(metadata.get("plugins") or {})
+        plugins = dict(meta.get("plugins") or {})
         plugins["veille"] = {**(plugins.get("veille") or {}), "archive_days": days}
-        metadata["plugins"] = plugins
-    metadata = with_mute_rules(dict(metadata), config_path)
+        meta = {**meta, "plugins": plugins}
+    meta = with_mute_rules(dict(meta), config_path)
     register_plugin()
     ds = Datasette(
         files=[],
-        metadata=dict(metadata),
+        metadata=meta,
         settings={**settings_for(public), **(settings or {})},
         template_dir=str(TEMPLATES_DIR),
     )

@@ -278,8 +278,9 @@ class Service:
             row = rows.get(sid)
             when = due_at(row, self.scale) if row and row.get("config_url") == source.url else None
             # A source in backoff waits for its next_fetch_at (one second of slack for clocks).
-            if when is not None and when > now + timedelta(seconds=1) and (row or {}).get("error_count"):
-                log.info("waiting %s: backoff after %d errors, next try %s", sid, row["error_count"], local_time(when, self.tz))
+            errors = (row or {}).get("error_count")
+            if when is not None and when > now + timedelta(seconds=1) and errors:
+                log.info("waiting %s: backoff after %d errors, next try %s", sid, errors, local_time(when, self.tz))
                 self._reschedule(source, when)
                 continue
             chosen.append(sid)
