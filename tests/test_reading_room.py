@@ -97,6 +97,7 @@ def test_la_une_shows_todays_stories_official_first_with_the_alert_box(ds, built
     db = built[1]
     html = get(ds, "/").text
     assert "<title>La une — Veille médicale</title>" in html and "<h1>La une</h1>" in html
+    assert '<header><nav><p class="crumbs"><a href="/">Veille médicale</a></p>' in html  # the band names the product
     # Published in the last 24 h (or arrived late within 3 days): the recent and shifted feeds.
     assert "Cancer du poumon : nouvelles recommandations de dépistage en oncologie" in html
     ids = story_ids(html)
