@@ -1,6 +1,6 @@
 """Story quality on the labelled story set (bench/storyset): pairwise precision, recall, F1.
 
-    python bench/bench_stories.py                 # dev and the six held-out splits
+    python bench/bench_stories.py                 # dev and the seven held-out splits
     python bench/bench_stories.py --split dev --show-errors
 
 The items are replayed as polling would see them: each is seen shortly after it is published,
@@ -29,6 +29,7 @@ from veille.dedup import StoryDoc, StoryIndex  # noqa: E402
 HERE = Path(__file__).resolve().parent / "storyset"
 START = datetime(2026, 10, 1, 6, 0, tzinfo=UTC)
 LATE_SHARE = 0.2
+SPLITS = ["dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7"]
 
 
 @dataclass(frozen=True)
@@ -122,11 +123,11 @@ def missed_pairs(items: list[Labelled], stories: dict[str, str]) -> list[tuple[s
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--split", choices=["dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "all"], default="all")
+    parser.add_argument("--split", choices=[*SPLITS, "all"], default="all")
     parser.add_argument("--order", choices=["seen", "published"], default="seen")
     parser.add_argument("--show-errors", action="store_true")
     args = parser.parse_args()
-    splits = ["dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6"] if args.split == "all" else [args.split]
+    splits = SPLITS if args.split == "all" else [args.split]
     print(f"replay order: {args.order}")
     print(f"{'split':8} {'groups':>6} {'items':>5} {'P':>6} {'R':>6} {'F1':>6} {'false merges':>12} {'product merges':>14}")
     for split in splits:
