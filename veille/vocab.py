@@ -327,13 +327,21 @@ def icd10_en() -> Iterator[tuple[str, str]]:
 
 def atc_drugs(*paths: Path) -> tuple[AtcEntry, ...]:
     """ATC names of edsnlp's list (by default). The tagger also reads the hand-written
-    supplement (ATC_EXTRA_FILE); dedup does not: its codes stop at the subgroup, so "Leqembi"
-    (N06DX) would not be the same drug as "lecanemab" (N06DX02)."""
+    supplement (ATC_EXTRA_FILE); its codes stop at the subgroup, so dedup reads it through
+    `veille.dedup.names.drugs`, which gives each of its substances a code of its own."""
     return tuple(
         AtcEntry(c[0], c[1], c[2] if len(c) > 2 else "inn")
         for path in paths or (ATC_FILE,)
         for c in _read_tsv(path)
     )
+
+
+def atc_supplement_same(path: Path = ATC_EXTRA_FILE) -> dict[str, str]:
+    """Names of the hand-written supplement -> the substance each is, from its optional fourth
+    column: a brand's INN ("BEYFORTUS" -> "nirsévimab"), an English INN's French one
+    ("acetaminophen" -> "paracétamol"). Dedup reads it to make a brand and its INN one drug
+    (`veille.dedup.names.drugs`); the tagger needs only the subgroup code."""
+    return {c[1]: c[3].strip() for c in _read_tsv(path) if len(c) > 3 and c[3].strip()}
 
 
 def drug_names() -> frozenset[str]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from veille.normalise import fold_words
 
-__all__ = ["GENERIC_MAKERS", "Drug", "article_places", "drugs", "places"]
+__all__ = ["GENERIC_MAKERS", "Drug", "article_places", "drugs", "places", "supplement_drugs"]
 
 # Names in the ATC table that are also ordinary words of titles.
 _NOT_DRUG_NAMES = frozenset(
@@ -53,7 +53,8 @@ class Drug:
 @functools.cache
 def drugs() -> dict[str, Drug]:
     """Folded drug name (one or more words) -> Drug. English INN spellings are added for French
-    ones ending in -e (amoxicilline -> amoxicillin, ibuprofene -> ibuprofen)."""
+    ones ending in -e (amoxicilline -> amoxicillin, ibuprofene -> ibuprofen). Then the tagger's
+    hand-written supplement (`supplement_drugs`): newer substances and brands, English INNs."""
     from veille.vocab import atc_drugs
 
     codes: dict[str, set[str]] = {}
@@ -63,12 +64,7 @@ def drugs() -> dict[str, Drug]:
         if len(folded) < 5 or folded in _NOT_DRUG_NAMES or len(folded.split()) > 3:
             continue
         substance = entry.kind == "inn"
-        variants = [folded]
-        if substance and folded.endswith("e") and len(folded) > 6 and " " not in folded:
-            variants.append(folded[:-1])
-        acid = _ACID.match(folded)
-        if acid:  # the table writes "valproique acide": titles write "acide valproique", "valproic acid"
-            variants += [f"acide {acid.group(1)}ique", f"{acid.group(1)}ic acid"]
+        variants = _variants(folded, substance)
         salt = _SALT.match(folded)
         if salt:  # "valproate de sodium": titles say "valproate", the substance
             variants.append(salt.group(1))
@@ -76,7 +72,58 @@ def drugs() -> dict[str, Drug]:
         for v in variants:
             codes.setdefault(v, set()).add(entry.code)
             inn[v] = inn.get(v, False) or substance
+    for name, (found, substance) in supplement_drugs(codes).items():
+        if name not in codes:
+            codes[name] = set(found)
+            inn[name] = substance
     return {n: Drug(n, frozenset(c), inn[n]) for n, c in codes.items()}
+
+
+def _variants(folded: str, substance: bool) -> list[str]:
+    """How titles write a name of the table: itself, an English INN (-e dropped), an acid's
+    two word orders ("valproique acide" -> "acide valproique", "valproic acid")."""
+    variants = [folded]
+    if substance and folded.endswith("e") and len(folded) > 6 and " " not in folded:
+        variants.append(folded[:-1])
+    acid = _ACID.match(folded)
+    if acid:
+        variants += [f"acide {acid.group(1)}ique", f"{acid.group(1)}ic acid"]
+    return variants
+
+
+def supplement_drugs(known: dict[str, set[str]]) -> dict[str, tuple[frozenset[str], bool]]:
+    """The tagger's hand-written supplement (``atc_extra.tsv``) as dedup needs it: folded name
+    -> (codes, is a substance). Its codes stop at the ATC subgroup, which several drugs share
+    ("Leqembi" and "Kisunla" are both N06DX): each substance gets a code of its own, subgroup
+    and name ("N06DX:lecanemab"), or the full codes of ``known`` (the ATC table) when it is a
+    substance the table names otherwise ("acetaminophen" = "paracetamol", N02BE01). A brand
+    shares its substance's code (fourth column, "LEQEMBI" -> "lécanémab"), else has its own."""
+    from veille.vocab import ATC_EXTRA_FILE, atc_drugs, atc_supplement_same
+
+    same = atc_supplement_same()
+    out: dict[str, tuple[frozenset[str], bool]] = {}
+
+    def identity(code: str, folded: str) -> frozenset[str]:
+        for v in (folded, folded[:-1] if folded.endswith("e") else folded + "e"):
+            if v in known:
+                return frozenset(known[v])
+        return frozenset({f"{code}:{folded}"})
+
+    for entry in atc_drugs(ATC_EXTRA_FILE):
+        folded = fold_words(entry.name)
+        if len(folded) < 5 or folded in _NOT_DRUG_NAMES or len(folded.split()) > 3:
+            continue
+        target = fold_words(same.get(entry.name, entry.name))
+        found = identity(entry.code, target)
+        substance = entry.kind != "brand"
+        names = _variants(folded, substance)
+        if target != folded:  # the substance a brand is, even when the table lacks it ("nirsevimab")
+            names += _variants(target, True)
+        for i, name in enumerate(names):
+            is_inn = substance or i > 0 and name in _variants(target, True)
+            old = out.get(name)
+            out[name] = (found | old[0], old[1] or is_inn) if old else (found, is_inn)
+    return out
 
 
 # Cities and capitals that title writers name (folded); pycountry has countries and French
