@@ -24,10 +24,12 @@ from pathlib import Path
 
 from veille.dedup.text import fold, word_info
 
-__all__ = ["GLOSSARY_FILE", "MAX_WORDS", "concept_spans", "key", "phrases"]
+__all__ = ["GLOSSARY_FILE", "MAX_WORDS", "ORGAN", "concept_spans", "key", "organs", "phrases"]
 
 GLOSSARY_FILE = Path(__file__).resolve().parent / "glossary.txt"
 MAX_WORDS = 4  # longer names never occur whole in a title
+ORGAN_MARK = "[organ] "  # a glossary line naming a part of the body
+ORGAN = "~organ:"  # ... and the prefix of its concept id
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -43,16 +45,20 @@ def _keys(name: str) -> tuple[str, ...]:
 
 
 def parse_glossary(lines: Iterable[str]) -> dict[tuple[str, ...], str]:
-    """Glossary lines -> {name keys: concept id}; the id is the first name's keys."""
+    """Glossary lines -> {name keys: concept id}; the id is the first name's keys, after
+    ``ORGAN`` for a line marked ``[organ]`` (`organs`)."""
     out: dict[tuple[str, ...], str] = {}
     for line in lines:
         line = line.strip()
         if not line or line.startswith("#"):
             continue
+        organ = line.startswith(ORGAN_MARK)
+        if organ:
+            line = line[len(ORGAN_MARK) :]
         names = [n for n in (_keys(part) for part in line.split(" | ")) if n and len(n) <= MAX_WORDS]
         if len(names) < 2:
             continue
-        concept = "~" + "_".join(names[0])
+        concept = (ORGAN if organ else "~") + "_".join(names[0])
         for name in names:
             out.setdefault(name, concept)
     return out
@@ -138,3 +144,8 @@ def concept_spans(words: Sequence[str], table: dict[tuple[str, ...], str] | None
         else:
             at += 1
     return found
+
+
+def organs(concepts: Iterable[tuple[str, object]]) -> frozenset[str]:
+    """The parts of the body among a title's concepts ("~organ:sein")."""
+    return frozenset(c for c, _ in concepts if c.startswith(ORGAN))

@@ -16,9 +16,10 @@
   "février 2025": editions are typed, see `veille.dedup.markers`), two drug classes
   ("benzodiazépines" / "antihypertenseurs"), two serogroups or types ("méningocoque B" / "W"),
   two named trials ("FIND-CKD" / "FIDELIO-DKD"), a population and its negation ("non-diabetic"
-  / "diabetes"). The method then ends with ``-products``, ``-doses``, ``-edition``,
-  ``-diseases``, ``-places``, ``-quantities``, ``-classes``, ``-variants``, ``-trials`` or
-  ``-negation``.
+  / "diabetes"), two parts of the body ("cancer du sein" / "cancer de la prostate": the
+  glossary's ``[organ]`` lines). The method then ends with ``-products``, ``-doses``,
+  ``-edition``, ``-diseases``, ``-organs``, ``-places``, ``-quantities``, ``-classes``,
+  ``-variants``, ``-trials`` or ``-negation``.
 * **Caution** (score multiplied down): one title names a drug and the other none
   (``-product``), each title has a name the other lacks (``-names``), its
   own rare word while they share only common ones (``-rare``), different numbers
@@ -33,6 +34,7 @@ from collections.abc import Iterable
 
 from rapidfuzz.distance import Levenshtein
 
+from veille.dedup.concepts import organs
 from veille.dedup.docs import StoryDoc
 from veille.dedup.features import Features, features
 from veille.dedup.text import base_weight
@@ -93,6 +95,10 @@ def conflict(a: Features, b: Features) -> str | None:
         return "negation"
     if a.diseases and b.diseases and not (a.diseases & b.diseases):
         return "diseases"
+    if a.concepts and b.concepts:
+        organs_a, organs_b = organs(a.concepts), organs(b.concepts)
+        if organs_a and organs_b and not (organs_a & organs_b):
+            return "organs"  # "cancer du sein" / "cancer de la prostate"
     if a.places and b.places and not (a.places & b.places):
         # A country is compatible with the places inside it ("France" / "Lyon").
         if not ((a.country_only or b.country_only) and a.countries & b.countries):
