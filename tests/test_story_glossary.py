@@ -12,6 +12,7 @@ import pytest
 from veille.dedup import StoryDoc, StoryIndex, conflict, features
 from veille.dedup.concepts import ORGAN, organs, parse_glossary, phrases
 from veille.dedup.similarity import Weights, score
+from veille.dedup.text import clean_title
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -58,6 +59,9 @@ def test_packaged_categories():
          "Budget de la Sécu 2027 : feu vert des députés en première lecture"),
         ("Fuite de données : 750 000 patients concernés chez un éditeur de logiciels médicaux",
          "Data breach exposes records of 750,000 French patients"),
+        # an optional plural in parentheses, and a launch in other words
+        ("Mois sans tabac 2026 : coup d'envoi de la 11e édition le 1er novembre",
+         "Moi(s) sans tabac : la 11e édition démarre ce samedi"),
     ],
 )
 def test_widened_categories_join_paraphrases(a, b):
@@ -91,3 +95,16 @@ def test_one_organ_in_two_languages_is_no_conflict():
 def test_the_same_words_gain_nothing():
     a, b = "Cancer du sein : un dépistage dès 40 ans", "Cancer du sein : le dépistage recommandé dès 40 ans"
     assert pair(a, b)[0] == words_only(a, b)
+
+
+@pytest.mark.parametrize(
+    "title, plain",
+    [
+        ("Moi(s) sans tabac : la 11e édition", "Mois sans tabac : la 11 edition"),
+        ("Les étudiant(e)s en médecine", "Les etudiantes en medecine"),
+        ("Patient·es et soignant·e·s", "Patientes et soignantes"),
+        ("COVID(19) : un test (s) rapide", "COVID(19) : un test (s) rapide"),  # not inclusive writing
+    ],
+)
+def test_inclusive_writing_and_optional_plurals_are_plain_words(title, plain):
+    assert clean_title(title) == plain

@@ -130,6 +130,8 @@ _HANDLE = re.compile(r"(?<![\w.])@[\w.-]+(?:@[\w.-]+)?")
 _TRAILING_TAGS = re.compile(r"(?:\s*#[\w-]+)+\s*$")
 _HASH = re.compile(r"(?<![\w&])#(?=\w)")
 _URL = re.compile(r"https?://\S+")
+# Inclusive writing and optional plurals: "Moi(s) sans tabac", "étudiant(e)s", "patient·es".
+_INCLUSIVE = re.compile(r"(?<=[^\W\d_])(?:\((e|s|es|ne|nes|le|les)\)|[·•]((?:e|ne|le)s?)(?:[·•](s))?)")
 _RUBRIC = re.compile(
     r"^\s*(?:\[[^\]]{1,30}\]\s*|(?:le point sur|point sur|en bref|breve|breves|flash|exclusif|exclusive|"
     r"breaking(?: news)?|update|mise a jour|maj|q\s?&\s?a|faq|interview|entretien|video|podcast|"
@@ -164,7 +166,7 @@ def clean_title(title: str) -> str:
     """``title`` in ASCII (case kept, see `ascii_text`) without what says nothing of the story:
     social prefixes and handles, trailing hashtags, links, a site-name suffix, a rubric prefix.
     When nothing would be left, the whole title is kept."""
-    title = ascii_text(title)
+    title = ascii_text(_INCLUSIVE.sub(lambda m: "".join(g for g in m.groups() if g), title))
     original = title
     title = _URL.sub(" ", title)
     title = _RT.sub("", title)
