@@ -19,17 +19,19 @@ Words are compared folded, without stop words and a final plural ``s``; the long
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from veille.dedup.text import fold, word_info
 
-__all__ = ["GLOSSARY_FILE", "MAX_WORDS", "ORGAN", "concept_spans", "key", "organs", "phrases"]
+__all__ = ["GLOSSARY_FILE", "MAX_WORDS", "ORGAN", "PEOPLE", "concept_spans", "key", "organs", "people_groups", "phrases"]
 
 GLOSSARY_FILE = Path(__file__).resolve().parent / "glossary.txt"
 MAX_WORDS = 4  # longer names never occur whole in a title
-ORGAN_MARK = "[organ] "  # a glossary line naming a part of the body
-ORGAN = "~organ:"  # ... and the prefix of its concept id
+ORGAN = "~organ:"  # the concept ids of the glossary's "[organ]" lines: parts of the body
+PEOPLE = "~people:"  # ... of its "[people <group>]" lines: "~people:young:enfant"
+_MARK = re.compile(r"^\[(organ|people) ?(\w*)\]\s+")
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -46,19 +48,22 @@ def _keys(name: str) -> tuple[str, ...]:
 
 def parse_glossary(lines: Iterable[str]) -> dict[tuple[str, ...], str]:
     """Glossary lines -> {name keys: concept id}; the id is the first name's keys, after
-    ``ORGAN`` for a line marked ``[organ]`` (`organs`)."""
+    ``ORGAN`` for a line marked ``[organ]``, ``PEOPLE`` and its group for ``[people <group>]``
+    (`organs`, `people_groups`)."""
     out: dict[tuple[str, ...], str] = {}
     for line in lines:
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        organ = line.startswith(ORGAN_MARK)
-        if organ:
-            line = line[len(ORGAN_MARK) :]
+        prefix = "~"
+        mark = _MARK.match(line)
+        if mark is not None:
+            prefix = ORGAN if mark.group(1) == "organ" else f"{PEOPLE}{mark.group(2)}:"
+            line = line[mark.end() :]
         names = [n for n in (_keys(part) for part in line.split(" | ")) if n and len(n) <= MAX_WORDS]
         if len(names) < 2:
             continue
-        concept = (ORGAN if organ else "~") + "_".join(names[0])
+        concept = prefix + "_".join(names[0])
         for name in names:
             out.setdefault(name, concept)
     return out
@@ -149,3 +154,9 @@ def concept_spans(words: Sequence[str], table: dict[tuple[str, ...], str] | None
 def organs(concepts: Iterable[tuple[str, object]]) -> frozenset[str]:
     """The parts of the body among a title's concepts ("~organ:sein")."""
     return frozenset(c for c, _ in concepts if c.startswith(ORGAN))
+
+
+def people_groups(concepts: Iterable[tuple[str, object]]) -> frozenset[str]:
+    """The groups of people among a title's concepts: "young" (infants, children, teenagers),
+    "old", "pregnant"; one group can be named in several ways ("enfants" / "nourrissons")."""
+    return frozenset(c[len(PEOPLE) :].partition(":")[0] for c, _ in concepts if c.startswith(PEOPLE))

@@ -17,8 +17,9 @@
   ("benzodiazépines" / "antihypertenseurs"), two serogroups or types ("méningocoque B" / "W"),
   two named trials ("FIND-CKD" / "FIDELIO-DKD"), a population and its negation ("non-diabetic"
   / "diabetes"), two parts of the body ("cancer du sein" / "cancer de la prostate": the
-  glossary's ``[organ]`` lines). The method then ends with ``-products``, ``-doses``,
-  ``-edition``, ``-diseases``, ``-organs``, ``-places``, ``-quantities``, ``-classes``,
+  glossary's ``[organ]`` lines), two groups of people ("seniors" / "pregnancies": its
+  ``[people <group>]`` lines). The method then ends with ``-products``, ``-doses``,
+  ``-edition``, ``-diseases``, ``-organs``, ``-people``, ``-places``, ``-quantities``, ``-classes``,
   ``-variants``, ``-trials`` or ``-negation``.
 * **Caution** (score multiplied down): one title names a drug and the other none
   (``-product``), each title has a name the other lacks (``-names``), its
@@ -34,7 +35,7 @@ from collections.abc import Iterable
 
 from rapidfuzz.distance import Levenshtein
 
-from veille.dedup.concepts import organs
+from veille.dedup.concepts import organs, people_groups
 from veille.dedup.docs import StoryDoc
 from veille.dedup.features import Features, features
 from veille.dedup.text import base_weight
@@ -99,6 +100,9 @@ def conflict(a: Features, b: Features) -> str | None:
         organs_a, organs_b = organs(a.concepts), organs(b.concepts)
         if organs_a and organs_b and not (organs_a & organs_b):
             return "organs"  # "cancer du sein" / "cancer de la prostate"
+        people_a, people_b = people_groups(a.concepts), people_groups(b.concepts)
+        if people_a and people_b and not (people_a & people_b):
+            return "people"  # "chez les seniors" / "in high-risk pregnancies"
     if a.places and b.places and not (a.places & b.places):
         # A country is compatible with the places inside it ("France" / "Lyon").
         if not ((a.country_only or b.country_only) and a.countries & b.countries):
