@@ -209,6 +209,8 @@ def score(
     concept_a: set[str] = set()
     concept_b: set[str] = set()
     concept_pairs: list[tuple[frozenset[str], frozenset[str]]] = []
+    absorbed_a: set[str] = set()
+    absorbed_b: set[str] = set()
     if a.concepts and b.concepts:
         named_b = dict(b.concepts)
         for concept, stems_a in a.concepts:
@@ -219,6 +221,11 @@ def score(
                 return 0.0, "title-tokens-negation"  # "non-fumeurs" / "heavy smokers"
             own_a = stems_a - bt.keys() - concept_a
             own_b = stems_b - a.title.keys() - concept_b
+            if bool(own_a) != bool(own_b):
+                # One name of the concept holds the other's words and more ("acide
+                # alendronique" / "alendronate"): the extra words are the same name, not news.
+                absorbed_a |= own_a
+                absorbed_b |= own_b
             if own_a and own_b:
                 concept_a |= own_a
                 concept_b |= own_b
@@ -226,12 +233,14 @@ def score(
                 distinguishing += 1
         if concept_pairs:
             method = "title-tokens+concept"
+    concept_a |= absorbed_a
+    concept_b |= absorbed_b
     left_a = sorted((t, word) for t, word in a.title.items() if t not in bt and t not in concept_a and len(word) >= MIN_FUZZY_LEN and not word[0].isdigit())
     left_b = sorted((t, word) for t, word in bt.items() if t not in a.title and t not in concept_b and len(word) >= MIN_FUZZY_LEN and not word[0].isdigit()) if left_a else []
     if not distinguishing and not left_b:
         return 0.0, method
-    wa = w.total(a.title) if wa is None else wa
-    wb = w.total(bt) if wb is None else wb
+    wa = (w.total(a.title) if wa is None else wa) - (w.total(absorbed_a) if absorbed_a else 0.0)
+    wb = (w.total(bt) if wb is None else wb) - (w.total(absorbed_b) if absorbed_b else 0.0)
     if wa <= 0 or wb <= 0:
         return 0.0, method
     norm = math.sqrt(wa * wb)
