@@ -61,6 +61,9 @@ def test_packaged_categories():
          "Budget de la Sécu 2027 : feu vert des députés en première lecture"),
         ("Fuite de données : 750 000 patients concernés chez un éditeur de logiciels médicaux",
          "Data breach exposes records of 750,000 French patients"),
+        # heldout6: a shortage and a release form in other words
+        ("Tensions d'approvisionnement : Venlafaxine 75 mg, gélule à libération prolongée",
+         "Toujours pas de venlafaxine 75 LP dans notre officine, les patients inquiets #pharmacie"),
         # an optional plural in parentheses, and a launch in other words
         ("Mois sans tabac 2026 : coup d'envoi de la 11e édition le 1er novembre",
          "Moi(s) sans tabac : la 11e édition démarre ce samedi"),
