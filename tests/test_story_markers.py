@@ -104,3 +104,34 @@ def test_markers_unit_extractors():
     assert markers.negated("fermees sans medecins") == set()
     words = markers.place_free_words("Fievre Crimee-Congo : un cas en Espagne")
     assert words == ["Fievre", "", "", "un", "cas", "en", "Espagne"]
+
+
+@pytest.mark.parametrize(
+    "a, b, expected",
+    [
+        # Food and consumer recalls name a brand no drug table holds: two brands, two recalls.
+        ("Rappel Conso : tomme de brebis de la marque Ferme Alpha, présence de Listeria",
+         "Rappel Conso : tomme de brebis de la marque Berthaud, présence de Listeria", "products"),
+        ("Recall: Acme brand peanut butter over Salmonella risk",
+         "Recall: Zenith brand peanut butter over Salmonella risk", "products"),
+        # The same brand, or one title that names none, is not a conflict.
+        ("Rappel Conso : tomme de la marque Berthaud, présence de Listeria",
+         "Listeria : une tomme Berthaud rappelée, marque Berthaud", None),
+        ("Rappel Conso : tomme de la marque Berthaud, présence de Listeria",
+         "Listeria : une tomme de brebis rappelée dans toute la France", None),
+        ("Les marques de tabac visées par la loi", "Les marques de tabac visées par la loi", None),
+    ],
+)
+def test_brands_named_as_such_are_products(a, b, expected):
+    assert why(a, b) == expected
+
+
+def test_two_brands_recalled_in_one_template_stay_two_stories():
+    index = StoryIndex()
+    alpha = doc("alpha", "Rappel Conso : tomme de brebis Ossau-Iraty de la marque Ferme Alpha, présence de Listeria monocytogenes")
+    berthaud = doc("berthaud", "Rappel Conso : tomme de brebis Ossau-Iraty de la marque Berthaud, présence de Listeria monocytogenes", 1)
+    again = doc("again", "Rappel Conso : tomme de brebis Ossau-Iraty de la marque Berthaud, présence de Listeria monocytogenes", 2)
+    first, _ = index.assign(alpha)
+    second, match = index.assign(berthaud)
+    assert second != first and match is None
+    assert index.assign(again)[0] == second

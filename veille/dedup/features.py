@@ -78,6 +78,7 @@ class Features:
     # (concept id, stems of the title words naming it): "~I50" <- {"insuff", "cardia"}
     concepts: tuple[tuple[str, frozenset[str]], ...] = ()
     makers: frozenset[str] = _EMPTY  # makers of generics named with a drug: "mylan"
+    labels: frozenset[str] = _EMPTY  # brands a title names as such: "de la marque Istara", "Acme brand"
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         # Features cross from the parsing workers to the main process, whose story index keeps
@@ -126,6 +127,24 @@ def _names(words: list[str], first_ok: bool) -> frozenset[str]:
             if info is not None and distinguishing(info[0]):
                 names.add(info[0])
     return frozenset(names) or _EMPTY
+
+
+_LABEL_BEFORE = frozenset({"marque", "marques", "brand", "brands"})  # "de la marque Istara", "brand Acme"
+
+
+def _labels(words: list[str]) -> frozenset[str]:
+    """Brands a title names as such, folded: the capitalised word after "marque" or "brand", or
+    before "brand" ("Rappel Conso : tomme de la marque Istara", "Acme brand peanut butter"). Food
+    and consumer recalls name a brand no drug table holds; two of them are two products."""
+    found = set()
+    lower = [w.lower() for w in words]
+    for i, word in enumerate(lower):
+        if word in _LABEL_BEFORE:
+            if i + 1 < len(words) and words[i + 1][:1].isupper():
+                found.add(lower[i + 1])
+            if word.startswith("brand") and i > 1 and words[i - 1][:1].isupper():
+                found.add(lower[i - 1])
+    return frozenset(found) or _EMPTY
 
 
 def _ngrams(words: list[str], n: int) -> list[tuple[int, str]]:
@@ -310,4 +329,5 @@ def features(doc: StoryDoc) -> Features:
         negated,
         concepts,
         frozenset(w.lower() for w in words if w.lower() in GENERIC_MAKERS) if products else _EMPTY,
+        _labels(words),
     )

@@ -8,7 +8,8 @@
   matches of leftover long words (rapidfuzz Levenshtein). The head of the summary can raise a
   title score that is already plausible (>= 0.3), never create one.
 * **Never the same story** (score 0): two different products (drug names from the ATC
-  vocabulary: "Levothyrox 100 µg" / "Ventoline 100 µg"), two different doses, two different
+  vocabulary: "Levothyrox 100 µg" / "Ventoline 100 µg"; brands named as such: "marque Istara" /
+  "marque Agour"), two different doses, two different
   numbered editions ("semaine 47" / "semaine 48", lot numbers, years), two different diseases
   ("Mpox" / "Choléra") or two different places ("Lyon" / "Marseille"; "France" and "Lyon" are
   compatible; place words inside a disease's name, "Crimée-Congo", "West Nile", do not count),
@@ -71,6 +72,8 @@ def conflict(a: Features, b: Features) -> str | None:
         lone = b if not b.makers else a if not a.makers else None
         if lone is None or lone.brand_codes:
             return "products"
+    if a.labels and b.labels and not (a.labels & b.labels):
+        return "products"  # two brands named as such ("marque Istara" / "marque Agour")
     if a.doses and b.doses and not (a.doses & b.doses):
         return "doses"
     if a.quantities and b.quantities:
