@@ -165,3 +165,49 @@ def test_allergen_immunotherapy_is_no_new_medicine(tagger):
     assert "allergologie" in got and "pharmacologie" not in got
     cancer = slugs(tagger, "Immunotherapy for melanoma: FDA approves new combination")
     assert "pharmacologie" in cancer
+
+
+# --- English vocabulary gaps: health system, abbreviations, procedures, anatomy ------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        ("Hospital bed shortage worsens before winter", "sante-publique"),
+        ("Health spending: the budget freezes hospital funds", "sante-publique"),
+        ("NHS waiting lists reach 7.6 million", "sante-publique"),
+        ("Fermetures de lits : l'été s'annonce difficile", "sante-publique"),
+        ("Mammogram screening from age 40", "radiologie"),
+        ("AFib detected by a smartwatch", "cardiologie"),
+        ("Varicose veins: foam or laser?", "cardiologie"),
+        ("DVT risk on long-haul flights", "hematologie"),
+        ("TBI in retired footballers", "neurologie"),
+        ("Traumatisme crânien : le suivi après une chute à vélo", "neurologie"),
+        ("T2D remission with a low-calorie diet", "endocrinologie"),
+        ("AKI after cardiac surgery", "nephrologie"),
+        ("STD rates climb in Europe", "infectiologie"),
+        ("Food poisoning linked to a restaurant chain", "infectiologie"),
+        ("HRT and breast density", "gynecologie-obstetrique"),
+        ("Stillbirth rates fall in Scotland", "gynecologie-obstetrique"),
+        ("Mortalité maternelle : un rapport alarmant", "gynecologie-obstetrique"),
+        ("PPIs and the risk of fractures", "gastro-enterologie"),
+        ("Knee pain: exercise beats injections", "rhumatologie"),
+        ("Anorexie : les hospitalisations augmentent", "psychiatrie"),
+        ("Snakebite deaths: antivenom supply falls short", "medecine-urgence"),
+        ("Urgences débordées : le plan blanc déclenché", "medecine-urgence"),
+    ],
+)
+def test_english_and_french_vocabulary_gaps(tagger, title, slug):
+    assert slug in slugs(tagger, title)
+
+
+def test_waiting_and_the_nhs_alone_are_weak(tagger):
+    """A waiting time or the NHS as an employer is no health-system story by itself."""
+    assert "sante-publique" not in slugs(tagger, "Job opening: consultant anaesthetist, NHS trust")
+    assert "sante-publique" not in slugs(tagger, "IRM : les délais d'attente dépassent un mois")
+
+
+def test_an_epidemic_of_a_non_infectious_condition_is_no_infection(tagger):
+    assert "infectiologie" not in slugs(tagger, "Myopia epidemic among schoolchildren")
+    assert "infectiologie" not in slugs(tagger, "Obésité : une épidémie silencieuse")
+    assert "infectiologie" in slugs(tagger, "Cholera epidemic spreads in Sudan")
