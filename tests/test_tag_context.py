@@ -252,6 +252,9 @@ def test_gene_and_cell_therapies_are_treatments_not_genetics_or_haematology(tagg
     assert "hematologie" not in slugs(tagger, "Lupus: CAR-T cells induce drug-free remission")
     assert "hematologie" in slugs(tagger, "Myélome multiple : les CAR-T cells disponibles")
     assert "pharmacologie" in slugs(tagger, "FDA approves first CAR-T therapy for solid tumors")
+    # A gene therapy's trial or approval is the disease's story, not a medicine's.
+    sickle = slugs(tagger, "Drépanocytose : la thérapie génique autorisée en Europe")
+    assert "hematologie" in sickle and "pharmacologie" not in sickle
 
 
 @pytest.mark.parametrize(

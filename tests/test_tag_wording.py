@@ -211,3 +211,25 @@ def test_an_epidemic_of_a_non_infectious_condition_is_no_infection(tagger):
     assert "infectiologie" not in slugs(tagger, "Myopia epidemic among schoolchildren")
     assert "infectiologie" not in slugs(tagger, "Obésité : une épidémie silencieuse")
     assert "infectiologie" in slugs(tagger, "Cholera epidemic spreads in Sudan")
+
+
+# --- abbreviations and words that every specialty uses are weak ----------------------------------
+
+
+def test_psa_of_a_social_post_is_no_prostate(tagger):
+    assert "urologie" not in slugs(tagger, "PSA: the library closes early on Friday")
+    assert "urologie" in slugs(tagger, "PSA screening: new guidance for men over 50")
+    assert "urologie" in slugs(tagger, "Dosage du PSA : faut-il le proposer à 50 ans ?")
+
+
+def test_a_blood_test_or_delirium_alone_is_no_lab_medicine_or_geriatrics(tagger):
+    assert "biologie-medicale" not in slugs(tagger, "Blood test spots colon cancer early")
+    assert "biologie-medicale" in slugs(tagger, "Clinical laboratories: blood tests move to robots")
+    assert "geriatrie" not in slugs(tagger, "Delirium after cardiac surgery: a sedation trial")
+    assert "geriatrie" in slugs(tagger, "Delirium in older people: a prevention bundle")
+
+
+def test_ent_words_of_head_and_neck_and_otology(tagger):
+    for title in ("Glue ear: grommets or watchful waiting?", "Parotidectomy: facial nerve monitoring",
+                  "Paralysie faciale : la rééducation précoce", "Skull base surgery: CSF leak repair"):
+        assert "orl" in slugs(tagger, title), title
