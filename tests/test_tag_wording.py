@@ -233,3 +233,52 @@ def test_ent_words_of_head_and_neck_and_otology(tagger):
     for title in ("Glue ear: grommets or watchful waiting?", "Parotidectomy: facial nerve monitoring",
                   "Paralysie faciale : la rééducation précoce", "Skull base surgery: CSF leak repair"):
         assert "orl" in slugs(tagger, title), title
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Campylobacter cases rise after a hot summer", "Norovirus closes a cruise ship",
+     "Hantavirus death in Arizona", "West Nile virus: first cases of the season",
+     "Virus Oropouche : premiers cas importés", "Gastro-entérites : l'épidémie démarre"],
+)
+def test_pathogens_of_the_news_are_infectious_diseases(tagger, title):
+    assert "infectiologie" in slugs(tagger, title)
+
+
+def test_marburg_the_city_is_no_virus(tagger):
+    assert slugs(tagger, "Marburg university opens a new library") == set()
+    assert "infectiologie" in slugs(tagger, "Marburg virus: Rwanda ends its outbreak")
+
+
+def test_viral_hepatitis_is_hepatology_too(tagger):
+    assert "gastro-enterologie" in slugs(tagger, "Hépatite C : l'élimination d'ici 2030")
+    assert "gastro-enterologie" in slugs(tagger, "Hepatitis B: a new antiviral in trials")
+    assert "gastro-enterologie" not in slugs(tagger, "Hepatitis outbreak in a daycare")
+
+
+def test_neuropaediatricians_are_paediatrics_and_neurology(tagger):
+    assert {"pediatrie", "neurologie"} <= slugs(tagger, "Neuropédiatrie : les délais s'allongent")
+
+
+def test_fragility_of_a_truce_is_no_frailty(tagger):
+    assert slugs(tagger, "La fragilité du cessez-le-feu inquiète l'ONU") == set()
+    assert "geriatrie" in slugs(tagger, "Fragilité des personnes âgées : un repérage en pharmacie")
+
+
+def test_case_sensitive_terms_also_match_at_the_start_of_a_title(tagger):
+    """A term with an abbreviation is matched with its case, first letter included: each one
+    that begins with a lowercase word is also written capitalised in specialties.yaml."""
+    import re
+
+    from veille.tag import TAXONOMY_DIR, load_specialties
+
+    missing = []
+    for slug, spec in load_specialties(TAXONOMY_DIR / "specialties.yaml").items():
+        terms = {t.split(" @")[0].strip() for t in spec.terms_fr + spec.terms_en + spec.weak}
+        for term in terms:
+            cased = re.search(r"(?<=\w)[A-Z]|\b[A-Z]\b", term)
+            if " " in term and term[0].islower() and cased and term[0].upper() + term[1:] not in terms:
+                missing.append((slug, term))
+    assert not missing
+    assert "gastro-enterologie" in slugs(tagger, "Hépatite C : les nouveaux traitements")
+    assert "hematologie" in slugs(tagger, "Factor VIII prophylaxis in adults")
