@@ -282,3 +282,10 @@ def test_case_sensitive_terms_also_match_at_the_start_of_a_title(tagger):
     assert not missing
     assert "gastro-enterologie" in slugs(tagger, "Hépatite C : les nouveaux traitements")
     assert "hematologie" in slugs(tagger, "Factor VIII prophylaxis in adults")
+
+
+def test_a_drug_family_with_a_named_drug_is_pharmacology(tagger):
+    title = "Severe asthma: a biologic cuts exacerbations by half"
+    assert "pharmacologie" in slugs(tagger, title, "Tezepelumab was given every four weeks.")
+    # the family alone is weak: no medicine is named
+    assert "pharmacologie" not in slugs(tagger, title, "Patients were followed for a year.")
