@@ -289,3 +289,9 @@ def test_a_drug_family_with_a_named_drug_is_pharmacology(tagger):
     assert "pharmacologie" in slugs(tagger, title, "Tezepelumab was given every four weeks.")
     # the family alone is weak: no medicine is named
     assert "pharmacologie" not in slugs(tagger, title, "Patients were followed for a year.")
+
+
+def test_a_court_ordered_psychiatric_assessment_is_no_psychiatry_story(tagger):
+    trial = "Procès : le tribunal ordonne une expertise psychiatrique de l'accusé"
+    assert "psychiatrie" not in slugs(tagger, trial, "L'audience reprendra en mars.")
+    assert "psychiatrie" in slugs(tagger, "Psychiatrie : les lits d'hospitalisation ferment")
