@@ -174,14 +174,62 @@ def test_recherche_pages_follow_each_other_by_date(built, tmp_path):
 
 
 def test_page_numbers_and_links():
-    from veille.plugins.paging import LAST_PAGE, page_number, pages
+    from veille.plugins.paging import LAST_PAGE, has_next, page_number, pages
 
     assert [page_number(v) for v in ("", "2", " 3 ", "0", "-1", "x", "10000")] == [1, 2, 3, 1, 1, 1, LAST_PAGE]
-    one = pages("/veille/recherche", [("texte", "é t"), ("page", "1")], 25)
+    one = pages("/veille/recherche", [("texte", "é t"), ("page", "1")], True)
     assert one.page == 1 and one.previous is None and one.next == "/veille/recherche?texte=%C3%A9+t&page=2"
-    two = pages("/veille/recherche", [("page", "2"), ("texte", "x")], 7)
+    two = pages("/veille/recherche", [("page", "2"), ("texte", "x")], False)
     assert two.previous == "/veille/recherche?texte=x" and two.next is None
-    assert pages("/q", [("page", str(LAST_PAGE))], 25).next is None
+    assert pages("/q", [("page", str(LAST_PAGE))], True).next is None
+    assert has_next(["titre", "page_suivante"], [("a", 1), ("b", 1)])
+    assert not has_next(["titre", "page_suivante"], [("a", 0)])
+    assert not has_next(["titre"], [("a",)]) and not has_next(["page_suivante"], [])
+
+
+def keep_items(db, n: int) -> None:
+    """The ``n`` most recently published items, the others deleted."""
+    with Store(str(db)) as store, store.immediate() as conn:
+        conn.execute("delete from items where rowid not in (select rowid from items order by published_at desc limit ?)", [n])
+
+
+@pytest.mark.parametrize(("kept", "last_page"), [(50, 2), (51, 3), (25, 1)])
+def test_a_last_page_exactly_full_offers_no_next_page(built, tmp_path, kept, last_page):
+    db = tmp_path / "full.db"
+    shutil.copy(built[1], db)
+    copies_of_items(db, 3)
+    keep_items(db, kept)
+    assert rows(db, "select count(*) n from items")[0]["n"] == kept
+    ds = make_datasette(db)
+    query = "texte=&specialite=&type=&depuis="
+    for n in range(1, last_page + 1):
+        html = get(ds, f"/veille/recherche?{query}&page={n}").text
+        body = html.split("<tbody>")[1].split("</tbody>")[0]
+        assert body.count("<tr>") == min(25, kept - 25 * (n - 1))
+        assert ('rel="next"' in html) == (n < last_page), n
+        assert "page_suivante" not in html  # the column is the template's, never shown
+    past = get(ds, f"/veille/recherche?{query}&page={last_page + 1}").text
+    assert "<tbody>" not in past and f"Plus de résultats après la page {last_page}" in past
+    data = get(ds, f"/veille/recherche.json?_shape=array&{query}&page={last_page}").json()
+    assert len(data) == kept - 25 * (last_page - 1)  # JSON: the page's rows, not the probe row
+
+
+def test_recherche_counts_articles_in_french(built, tmp_path):
+    from veille.plugins.labels import counted_rows
+
+    assert [counted_rows(n, "recherche") for n in (0, 1, 2, 25)] == ["0 article", "1 article", "2 articles", "25 articles"]
+    assert counted_rows(3, "histoires") == "3 lignes" and counted_rows(1, None) == "1 ligne"
+    db = tmp_path / "count.db"
+    shutil.copy(built[1], db)
+    copies_of_items(db, 3)
+    ds = make_datasette(db)
+    page = get(ds, "/veille/recherche?texte=&specialite=&type=&depuis=").text
+    assert '<p class="veille-count">25 articles</p>' in page and "lignes" not in page.split("<tbody>")[0][-300:]
+    keep_items(db, 26)
+    last = get(ds, "/veille/recherche?texte=&specialite=&type=&depuis=&page=2").text
+    assert '<p class="veille-count">1 article</p>' in last
+    sources = get(ds, "/veille/sante_sources").text
+    assert "ligne" in sources.split('class="veille-count">')[1].split("</p>")[0]
 
 
 def test_unfiltered_facets_and_count_are_reused_until_a_commit(built, tmp_path):

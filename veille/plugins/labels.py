@@ -153,6 +153,16 @@ def thousands(n: object) -> str:
     return f"{n:,}".replace(",", "\u202f") if isinstance(n, int) else str(n)
 
 
+ARTICLE_QUERIES = frozenset({"recherche"})  # canned queries with one article a row
+
+
+def counted_rows(n: int, canned_query: object) -> str:
+    """``25 articles``, ``1 article`` (French: the plural from 2), ``3 lignes`` for a query whose
+    rows are not articles."""
+    noun = "article" if canned_query in ARTICLE_QUERIES else "ligne"
+    return f"{thousands(n)} {noun}{'s' if abs(n) >= 2 else ''}"
+
+
 def translate_error(message: object) -> str:
     text = str(message)
     for pattern, french in ERRORS:
@@ -356,6 +366,7 @@ def prepare_jinja2_environment(env):  # noqa: ANN001, ANN201
         veille_label=_plain_label,
         veille_lookups=LOOKUPS,
         veille_count=thousands,
+        veille_counted_rows=counted_rows,
         veille_crumb=lambda label: CRUMBS.get(str(label), label),
         veille_error=translate_error,
         veille_param=param_widget,

@@ -20,7 +20,7 @@ from datasette.views.table import Row
 from markupsafe import Markup, escape
 
 HIDDEN_IN_ARTICLES = frozenset({"arrivee", "lien", "id"})
-HIDDEN_IN_QUERIES = frozenset({"lien"})
+HIDDEN_IN_QUERIES = frozenset({"lien", "page_suivante"})  # page_suivante: veille.plugins.paging
 
 
 def hidden(table: str | None, column: str) -> bool:
