@@ -1,0 +1,102 @@
+"""Recherche filters its matches on item_keys (m014), the items' narrow copy kept by triggers:
+the same rows as the lookups in items and item_specialties it replaced, whatever is typed.
+Real databases from the collect path, Datasette through its test client."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import shutil
+from urllib.parse import urlencode
+
+import pytest
+
+from tests.helpers import copies_of_items, rows
+from tests.test_serve import build_database
+from veille.serve import load_metadata, make_datasette
+from veille.store import Store
+
+# The filter Recherche used before m014, the reference.
+BEFORE = """  select i.rowid, i.published_at from hits cross join items i on i.rowid = hits.r
+  where (:specialite = '' or exists (select 1 from item_specialties x where x.item_id = i.id and x.specialty = veille_specialty(:specialite)))
+    and (:type = '' or i.item_type = veille_type(:type))
+    and (:depuis = '' or i.published_at >= veille_date(:depuis))"""
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    return build_database(tmp_path_factory.mktemp("keys"))
+
+
+def get(ds, path: str):
+    return asyncio.run(ds.client.get(path))
+
+
+def keys_match_items(db) -> None:
+    mine = rows(db, "select item_rowid r, published_at, item_type, specialties from item_keys order by item_rowid")
+    theirs = rows(db, "select rowid r, published_at, item_type, specialties from items order by rowid")
+    assert mine == theirs and mine
+
+
+def reference_metadata() -> dict:
+    metadata = copy.deepcopy(load_metadata())
+    query = metadata["databases"]["veille"]["queries"]["recherche"]
+    start = query["sql"].index("  select k.item_rowid")
+    end = query["sql"].index("  union all")
+    query["sql"] = query["sql"][:start] + BEFORE + "\n" + query["sql"][end:]
+    return metadata
+
+
+def test_item_keys_follow_every_insert_update_and_delete(built, tmp_path):
+    db = tmp_path / "k.db"
+    shutil.copy(built[1], db)
+    keys_match_items(db)  # filled by the migration
+    copies_of_items(db, 2)
+    keys_match_items(db)
+    with Store(str(db)) as store, store.immediate() as conn:
+        conn.execute("update items set specialties = '[\"pediatrie\"]', item_type = 'recall' where rowid % 3 = 0")
+        conn.execute("update items set published_at = '2020-01-01T00:00:00Z' where rowid % 5 = 0")
+        conn.execute("update items set title = title || ' x' where rowid % 2 = 0")  # not a key: nothing to do
+        conn.execute("delete from items where rowid % 7 = 0")
+    keys_match_items(db)
+
+
+def specialties_agree(db) -> bool:
+    """items.specialties holds the item's item_specialties (every writer path keeps both)."""
+    import json
+
+    stored = {r["id"]: sorted(json.loads(r["specialties"])) for r in rows(db, "select id, specialties from items")}
+    tagged: dict[str, list[str]] = {item: [] for item in stored}
+    for r in rows(db, "select item_id, specialty from item_specialties order by specialty"):
+        tagged[r["item_id"]].append(r["specialty"])
+    return stored == tagged and any(stored.values())
+
+
+def test_recherche_finds_the_same_rows_as_before(built, tmp_path):
+    db = tmp_path / "same.db"
+    shutil.copy(built[1], db)
+    assert specialties_agree(db)  # as collected
+    copies_of_items(db, 3)
+    with Store(str(db)) as store, store.immediate() as conn:  # the copies' specialties, as a writer stores them
+        conn.execute("insert into item_specialties (item_id, specialty, score, evidence) select i.id, j.value, 3.0, '[]' "
+                     "from items i, json_each(i.specialties) j where i.id like '%-%'")
+        conn.execute("update items set specialties = json(specialties) where rowid % 2 = 0")  # '["a","b"]' too
+    assert specialties_agree(db)
+    slugs = [r["specialty"] for r in rows(db, "select specialty, count(*) n from item_specialties group by specialty order by n desc")]
+    assert len(slugs) >= 2
+    ds, before = make_datasette(db), make_datasette(db, metadata=reference_metadata())
+    typed = [*slugs[:3], slugs[0].upper(), f'{slugs[0]}","{slugs[1]}', '", "', '"', "\\", ",", "nope", " "]
+    words = ["", "de", "la", "vaccin*", "zzyzx"]
+    found = 0
+    for word in words:
+        for specialty in typed:
+            for kind, since in (("", ""), ("recall", ""), ("", "01/01/2020")):
+                for page in (1, 2):
+                    query = urlencode({"texte": word, "specialite": specialty, "type": kind, "depuis": since, "page": page})
+                    url = f"/veille/recherche.json?_shape=array&{query}"
+                    mine, theirs = get(ds, url), get(before, url)
+                    assert mine.status_code == theirs.status_code == 200, url
+                    assert mine.json() == theirs.json(), url
+                    found += len(mine.json())
+    assert found > 100  # the comparisons saw rows, with and without a specialty
+    assert get(ds, f"/veille/recherche.json?_shape=array&texte=de&specialite={slugs[0]}&type=&depuis=").json()
