@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import re
 import shutil
+import sqlite3
 from urllib.parse import urlencode
 
 import pytest
@@ -33,8 +35,9 @@ def get(ds, path: str):
 
 
 def keys_match_items(db) -> None:
-    mine = rows(db, "select item_rowid r, published_at, item_type, specialties from item_keys order by item_rowid")
-    theirs = rows(db, "select rowid r, published_at, item_type, specialties from items order by rowid")
+    columns = "published_at, item_type, specialties, tier, source_id, lang"
+    mine = rows(db, f"select item_rowid r, {columns} from item_keys order by item_rowid")
+    theirs = rows(db, f"select rowid r, {columns} from items order by rowid")
     assert mine == theirs and mine
 
 
@@ -55,7 +58,8 @@ def test_item_keys_follow_every_insert_update_and_delete(built, tmp_path):
     keys_match_items(db)
     with Store(str(db)) as store, store.immediate() as conn:
         conn.execute("update items set specialties = '[\"pediatrie\"]', item_type = 'recall' where rowid % 3 = 0")
-        conn.execute("update items set published_at = '2020-01-01T00:00:00Z' where rowid % 5 = 0")
+        conn.execute("update items set published_at = '2020-01-01T00:00:00Z', tier = 'social' where rowid % 5 = 0")
+        conn.execute("update items set source_id = (select min(id) from sources), lang = 'en' where rowid % 4 = 0")
         conn.execute("update items set title = title || ' x' where rowid % 2 = 0")  # not a key: nothing to do
         conn.execute("delete from items where rowid % 7 = 0")
     keys_match_items(db)
@@ -100,3 +104,74 @@ def test_recherche_finds_the_same_rows_as_before(built, tmp_path):
                     found += len(mine.json())
     assert found > 100  # the comparisons saw rows, with and without a specialty
     assert get(ds, f"/veille/recherche.json?_shape=array&texte=de&specialite={slugs[0]}&type=&depuis=").json()
+
+
+# --- a searched Articles page counts and facets on item_keys --------------------------------
+
+WINDOW = "select rowid from items_fts where items_fts match escape_fts(:search) order by rowid desc limit 1000"
+ALL = "arrivee, date, titre, source, niveau, type, langue, specialites, resume, autres_sources, histoire, lien, id"
+
+
+def test_only_a_searched_pages_count_and_facet_window_are_narrowed():
+    from veille.plugins.search_keys import narrowed
+
+    assert narrowed(f"select count(*) from articles where arrivee in ({WINDOW}) ") == (
+        f"select count(*) from item_keys where item_rowid in ({WINDOW})")
+    facets = f"select langue, niveau, source, specialites, type from (select {ALL} from articles where arrivee in ({WINDOW}) ) order by arrivee desc limit 5000"
+    assert narrowed(facets) == (
+        "select lang as langue, tier as niveau, source_id as source, specialties as specialites, item_type as type "
+        f"from item_keys where item_rowid in ({WINDOW}) order by item_rowid desc limit 5000")
+    for other in (
+        f'select count(*) from articles where "source" = :p0 and arrivee in ({WINDOW}) ',  # another filter
+        f"select count(*) from articles where arrivee in ({WINDOW}) and niveau = :p0",
+        facets.replace("select langue,", "select titre,"),  # not in item_keys
+        facets.replace(f"arrivee in ({WINDOW})", "1 = 1"),
+        f"select count(*) from items where rowid in ({WINDOW})",
+        "select count(*) from articles",
+        f"select {ALL} from articles where arrivee in ({WINDOW}) order by date desc limit 26",
+    ):
+        assert narrowed(other) is None, other
+
+
+def test_a_searched_articles_page_is_the_same_with_or_without_item_keys(built, tmp_path):
+    db, old = tmp_path / "with.db", tmp_path / "without.db"
+    shutil.copy(built[1], db)
+    copies_of_items(db, 3)
+    shutil.copy(db, old)
+    conn = sqlite3.connect(old)
+    with conn:
+        conn.execute("drop table item_keys")  # an old file: every query runs as Datasette wrote it
+    conn.close()
+    ds, before = make_datasette(db), make_datasette(old)
+    seen: list[str] = []  # the SQL run, under the page cache and the schema cache
+    original = type(ds.get_database("veille")).__mro__[1].execute
+
+    async def base_execute(self, sql, *args, **kwargs):  # noqa: ANN001, ANN202
+        seen.append(sql)
+        return await original(self, sql, *args, **kwargs)
+
+    import datasette.database
+
+    shown = 0
+    patched = datasette.database.Database.execute
+    datasette.database.Database.execute = base_execute
+    try:
+        for query in ("_search=de", "_search=vaccin*", "_search=la&_facet=histoire", "_search=de&niveau=official",
+                      "_search=zzyzx", "_search=de&_sort=date", "_search=de&_size=5&_next=5"):
+            for path in (f"/veille/articles.json?{query}&_extra=count,facet_results", f"/veille/articles?{query}"):
+                mine, theirs = get(ds, path), get(before, path)
+                assert mine.status_code == theirs.status_code == 200, path
+                if ".json" in path:
+                    mine_data, their_data = mine.json(), theirs.json()
+                    mine_data.pop("query_ms"), their_data.pop("query_ms")
+                    assert mine_data == their_data, path
+                    shown += len(mine_data["rows"])
+                else:
+                    timing = re.compile(r"Requêtes\s*:\s*[0-9.]+")
+                    assert timing.sub("", mine.text) == timing.sub("", theirs.text), path
+    finally:
+        datasette.database.Database.execute = patched
+    assert shown > 30
+    narrowed_sql = [s for s in seen if "from item_keys" in s]
+    assert any(s.startswith("select count(*) from item_keys") for s in narrowed_sql)
+    assert any("as specialites" in s for s in narrowed_sql)

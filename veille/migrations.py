@@ -335,20 +335,23 @@ def m013_i10follow_ups_index(db: Database) -> None:
     db.table("stories").create_index(["follows_story_id"], if_not_exists=True)
 
 
-ITEM_KEYS_COLUMNS = ("published_at", "item_type", "specialties")
+ITEM_KEYS_COLUMNS = ("published_at", "item_type", "specialties", "tier", "source_id", "lang")
 
 
 @migrations()
 def m014_i12search_item_keys(db: Database) -> None:
-    """What Recherche filters and sorts its 2,000 most recent matches by, in rows of ~40 bytes:
+    """What searches filter, sort, count and facet their matches by, in rows of ~70 bytes:
     ``item_keys`` (one row per item, keyed by the item's rowid, kept by triggers). Reading
-    these columns off the ~500-byte item rows cost half of a search on 1M items; the
-    specialty is tested in the item's ``specialties`` array (written with item_specialties by
-    every writer path) instead of a lookup by item id (bench/bench_search.py --reading-room)."""
+    these columns off the ~500-byte item rows was most of a search's SQL on 1M items, above
+    all after a commit (every page read again): Recherche filters and sorts its 2,000 most
+    recent matches here, testing the specialty in the item's ``specialties`` array (written
+    with item_specialties by every writer path) instead of a lookup by item id, and a searched
+    Articles page counts and facets its matches here (veille.plugins.search_keys;
+    bench/bench_search.py --reading-room)."""
     columns = ", ".join(ITEM_KEYS_COLUMNS)
     new = ", ".join(f"new.{c}" for c in ITEM_KEYS_COLUMNS)
     db.execute("create table item_keys (item_rowid integer primary key, published_at text not null, "
-               "item_type text, specialties text)")
+               "item_type text, specialties text, tier text, source_id text, lang text)")
     db.execute(f"insert into item_keys (item_rowid, {columns}) select rowid, {columns} from items")
     db.execute(f"create trigger items_keys_ai after insert on items begin "
                f"insert into item_keys (item_rowid, {columns}) values (new.rowid, {new}); end")

@@ -14,7 +14,8 @@ Articles page counts its matches on every view) depends on the data, and is kept
 next commit.
 
 A searched page's main query is run with its sort on the keys alone
-(:mod:`veille.plugins.search_page`).
+(:mod:`veille.plugins.search_page`), its count and facet window on ``item_keys`` when the
+database has it (:mod:`veille.plugins.search_keys`).
 
 :class:`SchemaCachedDatabase` is the Database that ``veille.serve.make_datasette`` adds;
 :func:`refresh_only_when_written` wraps ``Datasette.refresh_schemas`` the same way.
@@ -29,6 +30,8 @@ from typing import Any
 from datasette.database import Database
 
 from veille.plugins.page_cache import Cache, data_version
+from veille.plugins.search_keys import TABLE as KEYS_TABLE
+from veille.plugins.search_keys import narrowed
 from veille.plugins.search_page import two_step
 
 MAX_AGE = 60.0
@@ -91,13 +94,20 @@ class SchemaCachedDatabase(Database):
                       log_sql_errors=True):
         run = super().execute
         schema, count = is_schema_read(sql), is_count(sql)
+        if not schema:
+            keys = narrowed(sql)
+            actual = keys if keys is not None and await self.has_item_keys() else two_step(sql) or sql
         if not (schema or count):
-            return await run(two_step(sql) or sql, params, truncate, custom_time_limit, page_size, log_sql_errors)
+            return await run(actual, params, truncate, custom_time_limit, page_size, log_sql_errors)
         if sql.lower().strip() == SCHEMA_VERSION_SQL and await self.schema_key() is not None:
             return self._schema_version
         key = ("execute", sql, frozen(params), truncate, custom_time_limit, page_size)
-        return await self._cached(key, lambda: run(sql, params, truncate, custom_time_limit, page_size, log_sql_errors),
-                                  schema=schema)
+        return await self._cached(key, lambda: run(sql if schema else actual, params, truncate, custom_time_limit,
+                                                   page_size, log_sql_errors), schema=schema)
+
+    async def has_item_keys(self) -> bool:
+        """Whether the database has m014's item_keys (an old read-only file may not)."""
+        return bool(await self._cached(("has_item_keys",), lambda: super(SchemaCachedDatabase, self).table_exists(KEYS_TABLE)))
 
     async def table_columns(self, table):  # noqa: ANN001, ANN201
         return await self._cached(("table_columns", table), lambda: super(SchemaCachedDatabase, self).table_columns(table))
