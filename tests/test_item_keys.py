@@ -112,15 +112,16 @@ WINDOW = "select rowid from items_fts where items_fts match escape_fts(:search) 
 ALL = "arrivee, date, titre, source, niveau, type, langue, specialites, resume, autres_sources, histoire, lien, id"
 
 
-def test_only_a_searched_pages_count_and_facet_window_are_narrowed():
-    from veille.plugins.search_keys import narrowed
+def test_a_searched_pages_probe_count_and_facet_window_come_from_its_window():
+    from veille.plugins.search_keys import WindowUse, answer, window_use
 
-    assert narrowed(f"select count(*) from articles where arrivee in ({WINDOW}) ") == (
-        f"select count(*) from item_keys where item_rowid in ({WINDOW})")
-    facets = f"select langue, niveau, source, specialites, type from (select {ALL} from articles where arrivee in ({WINDOW}) ) order by arrivee desc limit 5000"
-    assert narrowed(facets) == (
-        "select lang as langue, tier as niveau, source_id as source, specialties as specialites, item_type as type "
-        f"from item_keys where item_rowid in ({WINDOW}) order by item_rowid desc limit 5000")
+    probe = "select count(*) from (" + WINDOW.replace("limit 1000", "limit 1001") + ")"
+    count = f"select count(*) from articles where arrivee in ({WINDOW}) "
+    facets = (f"select langue, niveau, source, specialites, type from (select {ALL} from articles where arrivee in "
+              f"({WINDOW}) ) order by arrivee desc limit 5000")
+    assert window_use(probe) == WindowUse("items_fts", 1000, "probe")
+    assert window_use(count) == WindowUse("items_fts", 1000, "count")
+    assert window_use(facets) == WindowUse("items_fts", 1000, "facets", ("langue", "niveau", "source", "specialites", "type"), 5000)
     for other in (
         f'select count(*) from articles where "source" = :p0 and arrivee in ({WINDOW}) ',  # another filter
         f"select count(*) from articles where arrivee in ({WINDOW}) and niveau = :p0",
@@ -130,7 +131,13 @@ def test_only_a_searched_pages_count_and_facet_window_are_narrowed():
         "select count(*) from articles",
         f"select {ALL} from articles where arrivee in ({WINDOW}) order by date desc limit 26",
     ):
-        assert narrowed(other) is None, other
+        assert window_use(other) is None, other
+    # (item_rowid, published_at, source_id, tier, item_type, lang, specialties), newest first
+    rows = [(9 - n, f"d{n}", f"s{n}", "press", "news", "fr", "[]") for n in range(4)]
+    assert answer(WindowUse("f", 3, "probe"), rows) == (["count(*)"], [(4,)])  # more than the window
+    assert answer(WindowUse("f", 3, "count"), rows) == (["count(*)"], [(3,)])
+    assert answer(WindowUse("f", 3, "facets", ("source", "arrivee"), 2), rows) == (["source", "arrivee"], [("s0", 9), ("s1", 8)])
+    assert answer(WindowUse("f", 3, "facets", ("langue",), 5000), rows)[1] == [("fr",)] * 3
 
 
 def test_a_searched_articles_page_is_the_same_with_or_without_item_keys(built, tmp_path):
@@ -147,7 +154,8 @@ def test_a_searched_articles_page_is_the_same_with_or_without_item_keys(built, t
     original = type(ds.get_database("veille")).__mro__[1].execute
 
     async def base_execute(self, sql, *args, **kwargs):  # noqa: ANN001, ANN202
-        seen.append(sql)
+        if self is ds.get_database("veille"):
+            seen.append(sql)
         return await original(self, sql, *args, **kwargs)
 
     import datasette.database
@@ -172,6 +180,22 @@ def test_a_searched_articles_page_is_the_same_with_or_without_item_keys(built, t
     finally:
         datasette.database.Database.execute = patched
     assert shown > 30
-    narrowed_sql = [s for s in seen if "from item_keys" in s]
-    assert any(s.startswith("select count(*) from item_keys") for s in narrowed_sql)
-    assert any("as specialites" in s for s in narrowed_sql)
+    assert any("from item_keys" in s for s in seen)  # the windows were read
+    assert not [s for s in seen if s.startswith("select count(*) from articles where arrivee in")]
+    facet_windows = [s for s in seen if " from (select arrivee" in s and "where arrivee in" in s]
+    assert facet_windows and all(s.startswith("select histoire,") for s in facet_windows)  # not in item_keys
+
+
+def test_a_search_window_is_read_again_after_a_commit(built, tmp_path):
+    db = tmp_path / "again.db"
+    shutil.copy(built[1], db)
+    ds = make_datasette(db)
+
+    def counted() -> tuple[int, int]:
+        data = get(ds, "/veille/articles.json?_search=de&_extra=count,facet_results").json()
+        return data["filtered_table_rows_count"], sum(v["count"] for v in data["facet_results"]["niveau"]["results"])
+
+    first = counted()
+    assert first[0] > 0 and first == (first[0], first[0]) and counted() == first
+    copies_of_items(db, 1)  # each item once more: twice the matches
+    assert counted() == (2 * first[0], 2 * first[0])

@@ -14,8 +14,8 @@ Articles page counts its matches on every view) depends on the data, and is kept
 next commit.
 
 A searched page's main query is run with its sort on the keys alone
-(:mod:`veille.plugins.search_page`), its count and facet window on ``item_keys`` when the
-database has it (:mod:`veille.plugins.search_keys`).
+(:mod:`veille.plugins.search_page`); its probe, count and facet window come from one read of
+its search window on ``item_keys`` when the database has it (:mod:`veille.plugins.search_keys`).
 
 :class:`SchemaCachedDatabase` is the Database that ``veille.serve.make_datasette`` adds;
 :func:`refresh_only_when_written` wraps ``Datasette.refresh_schemas`` the same way.
@@ -27,15 +27,16 @@ import time
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
-from datasette.database import Database
+from datasette.database import Database, Results
 
 from veille.plugins.page_cache import Cache, data_version
 from veille.plugins.search_keys import TABLE as KEYS_TABLE
-from veille.plugins.search_keys import narrowed
+from veille.plugins.search_keys import WindowUse, answer, window_sql, window_use
 from veille.plugins.search_page import two_step
 
 MAX_AGE = 60.0
 ENTRIES = 512
+WINDOWS = 32  # search windows kept (veille.plugins.search_keys)
 
 
 SCHEMA_VERSION_SQL = "pragma schema_version"
@@ -67,6 +68,7 @@ class SchemaCachedDatabase(Database):
     def __init__(self, *args: Any, **kwargs: Any) -> None:  # noqa: ANN401
         super().__init__(*args, **kwargs)
         self._cache = Cache(max_age=MAX_AGE, entries=ENTRIES)
+        self._windows = Cache(max_age=MAX_AGE, entries=WINDOWS)  # about 150 kB each
         self._seen: tuple[int, ...] | None = None
         self._schema_version: Any = None  # the Results of PRAGMA schema_version
 
@@ -93,21 +95,35 @@ class SchemaCachedDatabase(Database):
     async def execute(self, sql, params=None, truncate=False, custom_time_limit=None, page_size=None,  # noqa: ANN001, ANN201
                       log_sql_errors=True):
         run = super().execute
+        use = window_use(sql) if isinstance(params, dict) and set(params) == {"search"} else None
+        if use is not None and await self.has_item_keys():
+            return await self.from_window(use, params, custom_time_limit)
         schema, count = is_schema_read(sql), is_count(sql)
-        if not schema:
-            keys = narrowed(sql)
-            actual = keys if keys is not None and await self.has_item_keys() else two_step(sql) or sql
         if not (schema or count):
-            return await run(actual, params, truncate, custom_time_limit, page_size, log_sql_errors)
+            return await run(two_step(sql) or sql, params, truncate, custom_time_limit, page_size, log_sql_errors)
         if sql.lower().strip() == SCHEMA_VERSION_SQL and await self.schema_key() is not None:
             return self._schema_version
         key = ("execute", sql, frozen(params), truncate, custom_time_limit, page_size)
-        return await self._cached(key, lambda: run(sql if schema else actual, params, truncate, custom_time_limit,
-                                                   page_size, log_sql_errors), schema=schema)
+        return await self._cached(key, lambda: run(sql, params, truncate, custom_time_limit, page_size, log_sql_errors),
+                                  schema=schema)
 
     async def has_item_keys(self) -> bool:
         """Whether the database has m014's item_keys (an old read-only file may not)."""
         return bool(await self._cached(("has_item_keys",), lambda: super(SchemaCachedDatabase, self).table_exists(KEYS_TABLE)))
+
+    async def from_window(self, use: WindowUse, params: dict[str, Any], custom_time_limit: int | None) -> Results:
+        """A searched page's probe, count or facet window, from one read of its search window
+        kept until the next commit (:mod:`veille.plugins.search_keys`)."""
+        key = (use.fts, use.window, params["search"])
+        version = data_version(self.path)  # before the read: a commit during it is seen next time
+        hit, rows = self._windows.get(key, version)
+        if not hit:
+            read = await super().execute(window_sql(use.fts, use.window), params, truncate=False,
+                                         custom_time_limit=custom_time_limit)
+            rows = [tuple(row) for row in read.rows]
+            self._windows.put(key, version, rows)
+        columns, answered = answer(use, rows)
+        return Results(answered, False, [(c, None, None, None, None, None, None) for c in columns])
 
     async def table_columns(self, table):  # noqa: ANN001, ANN201
         return await self._cached(("table_columns", table), lambda: super(SchemaCachedDatabase, self).table_columns(table))

@@ -1,56 +1,91 @@
-"""A searched Articles page's count and facets read from ``item_keys``, not the item rows.
+"""A searched Articles page's probe, count and facets answered from one read of its window.
 
-A page with ``?_search=`` (and no other filter) runs, besides its main query, ``select count(*)
-from articles where arrivee in (<the window's matches>)`` (Datasette's count) and ``select
-<facet columns> from (select <every column> from articles where arrivee in (…)) order by arrivee
-desc limit 5000`` (:mod:`veille.plugins.facets`): each reads the window's ~1,000 item rows
-(~500 bytes each), and after a commit each reads them again from the file on whichever
-connection of the pool it lands on. ``item_keys`` (migration m014) holds the same values for
-the same rowids in rows of ~70 bytes: :func:`narrowed` writes both queries on it (the same
-search clause, the same order; view columns renamed back). Any other SQL, a filter besides the
-search, or a facet column item_keys does not hold: None, the query runs as it was.
+A page with ``?_search=`` (and no other filter) ran, besides its main query, three queries over
+the same FTS window: the probe (``select count(*) from (select rowid from items_fts … limit
+1001)``, :func:`veille.plugins.datasette_veille.veille_search_filters`), Datasette's count
+(``select count(*) from articles where arrivee in (<the window's matches>)``) and the facet
+window (``select <facet columns> from (select <every column> from articles where arrivee in
+(…)) order by arrivee desc limit 5000``, :mod:`veille.plugins.facets`). Each walked the FTS
+index and read the matches' ~500-byte item rows, and after a commit each read them again from
+the file on whichever connection of the pool it landed on.
+
+:func:`window_use` recognises the three; the database then reads the window once
+(:func:`window_sql`: the newest ``window + 1`` matches' keys from ``item_keys``, migration m014,
+rows of ~70 bytes, newest first), keeps it until the next commit, and :func:`answer` computes
+each result from it: the same numbers and rows, in the same order (``arrivee`` descending).
+Any other SQL, a filter besides the search, or a facet column item_keys does not hold: None,
+the query runs as it was.
 """
 
 from __future__ import annotations
 
 import re
-
-from veille.plugins.search_page import _SEARCH
+from dataclasses import dataclass
+from typing import Any
 
 TABLE = "item_keys"
 VIEW = "articles"
-# The articles view's column -> item_keys' column.
+# The articles view's column -> item_keys' column, in the order window_sql reads them.
 COLUMNS = {
     "arrivee": "item_rowid", "date": "published_at", "source": "source_id", "niveau": "tier",
     "type": "item_type", "langue": "lang", "specialites": "specialties",
 }
 
-_COUNT = re.compile(rf"select count\(\*\) from {VIEW} where (?P<search>{_SEARCH})")
+_NAME = r"(?:\w+|\[[^\]]+\])"
+_MATCHES = (rf"select rowid from (?P<fts>{_NAME}) where (?P=fts) match escape_fts\(:search\) "
+            r"order by rowid desc limit (?P<limit>\d+)")
+_PROBE = re.compile(rf"select count\(\*\) from \({_MATCHES}\)")
+_COUNT = re.compile(rf"select count\(\*\) from {VIEW} where arrivee in \({_MATCHES}\)")
 _FACETS = re.compile(
-    rf"select (?P<columns>\w+(?:, \w+)*) from \(select [\w, ]+ from {VIEW} where (?P<search>{_SEARCH})\s*\) "
-    r"order by arrivee desc limit (?P<limit>\d+)"
+    rf"select (?P<columns>\w+(?:, \w+)*) from \(select [\w, ]+ from {VIEW} where arrivee in \({_MATCHES}\)\s*\) "
+    r"order by arrivee desc limit (?P<rows>\d+)"
 )
 
 
-def _search_on_keys(search: str) -> str | None:
-    """The search clause on item_keys' key (the clause must test the view's ``arrivee``)."""
-    key, rest = search.split(" in ", 1)
-    return f"{COLUMNS['arrivee']} in {rest}" if key == "arrivee" else None
+@dataclass(frozen=True)
+class WindowUse:
+    """What a query asks of a search window: its FTS table and size (matches kept), and
+    ``probe`` (how many of the newest ``window + 1`` matches exist), ``count`` (how many in
+    the window) or ``facets`` (``columns`` of its first ``rows``, newest first)."""
+
+    fts: str
+    window: int
+    kind: str
+    columns: tuple[str, ...] = ()
+    rows: int = 0
 
 
-def narrowed(sql: str) -> str | None:
-    """``sql`` on item_keys, or None when it is not a searched page's count or facet window."""
+def window_use(sql: str) -> WindowUse | None:
     text = sql.strip()
-    count = _COUNT.fullmatch(text)
-    if count is not None:
-        search = _search_on_keys(count.group("search"))
-        return None if search is None else f"select count(*) from {TABLE} where {search}"
-    facets = _FACETS.fullmatch(text)
-    if facets is None:
+    found = _PROBE.fullmatch(text)
+    if found is not None:
+        return WindowUse(found.group("fts"), int(found.group("limit")) - 1, "probe")
+    found = _COUNT.fullmatch(text)
+    if found is not None:
+        return WindowUse(found.group("fts"), int(found.group("limit")), "count")
+    found = _FACETS.fullmatch(text)
+    if found is None:
         return None
-    columns = facets.group("columns").split(", ")
-    search = _search_on_keys(facets.group("search"))
-    if search is None or not all(c in COLUMNS for c in columns):
+    columns = tuple(found.group("columns").split(", "))
+    if not all(c in COLUMNS for c in columns):
         return None
-    selected = ", ".join(f"{COLUMNS[c]} as {c}" for c in columns)
-    return f"select {selected} from {TABLE} where {search} order by {COLUMNS['arrivee']} desc limit {facets.group('limit')}"
+    return WindowUse(found.group("fts"), int(found.group("limit")), "facets", columns, int(found.group("rows")))
+
+
+def window_sql(fts: str, window: int) -> str:
+    """The newest ``window + 1`` matches of ``:search``, their item_keys values (COLUMNS' order),
+    newest first."""
+    return (f"select {', '.join(COLUMNS.values())} from {TABLE} where {COLUMNS['arrivee']} in "
+            f"(select rowid from {fts} where {fts} match escape_fts(:search) order by rowid desc limit {window + 1}) "
+            f"order by {COLUMNS['arrivee']} desc")
+
+
+def answer(use: WindowUse, rows: list[Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """(columns, rows) of the query ``use`` stands for, from the rows of :func:`window_sql`."""
+    if use.kind == "probe":
+        return ["count(*)"], [(len(rows),)]
+    kept = rows[:use.window]
+    if use.kind == "count":
+        return ["count(*)"], [(len(kept),)]
+    at = [list(COLUMNS).index(c) for c in use.columns]
+    return list(use.columns), [tuple(row[i] for i in at) for row in kept[:use.rows]]
