@@ -31,6 +31,15 @@ def test_only_a_searched_pages_main_query_is_rewritten():
     assert two_step(f"select arrivee from articles where {SEARCH} limit 26") is None  # nothing to sort
     assert two_step("select arrivee from articles where source = :p0 order by date desc limit 26") is None  # no search
     assert two_step(f"select arrivee from ({SEARCH}) order by arrivee desc limit 5000") is None  # a facet window
+    alone = f"select arrivee, date from articles where {SEARCH} order by date desc limit 26 offset 25"
+    assert two_step(alone, keys=True) == (
+        "select arrivee, date from articles where arrivee in (select item_rowid from item_keys where item_rowid in "
+        "(select rowid from items_fts where items_fts match escape_fts(:search) order by rowid desc limit 1000) "
+        "order by published_at desc limit 26 offset 25) order by date desc limit 26"
+    )
+    assert two_step(main, keys=True) == two_step(main)  # another filter: sorted in the view
+    assert two_step(alone.replace("order by date desc", "order by titre"), keys=True) == two_step(
+        alone.replace("order by date desc", "order by titre"))  # not in item_keys
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +94,7 @@ def test_both_forms_give_the_same_rows_in_the_same_order_on_every_sort_and_page(
                               for column in ("source", "niveau desc", "type") if "order by date desc" in asked]:
             original = conn.execute(sql, params).fetchall()
             assert conn.execute(two_step(sql), params).fetchall() == original, sql
+            assert conn.execute(two_step(sql, keys=True), params).fetchall() == original, sql  # on item_keys
             shown += len(original)
     conn.close()
     assert shown > 20  # the pages were not empty
@@ -99,6 +109,6 @@ def test_a_searched_page_is_the_same_html_with_or_without_it(searched, monkeypat
         return [re.sub(r"Requêtes : [0-9.]+ ms", "", asyncio.run(ds.client.get(path)).text) for path in paths]
 
     pages = untimed()
-    monkeypatch.setattr(schema_cache, "two_step", lambda sql: None)
+    monkeypatch.setattr(schema_cache, "two_step", lambda sql, keys=False: None)
     assert untimed() == pages
     assert all("<tr" in page for page in pages)

@@ -100,7 +100,8 @@ class SchemaCachedDatabase(Database):
             return await self.from_window(use, params, custom_time_limit)
         schema, count = is_schema_read(sql), is_count(sql)
         if not (schema or count):
-            return await run(two_step(sql) or sql, params, truncate, custom_time_limit, page_size, log_sql_errors)
+            rewritten = two_step(sql, keys=await self.has_item_keys()) if " order by " in sql else None
+            return await run(rewritten or sql, params, truncate, custom_time_limit, page_size, log_sql_errors)
         if sql.lower().strip() == SCHEMA_VERSION_SQL and await self.schema_key() is not None:
             return self._schema_version
         key = ("execute", sql, frozen(params), truncate, custom_time_limit, page_size)

@@ -32,13 +32,32 @@ _MAIN = re.compile(
 )
 
 
-def two_step(sql: str) -> str | None:
+_ORDER = re.compile(r"order by (?P<column>\w+)(?P<desc> desc)?")
+
+
+def two_step(sql: str, keys: bool = False) -> str | None:
     """``sql`` with its sort done on the keys alone, or None when it is not a searched page's
-    main query."""
+    main query. ``keys``: the database has item_keys (m014); the articles view's search alone,
+    sorted by a column item_keys holds, is then sorted there (rows of ~70 bytes, not the items'
+    ~500: the same rowids, read in the same order, so ties come out the same)."""
     found = _MAIN.fullmatch(sql.strip())
     if found is None:
         return None
     columns, table, where, key, order, limit = found.group("columns", "table", "where", "key", "order", "limit")
     offset = found.group("offset") or ""
-    return (f"select {columns} from {table} where {key} in (select {key} from {table} where {where} "
-            f"{order} limit {limit}{offset}) {order} limit {limit}")
+    inner = f"select {key} from {table} where {where} {order} limit {limit}{offset}"
+    if keys:
+        inner = _on_keys(table, where, key, order, limit, offset) or inner
+    return f"select {columns} from {table} where {key} in ({inner}) {order} limit {limit}"
+
+
+def _on_keys(table: str, where: str, key: str, order: str, limit: str, offset: str) -> str | None:
+    from veille.plugins.search_keys import COLUMNS, TABLE, VIEW
+
+    sort = _ORDER.fullmatch(order.strip())
+    search = re.fullmatch(_SEARCH, where)
+    if table != VIEW or key != "arrivee" or search is None or sort is None or sort.group("column") not in COLUMNS:
+        return None
+    rowid = COLUMNS["arrivee"]
+    return (f"select {rowid} from {TABLE} where {rowid}{where[len(key):]} "
+            f"order by {COLUMNS[sort.group('column')]}{sort.group('desc') or ''} limit {limit}{offset}")
