@@ -200,15 +200,24 @@ def adding_links(ds, request):  # noqa: ANN001, ANN201
     unfiltered Articles page links about 250 values (200 sources), and joining each one's URL
     again cost more than the rest of its facets after a commit. The query string only grows
     by ``&arg=value`` (urlencode joins pairs with ``&``; urljoin leaves the query as it is)."""
-    from urllib.parse import parse_qsl, urlencode
+    from urllib.parse import parse_qsl
 
     page = ds.absolute_url(request, ds.urls.path(path_with_added_args(request, {})))
     joiner = "&" if parse_qsl(request.query_string) else "?"
 
     def link(arg: str, value: Any) -> str:  # noqa: ANN401 - a facet value
-        return f"{page}{joiner}{urlencode([(arg, value)])}"
+        return f"{page}{joiner}{encoded_pair(arg, value, type(value))}"
 
     return link
+
+
+@lru_cache(maxsize=4096)
+def encoded_pair(arg: str, value: Any, kind: type) -> str:  # noqa: ANN401 - a facet value (str or number)
+    """``urlencode([(arg, value)])``: the same few hundred values are linked on every page
+    (``kind``, the value's type, keeps 1, 1.0 and True apart in the cache)."""
+    from urllib.parse import urlencode
+
+    return urlencode([(arg, value)])
 
 
 class RecentColumnFacet(RecentFacet, ColumnFacet):
