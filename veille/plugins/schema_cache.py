@@ -121,7 +121,7 @@ class SchemaCachedDatabase(Database):
         if not hit:
             read = await super().execute(window_sql(use.fts, use.window), params, truncate=False,
                                          custom_time_limit=custom_time_limit)
-            rows = [tuple(row) for row in read.rows]
+            rows = read.rows  # sqlite3.Row: indexed like tuples, read only
             self._windows.put(key, version, rows)
         columns, answered = answer(use, rows)
         return Results(answered, False, [(c, None, None, None, None, None, None) for c in columns])
