@@ -119,12 +119,16 @@ class SchemaCachedDatabase(Database):
         version = data_version(self.path)  # before the read: a commit during it is seen next time
         hit, rows = self._windows.get(key, version)
         if not hit:
-            read = await super().execute(window_sql(use.fts, use.window), params, truncate=False,
-                                         custom_time_limit=custom_time_limit)
-            rows = read.rows  # sqlite3.Row: indexed like tuples, read only
+            rows = await self.execute_fn(plain_reader(window_sql(use.fts, use.window), params,
+                                                      self.time_limit_ms(custom_time_limit)))
             self._windows.put(key, version, rows)
         columns, answered = answer(use, rows)
         return Results(answered, False, [(c, None, None, None, None, None, None) for c in columns])
+
+    def time_limit_ms(self, custom: int | None) -> int:
+        """Datasette's limit for a query: sql_time_limit_ms, or the caller's if lower."""
+        limit = self.ds.sql_time_limit_ms
+        return custom if custom and custom < limit else limit
 
     async def table_columns(self, table):  # noqa: ANN001, ANN201
         return await self._cached(("table_columns", table), lambda: super(SchemaCachedDatabase, self).table_columns(table))
@@ -145,6 +149,29 @@ class SchemaCachedDatabase(Database):
 
     async def hidden_table_names(self):  # noqa: ANN201
         return await self._cached(("hidden",), lambda: super(SchemaCachedDatabase, self).hidden_table_names())
+
+
+def plain_reader(sql: str, params: dict[str, Any], time_limit_ms: int) -> Callable[[Any], list[tuple[Any, ...]]]:
+    """What Datasette's ``execute`` runs in its SQL thread (the time limit, QueryInterrupted), with
+    plain tuples for rows: a window's 1,001 rows read as sqlite3.Row objects cost a millisecond
+    more after a commit (bench/bench_search.py --reading-room)."""
+    import sqlite3
+
+    from datasette.database import QueryInterrupted
+    from datasette.utils import sqlite_timelimit
+
+    def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+        with sqlite_timelimit(conn, time_limit_ms):
+            cursor = conn.cursor()
+            cursor.row_factory = None
+            try:
+                return cursor.execute(sql, params).fetchall()
+            except sqlite3.OperationalError as e:
+                if e.args == ("interrupted",):
+                    raise QueryInterrupted(e, sql, params) from e
+                raise
+
+    return read
 
 
 def refresh_only_when_written(datasette: Any) -> None:  # noqa: ANN401 - a Datasette instance
