@@ -117,12 +117,12 @@ class RecentFacet:
         return []
 
     async def facet_results(self):  # noqa: ANN201
-        db = self.ds.get_database(self.database)  # type: ignore[attr-defined]
+        db = self.ds.get_database(self.database)
         version = data_version(db.path)
-        request = self.request  # type: ignore[attr-defined]
-        key = ("facets", self.type, self.database, self.sql, repr(self.params),  # type: ignore[attr-defined]
-               request.url, self.get_facet_size())  # type: ignore[attr-defined] # links are absolute
-        cache = cache_for(self.ds)  # type: ignore[attr-defined]
+        request = self.request
+        key = ("facets", self.type, self.database, self.sql, repr(self.params),
+               request.url, self.get_facet_size())  # links are absolute
+        cache = cache_for(self.ds)
         hit, value = cache.get(key, version)
         if hit:
             return value
@@ -146,18 +146,18 @@ class RecentFacet:
 
     async def compute_results(self):  # noqa: ANN201
         """Datasette 0.65's ``facet_results`` loop, with this type's SQL and links."""
-        ds, request = self.ds, self.request  # type: ignore[attr-defined]
+        ds, request = self.ds, self.request
         facet_results = []
         facets_timed_out = []
-        pairs = self.get_querystring_pairs()  # type: ignore[attr-defined]
-        facet_size = self.get_facet_size()  # type: ignore[attr-defined]
-        configs = [(c, c["config"].get("column") or c["config"]["simple"]) for c in self.get_configs()]  # type: ignore[attr-defined]
+        pairs = self.get_querystring_pairs()
+        facet_size = self.get_facet_size()
+        configs = [(c, c["config"].get("column") or c["config"]["simple"]) for c in self.get_configs()]
         if not configs:
             return facet_results, facets_timed_out
-        whole = await archive_counts(ds) if self.table == COUNTED_TABLE and is_unfiltered(request.path, pairs) else {}  # type: ignore[attr-defined]
+        whole = await archive_counts(ds) if self.table == COUNTED_TABLE and is_unfiltered(request.path, pairs) else {}
         mine = [column for _, column in configs if column not in whole]
         # Both facet types read one window, with every facet column of the page.
-        columns = sorted(set(mine) | {c for c in page_facet_columns(self.metadata, request) if c not in whole})  # type: ignore[attr-defined]
+        columns = sorted(set(mine) | {c for c in page_facet_columns(self.metadata, request) if c not in whole})
         window = None
         if mine:
             try:
@@ -176,7 +176,7 @@ class RecentFacet:
             values = []
             facet_results.append({
                 "name": column,
-                "type": self.type,  # type: ignore[attr-defined]
+                "type": self.type,
                 "hideable": source_and_config["source"] != "metadata",
                 "toggle_url": ds.urls.path(path_with_removed_args(request, {self.facet_arg: column})),
                 "results": values,
@@ -206,7 +206,7 @@ def adding_links(ds, request):  # noqa: ANN001, ANN201
     joiner = "&" if parse_qsl(request.query_string) else "?"
 
     def link(arg: str, value: Any) -> str:  # noqa: ANN401 - a facet value
-        return f"{page}{joiner}{encoded_pair(arg, value, type(value))}"
+        return f"{page}{joiner}{encoded_pair(arg, value, type(value))}"  # type: ignore[arg-type]
 
     return link
 
