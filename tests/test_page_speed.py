@@ -218,7 +218,9 @@ def test_recherche_counts_articles_in_french(built, tmp_path):
     from veille.plugins.labels import counted_rows
 
     assert [counted_rows(n, "recherche") for n in (0, 1, 2, 25)] == ["0 article", "1 article", "2 articles", "25 articles"]
-    assert counted_rows(3, "histoires") == "3 lignes" and counted_rows(1, None) == "1 ligne"
+    assert counted_rows(3, "histoires") == "3 histoires" and counted_rows(1, None) == "1 ligne"
+    assert [counted_rows(n, q) for n, q in ((1, "par_specialite"), (34, "par_specialite"), (2, "sante_sources"), (7, "aujourdhui"))] == [
+        "1 spécialité", "34 spécialités", "2 sources", "7 sujets"]
     db = tmp_path / "count.db"
     shutil.copy(built[1], db)
     copies_of_items(db, 3)
@@ -229,7 +231,7 @@ def test_recherche_counts_articles_in_french(built, tmp_path):
     last = get(ds, "/veille/recherche?texte=&specialite=&type=&depuis=&page=2").text
     assert '<p class="veille-count">1 article</p>' in last
     sources = get(ds, "/veille/sante_sources").text
-    assert "ligne" in sources.split('class="veille-count">')[1].split("</p>")[0]
+    assert sources.split('class="veille-count">')[1].split("</p>")[0].endswith(" sources")
 
 
 def test_unfiltered_facets_and_count_are_reused_until_a_commit(built, tmp_path):

@@ -153,13 +153,20 @@ def thousands(n: object) -> str:
     return f"{n:,}".replace(",", "\u202f") if isinstance(n, int) else str(n)
 
 
-ARTICLE_QUERIES = frozenset({"recherche"})  # canned queries with one article a row
+# What one row of each canned query is, as its page counts them.
+QUERY_NOUNS = {
+    "recherche": "article",
+    "aujourdhui": "sujet",  # one row a story of the day, as in the digest
+    "histoires": "histoire",
+    "par_specialite": "spécialité",
+    "sante_sources": "source",
+}
 
 
 def counted_rows(n: int, canned_query: object) -> str:
-    """``25 articles``, ``1 article`` (French: the plural from 2), ``3 lignes`` for a query whose
-    rows are not articles."""
-    noun = "article" if canned_query in ARTICLE_QUERIES else "ligne"
+    """``25 articles``, ``1 article`` (French: the plural from 2), ``3 histoires``; ``3 lignes``
+    for a query whose rows have no name (an SQL query typed by hand)."""
+    noun = QUERY_NOUNS.get(str(canned_query), "ligne")
     return f"{thousands(n)} {noun}{'s' if abs(n) >= 2 else ''}"
 
 
