@@ -84,6 +84,11 @@ class Store:
             if not readonly:
                 self.db.execute("PRAGMA journal_mode = WAL")
                 self.db.execute("PRAGMA synchronous = NORMAL")
+                # Each source's savepoint gives its statements a statement journal, a temporary
+                # file by default: kept in memory, the writer of a first collect spends a fifth
+                # less CPU (0.59 -> 0.47 ms per item of 300 feeds x 20). Only this connection's
+                # temporary data; the file and its durability are unchanged.
+                self.db.execute("PRAGMA temp_store = MEMORY")
                 migrations.apply(self.db)
                 self._sync_specialties()
         except sqlite3.DatabaseError as e:
@@ -346,6 +351,7 @@ class Store:
         stories: StoryBook | None,
     ) -> WriteOutcome:
         from veille.stories import (
+            Member,
             add_source_specialties,
             refresh_stories,
             specialties_json,
@@ -371,6 +377,11 @@ class Store:
         new_ids: list[str] = []
         changed: list[str] = []
         touched_stories: set[str] = set()
+        # Stories this write starts, with their members' rows (see refresh_stories): a first
+        # collect starts a story with nearly every item, and reading each back cost two queries.
+        fresh: dict[str, list[Member]] = {}
+        fresh_items: dict[str, str] = {}  # item of a fresh story -> the story
+        member_tier: str | None = None
         seen_at = utc_iso(now)
         by_id, by_guid, by_hash = self._known(db, source.id, list(unique.values()))
         # In date order, so that a document carrying days of items clusters as steady polling would.
@@ -402,6 +413,19 @@ class Store:
                 )
                 new_ids.append(item.id)
                 item_id = item.id
+                if story_id is not None and (story_id in fresh or (match is None and story_id not in touched_stories and db.execute(
+                    "select 1 from items where story_id = ? and id != ? limit 1", [story_id, item_id]
+                ).fetchone() is None)):
+                    if member_tier is None:
+                        # What refresh_stories reads: the best tier of the sources carrying
+                        # the item, which is this source alone ('press' when it has no tier).
+                        found = db.execute("select tier from sources where id = ?", [source.id]).fetchone()
+                        member_tier = found[0] if found and found[0] is not None else "press"
+                    fresh.setdefault(story_id, []).append((
+                        item_id, source.id, member_tier, item.title, item.summary, item.published_at,
+                        item.fetched_at, item.lang,
+                    ))
+                    fresh_items[item_id] = story_id
                 known = (item.id, source.id, item.title, item.summary, item.content)
                 by_id[item.id] = by_guid[item.guid] = by_hash[item.content_hash] = known
                 if tagging is not None:
@@ -412,6 +436,7 @@ class Store:
                     write_link(db, item_id, match)
             else:
                 item_id, owner, title, summary, content = row
+                fresh.pop(fresh_items.get(item_id, ""), None)  # changed again: read it back
                 updates: dict[str, object] = {}
                 if (title, summary) != (item.title, item.summary) or (item.content and content != item.content):
                     if owner == source.id or my_rank <= owner_rank(owner):
@@ -439,7 +464,7 @@ class Store:
                 if story:
                     touched_stories.add(story)
         if touched_stories:
-            refresh_stories(db, touched_stories, stories.follows if stories else None)
+            refresh_stories(db, touched_stories, stories.follows if stories else None, fresh)
         return WriteOutcome(tuple(new_ids), tuple(changed), len(unique))
 
     @staticmethod

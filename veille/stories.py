@@ -6,7 +6,7 @@ from SQLite and writes what they decided, inside the caller's transaction."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from sqlite_utils import Database
@@ -26,6 +26,9 @@ from veille.normalise import utc_iso
 from veille.tag import Tagging
 
 STORY_TEXT_CHARS = 300
+# json.dumps(..., ensure_ascii=False) builds an encoder on every call: one, made once, encodes
+# the specialties of every item written (the same text as json.dumps).
+_JSON = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _when(value: str) -> datetime:
@@ -138,13 +141,24 @@ def tier_rank_sql(column: str) -> str:
     return f"case {column} {cases} else {len(TIER_RANK)} end"
 
 
-def refresh_stories(db: Database, story_ids: Iterable[str], follows: dict[str, str] | None = None) -> None:
+# A story member as refresh_stories reads it: id, source, best tier of the sources carrying it,
+# title, summary, published_at, fetched_at, lang.
+Member = tuple[str, str, str, str, str, str, str, str | None]
+
+
+def refresh_stories(
+    db: Database, story_ids: Iterable[str], follows: dict[str, str] | None = None,
+    fresh: Mapping[str, list[Member]] | None = None,
+) -> None:
     """Recompute each story's representative, title, language and counts from its members (a
     story's own rows only, through the story_id index). A member's tier is the best of the
-    sources carrying it. ``follows``: story -> the earlier story it continues ("suite de")."""
+    sources carrying it. ``follows``: story -> the earlier story it continues ("suite de").
+    ``fresh``: stories that one source's write started, whose members are all items it has just
+    stored and that only it carries (the caller knows their rows: they are not read again)."""
     follows = follows or {}
+    fresh = fresh or {}
     for story_id in sorted(set(story_ids)):
-        members = db.execute(
+        members = fresh.get(story_id) or db.execute(
             "select i.id, i.source_id, coalesce((select s.tier from item_sources x join sources s "
             f"on s.id = x.source_id where x.item_id = i.id order by {tier_rank_sql('s.tier')} limit 1), "
             "'press'), i.title, i.summary, i.published_at, i.fetched_at, i.lang from items i where i.story_id = ?",
@@ -156,7 +170,7 @@ def refresh_stories(db: Database, story_ids: Iterable[str], follows: dict[str, s
         docs = [story_doc(m[0], m[1], m[2], m[3], m[4], m[5], story_id) for m in members]
         best = representative(docs)
         lang = next(m[7] for m in members if m[0] == best.item_id)
-        sources = db.execute(
+        sources = 1 if story_id in fresh else db.execute(
             "select count(distinct x.source_id) from items i join item_sources x on x.item_id = i.id "
             "where i.story_id = ?",
             [story_id],
@@ -184,14 +198,14 @@ def refresh_stories(db: Database, story_ids: Iterable[str], follows: dict[str, s
 
 
 def specialties_json(tagging: Tagging) -> str:
-    return json.dumps(sorted(t.specialty for t in tagging.specialties), ensure_ascii=False)
+    return _JSON(sorted(t.specialty for t in tagging.specialties))
 
 
 def write_item_specialties(db: Database, item_id: str, tagging: Tagging) -> None:
     db.conn.executemany(
         "insert into item_specialties (item_id, specialty, score, evidence) values (?, ?, ?, ?)",
         [
-            (item_id, t.specialty, round(t.score, 3), json.dumps(list(t.evidence), ensure_ascii=False))
+            (item_id, t.specialty, round(t.score, 3), _JSON(list(t.evidence)))
             for t in tagging.specialties
         ],
     )
