@@ -89,3 +89,37 @@ def test_not_modified_answers_keep_their_connection(server):
     assert asyncio.run(go()) == [304] * (3 * CLIENTS)
     assert len(server.peers) == 3 * CLIENTS
     assert len(set(server.peers)) <= CLIENTS  # one connection per client at most, reused
+
+
+def test_a_keep_alive_connection_the_server_closed_is_not_reused():
+    """Between two requests the server closes the idle connection (its keep-alive timeout):
+    the pool sees that the socket became readable and opens a new one, and no fetch fails."""
+    connections = []
+
+    async def go():
+        closed = asyncio.Event()
+
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            connections.append(writer)
+            await reader.readuntil(b"\r\n\r\n")
+            body = b"<rss version='2.0'><channel><title>t</title></channel></rss>"
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nConnection: keep-alive\r\n"
+                         b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            await writer.drain()
+            if len(connections) == 1:
+                writer.close()  # idle now: closed behind the client's back
+                await writer.wait_closed()
+                closed.set()
+
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server, Fetcher(Settings(), clients=1, is_public=lambda a: a == "127.0.0.1") as fetcher:
+            source = Source(id="s", name="s", url=f"http://127.0.0.1:{port}/feed.xml")
+            first = await fetcher.fetch(source)
+            await closed.wait()
+            second = await fetcher.fetch(source)
+        return first, second
+
+    first, second = asyncio.run(go())
+    assert (first.status, first.error, second.status, second.error) == (200, None, 200, None)
+    assert len(connections) == 2

@@ -21,6 +21,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpcore
 import httpx
+from httpcore._utils import is_socket_readable
 
 from veille import USER_AGENT
 from veille.backoff import parse_retry_after
@@ -111,9 +112,9 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         error: Exception | None = None
         for address in addresses:
             try:
-                return await self._inner.connect_tcp(
+                return _Stream(await self._inner.connect_tcp(
                     address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
-                )
+                ))
             except (httpcore.ConnectError, httpcore.ConnectTimeout, OSError) as e:
                 error = e
         if isinstance(error, httpcore.ConnectTimeout):
@@ -122,6 +123,38 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)
+
+
+class _Stream(httpcore.AsyncNetworkStream):
+    """A connection's stream with its socket kept at hand. Before each request the pool asks
+    every connection whether its socket is readable (the server closed it), and anyio answers
+    that by building the socket's attribute table again (a getpeername() call each time): a
+    tenth of the event loop's CPU in a collect of 300 feeds."""
+
+    __slots__ = ("_inner", "_socket")
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream):
+        self._inner = inner
+        self._socket = inner.get_extra_info("socket")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        return _Stream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable" and self._socket is not None:
+            return is_socket_readable(self._socket)
+        return self._inner.get_extra_info(info)
 
 
 class _Transport(httpx.AsyncHTTPTransport):
