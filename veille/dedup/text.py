@@ -76,6 +76,12 @@ _MAY_GROUP = re.compile(r"\d[ .,\u00a0\u202f\u2009]\d{3}")
 _MAY_DECIMAL = re.compile(r"\d[.,]\d")
 _ORDINAL_STEMS = ("premier", "first", "deuxieme", "second", "troisieme", "third", "quatrieme", "fourth",
                   "cinquieme", "fifth")
+# _ORDINAL's digit branch without its leading word boundary: a search that starts on digits.
+_MAY_ORDINAL = re.compile(r"\d\s?(?:er|ere|re|e|eme|ème|nd|nde|st|rd|th)\b", re.IGNORECASE)
+# A number word _NUMBER_WORD replaces is a whole run of word characters (a boundary before it,
+# white space after it): one of these runs.
+_WORD_RUN = re.compile(r"\w+")
+_NUMBER_WORD_SET = frozenset(_NUMBER_WORDS)
 
 
 def _number_word(m: re.Match[str]) -> str:
@@ -109,10 +115,10 @@ def ascii_text(text: str) -> str:
         if _MAY_DECIMAL.search(text):
             text = _DECIMAL.sub(r"\1d\2", text)
     lower = text.lower()
-    if digits or any(word in lower for word in _ORDINAL_STEMS):
+    if (digits and _MAY_ORDINAL.search(text)) or any(word in lower for word in _ORDINAL_STEMS):
         text = _ORDINAL.sub(_ordinal, text)
         lower = text.lower()
-    if any(word in lower for word in _NUMBER_WORDS):
+    if any(word in lower for word in _NUMBER_WORDS) and not _NUMBER_WORD_SET.isdisjoint(_WORD_RUN.findall(lower)):
         text = _NUMBER_WORD.sub(_number_word, text)
     return text
 
@@ -168,12 +174,18 @@ def clean_title(title: str) -> str:
     When nothing would be left, the whole title is kept."""
     title = ascii_text(_INCLUSIVE.sub(lambda m: "".join(g for g in m.groups() if g), title))
     original = title
-    title = _URL.sub(" ", title)
-    title = _RT.sub("", title)
-    title = _VIA.sub("", title)
-    title = _TRAILING_TAGS.sub("", title)
-    title = _HANDLE.sub(" ", title)
-    title = _HASH.sub("", title)
+    # Each pattern runs only on titles with the character it needs (most have none of them).
+    if "http" in title:
+        title = _URL.sub(" ", title)
+    if "@" in title:
+        title = _RT.sub("", title)
+        title = _VIA.sub("", title)
+    if "#" in title:
+        title = _TRAILING_TAGS.sub("", title)
+    if "@" in title:
+        title = _HANDLE.sub(" ", title)
+    if "#" in title:
+        title = _HASH.sub("", title)
     # A site-name suffix after the last separator ("… | Site officiel du ministère", "… - Le Monde").
     parts = _SITE_SEP.split(title)
     while len(parts) > 1 and len(" ".join(parts[:-1]).split()) >= 3 and _is_site_suffix(parts[-1]):
