@@ -137,8 +137,10 @@ _ESCAPES = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
     r"|\x1b[ -~]|[\u202a-\u202e\u2066-\u2069]"
 )
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
-_NEWLINES = re.compile(r"\s*\n\s*")
+_SPACE_CHARS = r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]"
+# The runs of these that are not already one plain space: replacing every run by a space gives
+# the same text, and replacing each single space by itself was most of clean_text's time.
+_SPACE_RUNS = re.compile(_SPACE_CHARS.replace("[ ", "[") + _SPACE_CHARS + "*| " + _SPACE_CHARS + "+")
 _BLOCK_TAGS = frozenset(
     "p div br li ul ol h1 h2 h3 h4 h5 h6 tr td th blockquote pre section article figure "
     "figcaption header footer table dd dt hr".split()
@@ -150,8 +152,10 @@ def clean_text(text: str, *, keep_newlines: bool = False) -> str:
     """Remove NUL and control characters, collapse whitespace."""
     text = _CONTROL.sub("", unicodedata.normalize("NFC", text))
     if keep_newlines:
-        text = _SPACES.sub(" ", text)
-        return _NEWLINES.sub("\n", text).strip()
+        text = _SPACE_RUNS.sub(" ", text)
+        # Each run of white space with a line break in it becomes one line break: the lines,
+        # stripped, the empty ones left out (what ``\s*\n\s*`` -> "\n" and strip() give).
+        return "\n".join([line for line in (part.strip() for part in text.split("\n")) if line])
     return " ".join(text.split())
 
 
