@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
-from lxml import html as lxml_html
 
 from veille.models import Entry, Item
 
@@ -185,11 +184,11 @@ def html_to_text(fragment: str | None, *, keep_newlines: bool = False) -> str:
     if "<" not in fragment:
         return clean_text(html.unescape(fragment), keep_newlines=keep_newlines)
     try:
-        root = lxml_html.fragment_fromstring(_CONTROL.sub("", fragment), create_parent="div")
+        root = _fragment(_CONTROL.sub("", fragment))
     except (etree.ParserError, ValueError):
         return _strip_tags(fragment, keep_newlines)
     for el in list(root.iter(*_DROP_TAGS)):
-        el.drop_tree()
+        _drop_tree(el)
     for el in root.iter():
         if isinstance(el.tag, str) and el.tag.lower() in _BLOCK_TAGS:
             el.tail = "\n" + (el.tail or "")
@@ -201,6 +200,45 @@ def html_to_text(fragment: str | None, *, keep_newlines: bool = False) -> str:
         # libxml2 gives up on absurdly deep nesting (hostile documents); fall back to stripping.
         return _strip_tags(fragment, keep_newlines)
     return text
+
+
+# lxml.html's parser gives every element a class through a Python lookup, a call per element
+# of every summary; the plain parser reads the same tree (its elements have no HTML methods).
+_HTML_PARSER = etree.HTMLParser()
+_FULL_HTML = re.compile(r"^\s*<(?:html|!doctype)", re.I)
+
+
+def _fragment(fragment: str) -> etree._Element:
+    """``lxml.html.fragment_fromstring(fragment, create_parent="div")``, step by step, with the
+    plain parser: the fragment in a body, the body's leading text (unless blank) and elements
+    moved into a new ``div``."""
+    if not _FULL_HTML.match(fragment):
+        fragment = f"<html><body>{fragment}</body></html>"
+    doc = etree.fromstring(fragment, _HTML_PARSER)
+    if doc is None:
+        raise etree.ParserError("Document is empty")
+    assert doc.tag == "html"
+    bodies = [e for e in doc if e.tag == "body"]
+    assert len(bodies) == 1, "too many bodies"
+    body = bodies[0]
+    root = etree.Element("div")
+    if body.text and body.text.strip():
+        root.text = body.text
+    root.extend(body)
+    return root
+
+
+def _drop_tree(el: etree._Element) -> None:
+    """lxml.html's ``drop_tree``: the element goes, its tail joins what came before it."""
+    parent = el.getparent()
+    assert parent is not None
+    if el.tail:
+        previous = el.getprevious()
+        if previous is None:
+            parent.text = (parent.text or "") + el.tail
+        else:
+            previous.tail = (previous.tail or "") + el.tail
+    parent.remove(el)
 
 
 _SCRIPT = re.compile(r"<(script|style)\b.*?(</\1\s*>|$)", re.I | re.S)
