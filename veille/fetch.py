@@ -131,11 +131,12 @@ class _Stream(httpcore.AsyncNetworkStream):
     that by building the socket's attribute table again (a getpeername() call each time): a
     tenth of the event loop's CPU in a collect of 300 feeds."""
 
-    __slots__ = ("_inner", "_socket")
+    __slots__ = ("_inner", "_socket", "_tls")
 
-    def __init__(self, inner: httpcore.AsyncNetworkStream):
+    def __init__(self, inner: httpcore.AsyncNetworkStream, tls: bool = False):
         self._inner = inner
         self._socket = inner.get_extra_info("socket")
+        self._tls = tls  # a plain connection has no TLS object to tell (asked once per connection)
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return await self._inner.read(max_bytes, timeout)
@@ -149,11 +150,13 @@ class _Stream(httpcore.AsyncNetworkStream):
     async def start_tls(
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
     ) -> httpcore.AsyncNetworkStream:
-        return _Stream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
+        return _Stream(await self._inner.start_tls(ssl_context, server_hostname, timeout), tls=True)
 
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable" and self._socket is not None:
             return is_socket_readable(self._socket)
+        if info == "ssl_object" and not self._tls:
+            return None
         return self._inner.get_extra_info(info)
 
 
