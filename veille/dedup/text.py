@@ -43,7 +43,9 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 # Thousands separators: "12 000", "12,000", "12.000", "12 000" (narrow no-break space).
 _THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3})((?:[ .,\u00a0\u202f\u2009]\d{3})+)(?![\d]|[.,]\d)")
 # Decimals: "1,5" and "1.5" are one number, written "1d5" once folded (a single token).
-_DECIMAL = re.compile(r"(?<![\d.,])(\d+)[.,](\d{1,2})(?![\d])")
+# The boundary is tested after the first digit, so that a search skips to digits (a pattern
+# that starts with a lookbehind tries every position): ``(?<![\d.,])(\d+)[.,](\d{1,2})(?!\d)``.
+_DECIMAL = re.compile(r"(\d)(?<![\d.,]\d)(\d*)[.,](\d{1,2})(?!\d)")
 _MICRO = re.compile(r"[µμ]g\b")
 _ORDINAL = re.compile(
     r"\b(?:(\d+)\s?(?:er|ere|re|e|eme|ème|nd|nde|st|rd|th)|(premiere?s?|first|deuxiemes?|second|"
@@ -113,7 +115,7 @@ def ascii_text(text: str) -> str:
         if _MAY_GROUP.search(text):
             text = _THOUSANDS.sub(_thousands, text)
         if _MAY_DECIMAL.search(text):
-            text = _DECIMAL.sub(r"\1d\2", text)
+            text = _DECIMAL.sub(r"\1\2d\3", text)
     lower = text.lower()
     if (digits and _MAY_ORDINAL.search(text)) or any(word in lower for word in _ORDINAL_STEMS):
         text = _ORDINAL.sub(_ordinal, text)
