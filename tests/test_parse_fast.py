@@ -140,3 +140,11 @@ def test_no_date_taken_out_of_a_guid():
     feed = fast_parse(body)
     assert feed.entries[0].published is None
     assert feed.entries[1].published is not None and feed.entries[1].published.isoformat() == "2026-12-01T09:00:00+00:00"
+
+
+def test_the_document_outside_cdata_is_what_the_cdata_pattern_leaves():
+    from veille.parse_fast import _CDATA, _outside_cdata
+
+    for body in [b"", b"<a/>", b"<![CDATA[x]]>", b"a<![CDATA[<b>]]>c<![CDATA[d]]]>e", b"a<![CDATA[never closed",
+                 b"<![CDATA[]]>]]><![CDATA[", b"x<![CDATA[<![CDATA[y]]>z]]>", b"<![CDATA[a]]]]><![CDATA[>]]>"]:
+        assert _outside_cdata(body) == _CDATA.sub(b"", body), body
