@@ -155,3 +155,35 @@ def test_same_article_from_two_sources_has_one_id():
     a = normalise(Entry(guid="1", link="http://www.ex.org/a/", title="A"), source_id="s1", base_url=None, fetched_at=NOW)
     b = normalise(Entry(guid="zz", link="https://ex.org/a?utm_medium=rss", title="A"), source_id="s2", base_url=None, fetched_at=NOW)
     assert a is not None and b is not None and a.id == b.id
+
+
+@pytest.mark.parametrize(
+    "fragment, expected",
+    [
+        ("<html><head><title>Avis de l'ANSM</title></head></html>", "Avis de l'ANSM"),
+        ("<html><frameset><frame src='x'></frameset></html>", ""),
+        ("<html><head><script>alert(1)</script></head></html>", ""),
+    ],
+)
+def test_html_to_text_of_a_whole_document_without_a_body(fragment, expected):
+    # A summary that is a whole document with no body: its tags stripped, never an exception.
+    assert html_to_text(fragment) == expected
+
+
+def test_an_item_whose_summary_has_no_body_does_not_lose_the_feed():
+    from datetime import UTC, datetime
+
+    from veille.pipeline import process_document
+
+    rss = (
+        b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+        b"<link>https://x.example/</link>"
+        b"<item><title>Premier</title><link>https://x.example/1</link>"
+        b"<description>&lt;html&gt;&lt;head&gt;&lt;title&gt;Vide&lt;/title&gt;&lt;/head&gt;&lt;/html&gt;</description></item>"
+        b"<item><title>Second</title><link>https://x.example/2</link><description>Texte.</description></item>"
+        b"</channel></rss>"
+    )
+    processed = process_document(rss, url="https://x.example/feed.xml", content_type="application/rss+xml",
+                                 source_id="x", source_lang="fr", fetched_at=datetime.now(UTC), max_items=50)
+    assert [i.title for i in processed.items] == ["Premier", "Second"]
+    assert processed.items[0].summary == "Vide"

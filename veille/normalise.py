@@ -217,9 +217,10 @@ def _fragment(fragment: str) -> etree._Element:
     doc = etree.fromstring(fragment, _HTML_PARSER)
     if doc is None:
         raise etree.ParserError("Document is empty")
-    assert doc.tag == "html"
-    bodies = [e for e in doc if e.tag == "body"]
-    assert len(bodies) == 1, "too many bodies"
+    bodies = [e for e in doc if e.tag == "body"] if doc.tag == "html" else []
+    if len(bodies) != 1:
+        # A whole document with no body (only a head, a frameset): the caller strips its tags.
+        raise etree.ParserError("no single body")
     body = bodies[0]
     root = etree.Element("div")
     if body.text and body.text.strip():
