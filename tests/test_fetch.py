@@ -7,7 +7,8 @@ import asyncio
 import pytest
 
 from tests.feedserver import FeedServer
-from veille.fetch import Fetcher, address_is_public
+from veille.fetch import Fetcher
+from veille.fetch_guard import address_is_public
 from veille.models import Settings, Source
 
 

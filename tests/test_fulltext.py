@@ -11,7 +11,8 @@ import pytest
 from tests.feedserver import FEEDS
 from tests.helpers import collect_all, loopback_plays_public, one, rows
 from veille.config import load_config
-from veille.fetch import Fetcher, resolve
+from veille.fetch import Fetcher
+from veille.fetch_guard import resolve
 from veille.fulltext import ExtractionFailed, FulltextSettings, extract_killable, run_killable
 from veille.models import Settings, SourceState
 from veille.pipeline import Collector

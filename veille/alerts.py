@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from veille.fetch import address_is_public
+from veille.fetch_guard import address_is_public
 from veille.models import Config
 from veille.mute import MuteRule, mute_reason, rules_from_settings
 from veille.normalise import utc_iso

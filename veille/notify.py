@@ -21,7 +21,7 @@ import httpx
 
 from veille import __version__
 from veille.errors import VeilleError
-from veille.fetch import address_is_public
+from veille.fetch_guard import address_is_public
 from veille.network import ProxyPolicy, proxy_for, proxy_policy, tls_context
 
 MAX_REDIRECTS = 3

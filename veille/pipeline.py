@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from veille.backoff import next_fetch
 from veille.errors import StoreError, VeilleError
-from veille.fetch import AddressPolicy, Fetcher, address_is_public
+from veille.fetch import Fetcher
+from veille.fetch_guard import AddressPolicy, address_is_public
 from veille.kinds import fetch_source, parse_source
 from veille.models import Config, Fetched, Item, Source, SourceResult, SourceState
 from veille.normalise import MAX_CONTENT, cap, clean_name, clean_text, item_id, normalise, utc_iso
