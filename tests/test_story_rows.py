@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 from veille.models import Fetched, Source, SourceState
 from veille.pipeline import decide, process_document
-from veille.store import SourceWrite, Store
+from veille.store import Store
+from veille.store_write import SourceWrite
 from veille.stories import StoryBook, refresh_stories
 
 NOW = datetime(2026, 11, 27, 8, 30, tzinfo=UTC)

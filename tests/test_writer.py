@@ -15,7 +15,8 @@ import pytest
 from tests.helpers import rows
 from veille.models import Source
 from veille.normalise import utc_iso
-from veille.store import SourceWrite, Store, WriteOutcome
+from veille.store import Store
+from veille.store_write import SourceWrite, WriteOutcome
 from veille.writer import Writer, _Call, _Write, group
 
 NOW = datetime(2026, 11, 27, 8, 30, tzinfo=UTC)

@@ -25,7 +25,8 @@ from veille.kinds import fetch_source, parse_source
 from veille.models import Config, Fetched, Item, Source, SourceResult, SourceState
 from veille.normalise import MAX_CONTENT, cap, clean_name, clean_text, item_id, normalise, utc_iso
 from veille.parse import DAMAGED, damage_warning
-from veille.store import SourceWrite, Store, WriteOutcome
+from veille.store import Store
+from veille.store_write import SourceWrite, WriteOutcome
 from veille.writer import Writer
 
 if TYPE_CHECKING:  # the dedup, tagging and full-text modules are imported when an item needs them

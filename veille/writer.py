@@ -21,7 +21,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from veille.store import SourceWrite, Store, WriteOutcome
+from veille.store import Store
+from veille.store_write import SourceWrite, WriteOutcome
 
 # A group stays short, so that another writer (the service and a CLI command) and the readers
 # waiting for fresh rows do not wait long for its commit.
