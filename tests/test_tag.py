@@ -517,24 +517,32 @@ def test_invalid_taxonomy(
 
 
 def test_nested_hits_of_a_group_count_once() -> None:
-    from veille.tag_match import _outermost
+    from veille.tag_match import _evidence
 
-    # (group, evidence, weight, start, stop)
+    # (group, start, stop, match number, rank in the match, evidence, weight); title: 0-29
     hits = [
-        (1, "renale", 1.0, 20, 26),
-        (1, "insuffisance renale", 1.0, 7, 26),
-        (2, "renale", 1.0, 20, 26),  # another group: kept
-        (1, "meningite", 1.0, 40, 49),
-        (1, "meningite [CIM-10 G03.9]", 1.0, 40, 49),  # same words: the vocabulary one stays
-        (1, "cardiaque", 1.0, 60, 69),
+        (1, 20, 26, 0, 0, "renale", 1.0),
+        (1, 7, 26, 1, 0, "insuffisance renale", 1.0),
+        (2, 20, 26, 1, 1, "renale", 1.0),  # another group: kept
+        (1, 40, 49, 2, 0, "meningite", 1.0),
+        (1, 40, 49, 2, 1, "meningite [CIM-10 G03.9]", 1.0),  # same words: the vocabulary one stays
+        (1, 60, 69, 3, 0, "cardiaque", 1.0),
+        (1, 70, 79, 4, 0, "cardiaque", 0.5),  # a repeat, lighter: counted, weight kept
     ]
-    assert sorted(_outermost(hits)) == sorted([
-        (1, "insuffisance renale", 1.0, 7, 26),
-        (2, "renale", 1.0, 20, 26),
-        (1, "meningite [CIM-10 G03.9]", 1.0, 40, 49),
-        (1, "cardiaque", 1.0, 60, 69),
-    ])
-    assert _outermost(hits[:1]) == hits[:1]
+    groups = _evidence(list(reversed(hits)), 30)
+    assert groups == {
+        1: {
+            "insuffisance renale": [1.0, 1.0, 0.0],
+            "meningite [CIM-10 G03.9]": [1.0, 0.0, 1.0],
+            "cardiaque": [1.0, 0.0, 2.0],
+        },
+        2: {"renale": [1.0, 1.0, 0.0]},
+    }
+    assert [list(g) for g in groups.values()] == [
+        ["insuffisance renale", "meningite [CIM-10 G03.9]", "cardiaque"], ["renale"],
+    ]  # in the order of the text
+    assert _evidence(hits[:1], 30) == {1: {"renale": [1.0, 1.0, 0.0]}}
+    assert _evidence([], 30) == {}
 
 
 def test_group_score_weighs_title_repeats_and_weak_terms() -> None:

@@ -72,6 +72,9 @@ class SpecialtyTag:
     score: float
     evidence: tuple[str, ...]  # the terms that fired, folded, e.g. ("infarctus", "cardiaque")
 
+    def __reduce__(self) -> tuple[object, tuple[str, float, tuple[str, ...]]]:
+        return _specialty_tag, (self.specialty, self.score, self.evidence)
+
 
 @dataclass(frozen=True)
 class Tagging:
@@ -82,6 +85,46 @@ class Tagging:
     @property
     def slugs(self) -> tuple[str, ...]:
         return tuple(t.specialty for t in self.specialties)
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        # Plain tuples, which pickle in C: the default reduce of a dataclass and its nested
+        # ones costs more than the tagging itself when a pool sends results back.
+        tags = tuple((t.specialty, t.score, t.evidence) for t in self.specialties)
+        return _tagging, (tags, self.item_type, self.type_evidence)
+
+
+_new = object.__new__
+
+
+def _specialty_tag(specialty: str, score: float, evidence: tuple[str, ...]) -> SpecialtyTag:
+    """``SpecialtyTag(specialty, score, evidence)`` at a third of the cost: a frozen
+    dataclass's ``__init__`` goes through ``object.__setattr__`` for each field, and the tagger
+    makes a few per item (and unpickles as many per item a worker tagged)."""
+    tag = _new(SpecialtyTag)
+    fields = tag.__dict__
+    fields["specialty"] = specialty
+    fields["score"] = score
+    fields["evidence"] = evidence
+    return tag
+
+
+def _tagging(
+    tags: tuple[tuple[str, float, tuple[str, ...]], ...], item_type: str, type_evidence: tuple[str, ...]
+) -> Tagging:
+    """A pickled Tagging back (see :meth:`Tagging.__reduce__`)."""
+    return _make_tagging(tuple(_specialty_tag(*t) for t in tags), item_type, type_evidence)
+
+
+def _make_tagging(
+    specialties: tuple[SpecialtyTag, ...], item_type: str, type_evidence: tuple[str, ...]
+) -> Tagging:
+    """``Tagging(...)`` without the frozen dataclass's ``__init__`` (see _specialty_tag)."""
+    tagging = _new(Tagging)
+    fields = tagging.__dict__
+    fields["specialties"] = specialties
+    fields["item_type"] = item_type
+    fields["type_evidence"] = type_evidence
+    return tagging
 
 
 class Tagger:
@@ -160,7 +203,15 @@ class Tagger:
         self._group_thresholds = (threshold,) * base + tuple(
             self._type_thresholds.get(base + i, type_threshold) for i in range(len(self._types))
         ) + (0.0,) * len(self._cue_names)
-        self._context_memo: dict[frozenset[str], tuple[tuple[Rule, ...], tuple[Veto, ...]]] = {}
+        # The same in one tuple per group, with the cues an item type requires: one look-up
+        # per group in the tagging loop.
+        self._group_info = tuple(
+            (kind, name, limit, self._requires.get(group), -self._rank[name] if kind == _TYPE else 0)
+            for group, (kind, name, limit) in enumerate(
+                zip(self._group_kinds, self._group_names, self._group_thresholds, strict=True)
+            )
+        )
+        self._context_memo: dict[tuple[str, ...], tuple[tuple[Rule, ...], tuple[Veto, ...]]] = {}
         self._matcher = table.compile()
         self.term_count = self._matcher.key_count
 
@@ -195,30 +246,26 @@ class Tagger:
     def tag(self, title: str, text: str = "", source_specialties: tuple[str, ...] = ()) -> Tagging:
         """Specialties (sorted by score, then slug) and the item type of one item."""
         groups = self._matcher.scan(title or "", text or "")
-        names, kinds, thresholds = self._group_names, self._group_kinds, self._group_thresholds
+        info = self._group_info
         title_weight = self.title_weight
         tags: dict[str, SpecialtyTag] = {}
         best: tuple[bool, int, str, tuple[str, ...]] | None = None
-        cues: dict[str, tuple[str, ...]] = {}
+        cues: dict[str, dict[str, list[float]]] = {}
         for group, evidence in groups.items():
-            kind = kinds[group]
+            kind, name, limit, needed, rank = info[group]
             if kind == _CUE:
-                cues[names[group]] = tuple(evidence)
+                cues[name] = evidence  # its terms, in the order found
                 continue
             score, in_title = group_score(evidence, title_weight)
-            if score < thresholds[group]:
+            if score < limit:
                 continue
             if kind == _SPECIALTY:
-                slug = names[group]
-                tags[slug] = SpecialtyTag(slug, round(score, 2), tuple(evidence))
+                tags[name] = _specialty_tag(name, _rounded(score), tuple(evidence))
                 continue
-            needed = self._requires.get(group)
             if needed and not any(g in groups for g in needed):
                 continue  # e.g. a recall without a product
-            name = names[group]
-            candidate = (in_title, -self._rank[name], name, tuple(evidence))
-            if best is None or candidate[:2] > best[:2]:
-                best = candidate
+            if best is None or (in_title, rank) > best[:2]:
+                best = (in_title, rank, name, tuple(evidence))
         if cues:  # every rule and veto needs a cue
             rules, vetoes = self._context_for(cues)
             if rules:
@@ -238,20 +285,35 @@ class Tagger:
                 tags[slug] = SpecialtyTag(slug, old.score, old.evidence + (SOURCE_EVIDENCE,))
         ordered = tuple(sorted(tags.values(), key=_by_score))
         if best is None:
-            return Tagging(ordered, self.default_type, ())
-        return Tagging(ordered, best[2], best[3])
+            return _make_tagging(ordered, self.default_type, ())
+        return _make_tagging(ordered, best[2], best[3])
 
     def _context_for(self, cues: Mapping[str, object]) -> tuple[tuple[Rule, ...], tuple[Veto, ...]]:
         """The rules and vetoes that the cues that fired can trigger, in their order: those
         with none of their cues among them do nothing (remembered per set of cues: a few
         dozen sets occur)."""
-        key = frozenset(cues)
+        key = tuple(cues)  # in the order of the groups: one key per set
         found = self._context_memo.get(key)
         if found is None:
-            rules = tuple(r for r in self.context.rules if not key.isdisjoint(r.context))
-            vetoes = tuple(v for v in self.context.vetoes if not key.isdisjoint(v.when))
+            names = frozenset(key)
+            rules = tuple(r for r in self.context.rules if not names.isdisjoint(r.context))
+            vetoes = tuple(v for v in self.context.vetoes if not names.isdisjoint(v.when))
             found = self._context_memo[key] = (rules, vetoes)
         return found
+
+
+_ROUNDED: dict[float, float] = {}
+
+
+def _rounded(score: float) -> float:
+    """``round(score, 2)``, remembered: round() of a float costs as much as making its tag, and
+    sums of a few weights take few values (at most 4,096 are kept)."""
+    rounded = _ROUNDED.get(score)
+    if rounded is None:
+        rounded = round(score, 2)
+        if len(_ROUNDED) < 4096:
+            _ROUNDED[score] = rounded
+    return rounded
 
 
 def _by_score(t: SpecialtyTag) -> tuple[float, str]:

@@ -179,11 +179,11 @@ def vetoed(
 def apply_rules(
     rules: Iterable[Rule],
     tagged: Mapping[str, object],
-    cues: Mapping[str, tuple[str, ...]],
+    cues: Mapping[str, Iterable[str]],
 ) -> dict[str, tuple[str, ...]]:
     """Specialty -> evidence of the rules that add it, e.g. ``{"sante-publique":
     ("rule:epidemic-response", "contact tracing")}``. ``tagged``: specialties already tagged;
-    ``cues``: cue name -> the terms that fired it."""
+    ``cues``: cue name -> the terms that fired it, in order."""
     out: dict[str, tuple[str, ...]] = {}
     for rule in rules:
         if rule.add in tagged or rule.add in out:

@@ -22,6 +22,8 @@ _SPECIAL = {
 _SPECIAL_RE = re.compile("[" + "".join(_SPECIAL) + "]")
 # ASCII letters and digits stay (case kept), every other byte becomes a space.
 _ASCII_TABLE = bytes(b if chr(b).isascii() and chr(b).isalnum() else 32 for b in range(256))
+# The same, keeping NUL: the separator of the two texts that :func:`fold_raw_pair` folds at once.
+_PAIR_TABLE = b"\0" + _ASCII_TABLE[1:]
 
 
 def _special(m: re.Match[str]) -> str:
@@ -37,6 +39,22 @@ def fold_raw(text: str) -> str:
             text = _SPECIAL_RE.sub(_special, text)
         raw = unicodedata.normalize("NFKD", text).encode("ascii", "ignore")
     return raw.translate(_ASCII_TABLE).decode("ascii")
+
+
+def fold_raw_pair(first: str, second: str) -> tuple[str, str]:
+    """``(fold_raw(first), fold_raw(second))`` in one pass: one call's overhead for a title and
+    its body. NUL separates them (NFKD never moves a character across it: it is a starter)."""
+    if "\0" in first or "\0" in second:
+        return fold_raw(first), fold_raw(second)
+    text = f"{first}\0{second}"
+    if text.isascii():
+        raw = text.encode("ascii")
+    else:
+        if _SPECIAL_RE.search(text):
+            text = _SPECIAL_RE.sub(_special, text)
+        raw = unicodedata.normalize("NFKD", text).encode("ascii", "ignore")
+    head, _, tail = raw.translate(_PAIR_TABLE).decode("ascii").partition("\0")
+    return head, tail
 
 
 def fold_cased(text: str) -> str:

@@ -8,12 +8,11 @@ every whole-word hit of every group at once. Python then only looks at the hits.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Iterable
 
 import ahocorasick
 
-from veille.tag_fold import fold, fold_raw
+from veille.tag_fold import fold, fold_raw_pair
 from veille.tag_taxonomy import Term, parse_term
 
 BODY_CHARS = 2000  # of the body (summary + content) that tagging reads
@@ -94,11 +93,16 @@ class Matcher:
     def __init__(self, keys: dict[str, dict[tuple[int, int, str], _Entry]]) -> None:
         automaton = ahocorasick.Automaton()
         for key, slot in keys.items():
-            # Plain entries (most of them) are stored apart, ready to append: (group, shown,
-            # weight, back); the others keep their kind. The match loop then does no unpacking
-            # or branching for the common case.
-            plain = tuple((e[0], e[5], e[1], e[2]) for e in slot.values() if e[3] == PLAIN)
-            special = tuple(e for e in slot.values() if e[3] != PLAIN)
+            # Plain entries (most of them) are stored apart, ready to append: (group, back,
+            # rank, shown, weight); the others keep their kind, and None stands for none. The
+            # match loop then does no unpacking or branching for the common case. ``rank``, the
+            # entry's place in the key (plain ones first), orders the hits of one match as they were found.
+            entries = list(slot.values())
+            plain = tuple((e[0], e[2], 0, e[5], e[1]) for e in entries if e[3] == PLAIN)
+            plain = tuple((*e[:2], rank, *e[3:]) for rank, e in enumerate(plain))
+            special = tuple(
+                (*e, rank) for rank, e in enumerate((e for e in entries if e[3] != PLAIN), len(plain))
+            ) or None
             automaton.add_word(key, (plain, special))
         automaton.make_automaton()
         self._automaton = automaton
@@ -109,13 +113,14 @@ class Matcher:
         negatives applied; the body does not count what repeats the title."""
         # Runs of spaces are squeezed to one (up to 4, enough for "word : word" and the like)
         # without a split/join, which would cost a third of the folding time.
-        ct = fold_raw(title).replace("  ", " ").replace("  ", " ")
         if len(text) > BODY_CHARS:
             # What an item is about is in its title and lead: a 300 KB blog post that mentions
             # "psychiatre" on page 12 is not psychiatry (and folding it all costs milliseconds).
             cut = text.rfind(" ", 0, BODY_CHARS)
             text = text[: cut if cut > 0 else BODY_CHARS]
-        cb = fold_raw(text).replace("  ", " ").replace("  ", " ")
+        ct, cb = fold_raw_pair(title, text)
+        ct = ct.replace("  ", " ").replace("  ", " ")
+        cb = cb.replace("  ", " ").replace("  ", " ")
         # Most feeds begin the description with the title: it must not count twice.
         stripped = ct.strip()
         if stripped and len(stripped) > 8:
@@ -124,34 +129,37 @@ class Matcher:
                 cb = cb[at + len(stripped) :]
         cased = f" {ct} | {cb} "
         low = cased.lower()
-        title_end = len(ct) + 2
-        hits: list[tuple[int, str, float, int, int]] = []
+        # A hit: (group, start, stop, match number, rank, shown, weight); sorted as they come,
+        # the first five say everything about order (a hit's place among the matches breaks
+        # ties as a stable sort would).
+        hits: list[tuple[int, int, int, int, int, str, float]] = []
         negatives: list[tuple[int, int, int]] = []
         append, find = hits.append, low.find
-        for end, (plain, entries) in self._automaton.iter(low):
-            for group, shown, weight, back in plain:
-                append((group, shown, weight, end - back, end))
-            for group, weight, back, kind, evidence, shown in entries:
+        for seq, (end, (plain, entries)) in enumerate(self._automaton.iter(low)):
+            for group, back, rank, shown, weight in plain:
+                append((group, end - back, end, seq, rank, shown, weight))
+            if entries is None:
+                continue
+            for group, weight, back, kind, evidence, shown, rank in entries:
                 stop = end
-                if kind:
-                    start = end - back
-                    if kind == PREFIX:
-                        stop = find(" ", end + 1)
-                        shown = low[start:stop]
-                    elif kind == SUFFIX:
-                        # A drug too new for the ATC list, known by its INN stem (-mab, -tinib).
-                        start = low.rfind(" ", 0, start) + 1
-                        if end - start < back + 3:
-                            continue
-                        shown = f"{low[start:end]} [INN -{evidence}]"
-                    elif kind == CASED:
-                        if cased[start : start + len(evidence)] != evidence:
-                            continue
-                    else:
-                        stop = find(" ", end + 1) if kind == NEGATIVE_PREFIX else end
-                        negatives.append((group, start, stop))
+                start = end - back
+                if kind == PREFIX:
+                    stop = find(" ", end + 1)
+                    shown = low[start:stop]
+                elif kind == SUFFIX:
+                    # A drug too new for the ATC list, known by its INN stem (-mab, -tinib).
+                    word = low.rfind(" ", 0, start) + 1
+                    if end - word < back + 3:
                         continue
-                append((group, shown, weight, end - back, stop))
+                    shown = f"{low[word:end]} [INN -{evidence}]"
+                elif kind == CASED:
+                    if cased[start : start + len(evidence)] != evidence:
+                        continue
+                else:
+                    stop = find(" ", end + 1) if kind == NEGATIVE_PREFIX else end
+                    negatives.append((group, start, stop))
+                    continue
+                append((group, start, stop, seq, rank, shown, weight))
         if negatives:
             spans: dict[int, list[tuple[int, int]]] = {}
             for g, s, e in negatives:
@@ -159,46 +167,51 @@ class Matcher:
             hits = [
                 h
                 for h in hits
-                if h[0] not in spans or not any(s <= h[3] and h[4] <= e for s, e in spans[h[0]])
+                if h[0] not in spans or not any(s <= h[1] and h[2] <= e for s, e in spans[h[0]])
             ]
-        groups: dict[int, dict[str, list[float]]] = {}
-        for group, evidence, weight, start, _ in _outermost(hits):
-            slot = groups.get(group)
-            if slot is None:
-                slot = groups[group] = {}
-            ev = slot.get(evidence)
-            if ev is None:
-                ev = slot[evidence] = [weight, 0.0, 0.0]
-            elif weight > ev[0]:
-                ev[0] = weight
-            if start < title_end:
-                ev[1] = 1.0
-            else:
-                ev[2] += 1.0
-        return groups
+        return _evidence(hits, len(ct) + 2)
 
 
-_GROUP_SPAN = operator.itemgetter(0, 3, 4)
-
-
-def _outermost(
-    hits: list[tuple[int, str, float, int, int]],
-) -> list[tuple[int, str, float, int, int]]:
-    """The hits that no other hit of the same group covers (issue 11): "rénale" inside
-    "insuffisance rénale", or a hand-written term and a vocabulary label on the same words, are
-    one piece of evidence, not two terms that support each other. Of hits on the same words the
-    heaviest is kept, a vocabulary one (it names its code) before a hand-written one."""
-    out: list[tuple[int, str, float, int, int]] = []
-    group = start = end = -1
-    for h in sorted(hits, key=_GROUP_SPAN):  # by group, start, then the shorter first
-        if h[0] == group:
-            if h[3] == start:  # same start: h is as long or longer than the kept one
-                last = out[-1]
-                if h[4] > end or (h[2], "[" in h[1]) > (last[2], "[" in last[1]):
-                    out[-1], end = h, h[4]
+def _evidence(hits: list[tuple[int, int, int, int, int, str, float]], title_end: int) -> Hits:
+    """Each group's evidence from its hits, keeping only the hits that no other hit of the same
+    group covers (issue 11): "rénale" inside "insuffisance rénale", or a hand-written term and a
+    vocabulary label on the same words, are one piece of evidence, not two terms that support
+    each other. Of hits on the same words the heaviest is kept, a vocabulary one (it names its
+    code) before a hand-written one. A kept hit is counted once the next one is known not to
+    replace it (a last, empty group flushes the last one)."""
+    groups: Hits = {}
+    hits.sort()  # by group, start, then the shorter first, then as found
+    hits.append(_FLUSH)
+    slot: dict[str, list[float]] = {}
+    group = start = stop = -1
+    shown = ""
+    weight = 0.0
+    for g, s, e, _, _, h_shown, h_weight in hits:
+        if g == group:
+            if s == start:  # same start: h is as long or longer than the kept one
+                if e > stop or (h_weight, "[" in h_shown) > (weight, "[" in shown):
+                    stop, shown, weight = e, h_shown, h_weight
                 continue
-            if h[4] <= end:
+            if e <= stop:
                 continue  # inside the kept hit
-        group, start, end = h[0], h[3], h[4]
-        out.append(h)
-    return out
+        if group >= 0:  # count the kept hit: [weight, in title (0/1), body hits]
+            ev = slot.get(shown)
+            if ev is None:
+                slot[shown] = [weight, 1.0, 0.0] if start < title_end else [weight, 0.0, 1.0]
+            else:
+                if weight > ev[0]:
+                    ev[0] = weight
+                if start < title_end:
+                    ev[1] = 1.0
+                else:
+                    ev[2] += 1.0
+        if g != group:
+            slot = groups[g] = {}
+            group = g
+        start, stop, shown, weight = s, e, h_shown, h_weight
+    del groups[_FLUSH[0]]
+    return groups
+
+
+# After every real hit once sorted: its group takes the last kept hit's count.
+_FLUSH = (2**62, -1, -1, -1, -1, "", 0.0)
