@@ -1,13 +1,26 @@
-"""The tagger's matching pass as it was before its speed-up (issue 14), kept as the reference
-that tests/test_tag_speedup.py compares the fast one with: one flat list of hits sorted with a
-key, the outermost ones picked in a second list, then counted. Not used by Veille itself."""
+"""The tagger's folding and matching pass as they were before their speed-up (issue 14), kept
+as the references that tests/test_tag_speedup.py compares the fast ones with: NFKD for every
+non-ASCII text; one flat list of hits sorted with a key, the outermost ones picked in a second
+list, then counted. Not used by Veille itself."""
 
 from __future__ import annotations
 
 import operator
+import unicodedata
 
-from veille.tag_fold import fold_raw
+from veille.tag_fold import _ASCII_TABLE, _SPECIAL, _SPECIAL_RE
 from veille.tag_match import BODY_CHARS, CASED, NEGATIVE_PREFIX, PLAIN, PREFIX, SUFFIX, Matcher
+
+
+def fold_raw(text: str) -> str:
+    """What veille.tag_fold.fold_raw returns, the NFKD way for any non-ASCII text."""
+    if text.isascii():
+        raw = text.encode("ascii")
+    else:
+        if _SPECIAL_RE.search(text):
+            text = _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group()], text)
+        raw = unicodedata.normalize("NFKD", text).encode("ascii", "ignore")
+    return raw.translate(_ASCII_TABLE).decode("ascii")
 
 
 def reference_scan(matcher: Matcher, title: str, text: str) -> dict[int, dict[str, list[float]]]:
