@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import operator
 import unicodedata
+from collections.abc import Iterable, Mapping
 
+from veille.tag_context import RULE_PREFIX, Rule
 from veille.tag_fold import _ASCII_TABLE, _SPECIAL, _SPECIAL_RE
 from veille.tag_match import BODY_CHARS, CASED, NEGATIVE_PREFIX, PLAIN, PREFIX, SUFFIX, Matcher
 
@@ -105,4 +107,24 @@ def _outermost(
                 continue
         group, start, end = h[0], h[3], h[4]
         out.append(h)
+    return out
+
+
+def apply_rules(
+    rules: Iterable[Rule], tagged: Mapping[str, object], cues: Mapping[str, tuple[str, ...]]
+) -> dict[str, tuple[str, ...]]:
+    """What veille.tag_context.apply_rules returns, with comprehensions and any()."""
+    out: dict[str, tuple[str, ...]] = {}
+    for rule in rules:
+        if rule.add in tagged or rule.add in out:
+            continue
+        context = [c for c in rule.context if c in cues]
+        if not context:
+            continue
+        if not any(n in tagged or n in cues for n in rule.when):
+            continue
+        if rule.unless and any(c in cues for c in rule.unless):
+            continue
+        terms = [t for c in context for t in cues[c]][:3]
+        out[rule.add] = (RULE_PREFIX + rule.name, *terms)
     return out

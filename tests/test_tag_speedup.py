@@ -8,9 +8,11 @@ import pickle
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.tag_reference import apply_rules as reference_apply_rules
 from tests.tag_reference import fold_raw as reference_fold_raw
 from tests.tag_reference import reference_scan
 from veille.tag import SpecialtyTag, Tagging, default_tagger
+from veille.tag_context import Rule, apply_rules
 from veille.tag_fold import fold_raw, fold_raw_pair
 
 
@@ -89,3 +91,22 @@ def test_a_tagging_pickles_back_the_same() -> None:
         "specialty", "score", "evidence")))
     empty = Tagging((), "news", ())
     assert pickle.loads(pickle.dumps(empty)) == empty
+
+
+_names = st.lists(st.sampled_from("abcdefg"), max_size=3, unique=True).map(tuple)
+_rule = st.builds(Rule, st.sampled_from(["r1", "r2", "r3"]), st.sampled_from("abcdefg"), _names, _names, _names)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    rules=st.lists(_rule, max_size=6),
+    tagged=st.dictionaries(st.sampled_from("abcdefg"), st.none(), max_size=4),
+    cues=st.dictionaries(
+        st.sampled_from("abcdefg"), st.lists(st.sampled_from("uvwxyz"), max_size=3).map(tuple),
+        max_size=5,
+    ),
+)
+def test_apply_rules_as_before(
+    rules: list[Rule], tagged: dict[str, None], cues: dict[str, tuple[str, ...]]
+) -> None:
+    assert apply_rules(rules, tagged, cues) == reference_apply_rules(rules, tagged, cues)

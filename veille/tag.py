@@ -283,7 +283,7 @@ class Tagger:
                 tags[slug] = SpecialtyTag(slug, SOURCE_SCORE, (SOURCE_EVIDENCE,))
             elif SOURCE_EVIDENCE not in old.evidence:
                 tags[slug] = SpecialtyTag(slug, old.score, old.evidence + (SOURCE_EVIDENCE,))
-        ordered = tuple(sorted(tags.values(), key=_by_score))
+        ordered = tuple(sorted(tags.values(), key=_by_score) if len(tags) > 1 else tags.values())
         if best is None:
             return _make_tagging(ordered, self.default_type, ())
         return _make_tagging(ordered, best[2], best[3])

@@ -184,17 +184,26 @@ def apply_rules(
     """Specialty -> evidence of the rules that add it, e.g. ``{"sante-publique":
     ("rule:epidemic-response", "contact tracing")}``. ``tagged``: specialties already tagged;
     ``cues``: cue name -> the terms that fired it, in order."""
+    # Plain loops rather than comprehensions and any(): this runs for nearly every item.
     out: dict[str, tuple[str, ...]] = {}
     for rule in rules:
         if rule.add in tagged or rule.add in out:
             continue
-        context = [c for c in rule.context if c in cues]
-        if not context:
+        for name in rule.when:
+            if name in tagged or name in cues:
+                break
+        else:
             continue
-        if not any(n in tagged or n in cues for n in rule.when):
-            continue
-        if rule.unless and any(c in cues for c in rule.unless):
-            continue
-        terms = [t for c in context for t in cues[c]][:3]
-        out[rule.add] = (RULE_PREFIX + rule.name, *terms)
+        for name in rule.unless:
+            if name in cues:
+                break
+        else:
+            terms: list[str] | None = None
+            for name in rule.context:
+                if name in cues:
+                    if terms is None:
+                        terms = []
+                    terms.extend(cues[name])
+            if terms is not None:
+                out[rule.add] = (RULE_PREFIX + rule.name, *terms[:3])
     return out
