@@ -43,7 +43,7 @@ class Settings:
     user_agent: str | None = None
     concurrency: int = 40  # requests in flight overall
     per_host: int = 2  # requests in flight per host at first (veille.hostlimit)
-    per_host_max: int = 16  # ... and at most, while the host answers fast and without errors
+    per_host_max: int = 24  # ... and at most, while the host answers fast and without errors
     connect_timeout: float = 10.0
     read_timeout: float = 20.0
     deadline: float = 60.0  # overall limit for one fetch, body included
