@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_collect import make_feed  # noqa: E402
 
 from veille.dedup import StoryIndex  # noqa: E402
-from veille.pipeline import process_document  # noqa: E402
+from veille.process import process_document  # noqa: E402
 from veille.stories import item_story_doc  # noqa: E402
 
 

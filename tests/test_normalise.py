@@ -173,7 +173,7 @@ def test_html_to_text_of_a_whole_document_without_a_body(fragment, expected):
 def test_an_item_whose_summary_has_no_body_does_not_lose_the_feed():
     from datetime import UTC, datetime
 
-    from veille.pipeline import process_document
+    from veille.process import process_document
 
     rss = (
         b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'

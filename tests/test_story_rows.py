@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from veille.models import Fetched, Source, SourceState
-from veille.pipeline import decide, process_document
+from veille.pipeline import decide
+from veille.process import process_document
 from veille.store import Store
 from veille.store_write import SourceWrite
 from veille.stories import StoryBook, refresh_stories

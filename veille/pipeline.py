@@ -10,10 +10,9 @@ import os
 import random
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from concurrent.futures import Executor
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,90 +20,21 @@ from veille.backoff import next_fetch
 from veille.errors import StoreError, VeilleError
 from veille.fetch import Fetcher
 from veille.fetch_guard import AddressPolicy, address_is_public
-from veille.kinds import fetch_source, parse_source
-from veille.models import Config, Fetched, Item, Source, SourceResult, SourceState
-from veille.normalise import MAX_CONTENT, cap, clean_name, clean_text, item_id, normalise, utc_iso
-from veille.parse import DAMAGED, damage_warning
+from veille.kinds import fetch_source
+from veille.models import Config, Fetched, Source, SourceResult, SourceState
+from veille.normalise import MAX_CONTENT, cap, clean_name, clean_text, utc_iso
+from veille.process import Processed, make_pool, process_call, process_document, tag_item
 from veille.store import Store
 from veille.store_write import SourceWrite, WriteOutcome
 from veille.writer import Writer
 
 if TYPE_CHECKING:  # the dedup, tagging and full-text modules are imported when an item needs them
-    from veille.dedup import Features
     from veille.fulltext import FulltextSettings
     from veille.stories import StoryBook
-    from veille.tag import Tagging
 
 Progress = Callable[[SourceResult, int, int], None]
 # Below this many sources, parsing in the event loop's process beats starting worker processes.
 POOL_THRESHOLD = 8
-
-
-@dataclass(frozen=True)
-class Processed:
-    """A fetched document after parse and normalise (computed outside any transaction)."""
-
-    items: tuple[Item, ...] = ()
-    tags: tuple[tuple[str, Tagging], ...] = ()  # item id -> specialties and type
-    features: tuple[tuple[str, Features], ...] = ()  # item id -> what dedup compares
-    error: str | None = None
-    warning: str | None = None
-
-
-def process_document(
-    body: bytes,
-    *,
-    url: str,
-    content_type: str | None,
-    source_id: str,
-    source_lang: str | None,
-    source_specialties: tuple[str, ...] = (),
-    fetched_at: datetime,
-    max_items: int,
-    kind: str = "feed",
-    options: tuple[tuple[str, object], ...] = (),
-    previous: str | None = None,
-) -> Processed:
-    """Bytes -> tagged Items. Pure CPU work, run in a worker process when there are many sources.
-    ``kind`` chooses the parser (see veille.kinds); ``previous`` is a page's last stored text."""
-    try:
-        feed = parse_source(
-            kind, body, url=url, content_type=content_type, options=dict(options),
-            max_items=max_items, previous=previous,
-        )
-    except VeilleError as e:
-        return Processed(error=str(e))
-    items = []
-    lang = source_lang or feed.lang
-    for entry in feed.entries:
-        item = normalise(entry, source_id=source_id, base_url=url, fetched_at=fetched_at, lang=lang)
-        if item is not None and kind == "page":
-            # Each version of a page is an item of its own; its URL stays the page's.
-            item = replace(item, id=item_id(source_id, item.guid, None))
-        if item is not None:
-            items.append(item)
-    warning = feed.warning
-    damaged = bool(warning and warning.startswith(DAMAGED))
-    if damaged and warning:
-        # Count what is kept after normalising: a truncated document's last entry was often cut
-        # before its title or link. A document cut before its first entry is only a warning.
-        warning = damage_warning(warning.rsplit("; ", 1)[0], len(items))
-    if not items and feed.entries:
-        # Entries, none usable: this source's error, in the damage's words when it is damaged.
-        return Processed(error=warning if damaged else "the feed's entries have neither a title nor a link")
-    tags = tuple((item.id, tag_item(item, source_specialties)) for item in items)
-    # Dedup features are computed here too: the story index itself lives in the main process.
-    from veille.stories import item_features
-
-    prepared = tuple((item.id, item_features(item)) for item in items)
-    return Processed(items=tuple(items), tags=tags, features=prepared, warning=warning)
-
-
-def tag_item(item: Item, source_specialties: tuple[str, ...]) -> Tagging:
-    """Specialties and type of an item: its title, then its summary and content as the body."""
-    from veille.tag import default_tagger
-
-    return default_tagger().tag(item.title, f"{item.summary}\n{item.content}", source_specialties)
 
 
 def decide(
@@ -219,7 +149,7 @@ class Collector:
             return process_document(fetched.body, **kwargs)  # type: ignore[arg-type]
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
-            self.executor, _process_call, fetched.body, kwargs
+            self.executor, process_call, fetched.body, kwargs
         )
 
     async def _article_text(
@@ -375,10 +305,6 @@ async def _cancel_on(stop: threading.Event, tasks: Sequence[asyncio.Task]) -> No
         task.cancel()
 
 
-def _process_call(body: bytes, kwargs: dict) -> Processed:
-    return process_document(body, **kwargs)
-
-
 def select_sources(
     config: Config, store: Store, source_ids: Sequence[str] = (), *, only_due: bool = False
 ) -> tuple[list[Source], list[SourceResult]]:
@@ -458,31 +384,3 @@ def match_watches(config: Config, store: Store, new_ids: Sequence[str]) -> None:
         after_collect(store, config, new_ids)
     except Exception as e:  # noqa: BLE001 - the collect's results stand whatever the watches do
         logging.getLogger("veille.alerts").error("watches not matched after this collect: %s", e)
-
-
-def make_pool(workers: int = 2, *, preload: bool = True) -> ProcessPoolExecutor:
-    """Worker processes for parsing (CPU-bound: the second core). Call it before starting
-    threads or an event loop: the workers are forked, and are all started here. ``preload``:
-    load the tagger first, for the forked workers to share (the service, which keeps them);
-    a single collect leaves it to the workers, which load it when a document needs it, so a
-    run where nothing changed never loads it."""
-    if preload:
-        from veille.tag import default_tagger
-
-        default_tagger()
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_exit_with_parent, initargs=(os.getpid(),))
-    list(pool.map(int, range(workers)))
-    return pool
-
-
-def _exit_with_parent(parent: int) -> None:
-    """In a worker: exit when the collector is gone. A killed parent (kill -9, OOM) cannot shut
-    its pool down, and the workers, which hold the other end of their own queue, would wait
-    for work forever."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="veille-parent-watch", daemon=True).start()

@@ -130,7 +130,7 @@ class Service:
         except VeilleError as e:
             raise UsageProblem(str(e)) from e
         # Parsing workers are forked now, before the web, scheduler and collector threads exist.
-        from veille.pipeline import make_pool
+        from veille.process import make_pool
 
         self.pool = make_pool()
         if self.serve:
