@@ -77,6 +77,24 @@ PLANTED = [
 TERMS = ["patients", "epidemie", "vaccination", "bronchiolite", "drepanocytose", "zzyzx", "cardio*", '"NOT (']
 
 
+def check_item_keys(path: Path) -> None:
+    """A cached database built before its loader filled ``item_keys`` answers every search with
+    nothing (searches read their matches' keys there): refill it, and say so."""
+    conn = sqlite3.connect(path)
+    try:
+        keys, items = (conn.execute(f"select count(*) from {t}").fetchone()[0] for t in ("item_keys", "items"))
+        if keys != items:
+            print(f"WARNING: item_keys holds {keys:,} rows for {items:,} items: refilled")
+            from sqlite_utils import Database
+
+            from veille.migrations import fill_item_keys
+
+            fill_item_keys(Database(conn))
+            conn.commit()
+    finally:
+        conn.close()
+
+
 def build(path: Path, rows: int) -> None:
     """The real schema through Store, items without FTS triggers, then one index rebuild."""
     rng = random.Random(SEED)
@@ -138,9 +156,10 @@ def build(path: Path, rows: int) -> None:
     db.execute("insert into items_fts(items_fts) values('rebuild')")
     for sql in triggers:
         db.execute(sql)
-    from veille.migrations import fill_facet_counts
+    from veille.migrations import fill_facet_counts, fill_item_keys
 
-    fill_facet_counts(db)  # the triggers that count facets were off during the inserts
+    fill_facet_counts(db)  # the triggers that count facets and keep item_keys were off during the inserts
+    fill_item_keys(db)
     db.execute("analyze")
     db.conn.commit()
     store.close()
@@ -489,6 +508,7 @@ def main() -> None:
         build(path, args.rows)
     else:
         ensure_views(str(path))
+        check_item_keys(path)
     print(f"database: {path} ({path.stat().st_size / 1e6:.0f} MB, {args.rows:,} items)")
     print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} ({os.cpu_count()} CPUs)")
     table = Table()

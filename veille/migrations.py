@@ -338,6 +338,14 @@ def m013_i10follow_ups_index(db: Database) -> None:
 ITEM_KEYS_COLUMNS = ("published_at", "item_type", "specialties", "tier", "source_id", "lang")
 
 
+def fill_item_keys(db: Database) -> None:
+    """``item_keys`` rebuilt from ``items`` (the migration's backfill; a bulk load that ran with
+    the triggers off, such as bench/bench_search.py's, calls it too)."""
+    columns = ", ".join(ITEM_KEYS_COLUMNS)
+    db.execute("delete from item_keys")
+    db.execute(f"insert into item_keys (item_rowid, {columns}) select rowid, {columns} from items")
+
+
 @migrations()
 def m014_i12search_item_keys(db: Database) -> None:
     """What searches filter, sort, count and facet their matches by, in rows of ~70 bytes:
@@ -352,7 +360,7 @@ def m014_i12search_item_keys(db: Database) -> None:
     new = ", ".join(f"new.{c}" for c in ITEM_KEYS_COLUMNS)
     db.execute("create table item_keys (item_rowid integer primary key, published_at text not null, "
                "item_type text, specialties text, tier text, source_id text, lang text)")
-    db.execute(f"insert into item_keys (item_rowid, {columns}) select rowid, {columns} from items")
+    fill_item_keys(db)
     db.execute(f"create trigger items_keys_ai after insert on items begin "
                f"insert into item_keys (item_rowid, {columns}) values (new.rowid, {new}); end")
     db.execute("create trigger items_keys_ad after delete on items begin "
