@@ -14,6 +14,14 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 REALFEEDS = SHARED / "realfeeds"
 
 
+@pytest.fixture(scope="session")
+def tagger():  # noqa: ANN201 - veille.tag.Tagger
+    """The packaged tagger, vocabularies loaded (built once for the session)."""
+    from veille.tag import default_tagger
+
+    return default_tagger()
+
+
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
 
 

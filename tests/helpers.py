@@ -13,6 +13,11 @@ from veille.pipeline import collect
 from veille.store import Store
 
 
+def slugs(tagger, title: str, text: str = "") -> set[str]:  # noqa: ANN001 - a veille.tag.Tagger
+    """The specialties the tagger gives a title (and a body)."""
+    return set(tagger.tag(title, text).slugs)
+
+
 def copies_of_items(db: Path | str, copies: int) -> None:
     """Each collected item ``copies`` more times (ids ``<id>-<k>``, published k minutes earlier):
     a database with more than a page of articles."""

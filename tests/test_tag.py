@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import slugs
 from veille.models import ITEM_TYPES
 from veille.tag import (
     SpecialtyTag,
@@ -32,15 +33,6 @@ FILLER = (
     "le calendrier des travaux et l'organisation des équipes pendant l'été. Les représentants du "
     "personnel ont demandé des précisions sur les recrutements et sur le parking. "
 )
-
-
-@pytest.fixture(scope="module")
-def tagger() -> Tagger:
-    return default_tagger()
-
-
-def slugs(tagger: Tagger, title: str, text: str = "") -> set[str]:
-    return set(tagger.tag(title, text).slugs)
 
 
 # --- folding ---------------------------------------------------------------------------------

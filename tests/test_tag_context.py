@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from veille.tag import Tagger, default_tagger
+from tests.helpers import slugs
 from veille.tag_context import (
     ContextError,
     Cue,
@@ -18,16 +18,6 @@ from veille.tag_context import (
     parse_context,
     vetoed,
 )
-
-
-@pytest.fixture(scope="module")
-def tagger() -> Tagger:
-    return default_tagger()
-
-
-def slugs(tagger: Tagger, title: str, text: str = "") -> set[str]:
-    return set(tagger.tag(title, text).slugs)
-
 
 # --- conventions: a disease with a response, a vaccine with R&D or business, workers ----------
 

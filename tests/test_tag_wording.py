@@ -7,17 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from veille.tag import Tagger, default_tagger
-
-
-@pytest.fixture(scope="module")
-def tagger() -> Tagger:
-    return default_tagger()
-
-
-def slugs(tagger: Tagger, title: str, text: str = "") -> set[str]:
-    return set(tagger.tag(title, text).slugs)
-
+from tests.helpers import slugs
 
 # --- vocabulary gaps: ENT subspecialties, surgery named as the treatment, "psy" -----------------
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from veille.cli import cli
-from veille.tag import Tagger, default_tagger
+from veille.tag import Tagger
 from veille.vocab import (
     AtcEntry,
     VocabularyError,
@@ -141,11 +141,6 @@ def test_bad_mapping_is_one_clear_error(tmp_path: Path):
 
 
 # --- what the vocabularies add to the tagger -----------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def tagger() -> Tagger:
-    return default_tagger()
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ Scrapy's AutoThrottle in spirit):
   ``settings.per_host_max`` (24): a host that answers 304s in 50 ms has room to spare, and 24
   is what it takes for an unchanged pass over 300 feeds of one host (YouTube channels, Bluesky
   accounts through the AppView) to keep pace with reader's 20 workers (bench/bench_collect.py:
-  16 left it at 1.06-1.32x reader's time, 24 at 0.97x); a host only gets there while every
+  16 left it at 1.32x reader's time, 24 at 0.97-1.06x); a host only gets there while every
   answer is fast and good, and any strain halves it;
 - a slow answer takes one back (never below the start), and any sign of strain halves it at
   once (down to 1): 429 or 503 (which also set Retry-After for the source), any 5xx, a timeout

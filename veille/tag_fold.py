@@ -58,6 +58,9 @@ def _latin1_tables() -> tuple[bytes, bytes]:
 _LATIN1_TABLE, _LATIN1_DELETE = _latin1_tables()
 
 
+_COMMON_SPECIAL = ("’", "œ")  # outside Latin-1, common in French feeds
+
+
 def _fold_bytes(text: str) -> bytes:
     """ASCII letters, digits, spaces and NUL. Text in Latin-1 once its apostrophes and "œ" are
     spelled out (most French and English feeds) folds through one byte table, a tenth of the
@@ -65,10 +68,9 @@ def _fold_bytes(text: str) -> bytes:
     if text.isascii():
         return text.encode("ascii").translate(_PAIR_TABLE)
     # What the _SPECIAL substitution would do first, for the commonest of them.
-    if "’" in text:
-        text = text.replace("’", " ")
-    if "œ" in text:
-        text = text.replace("œ", "oe")
+    for char in _COMMON_SPECIAL:
+        if char in text:
+            text = text.replace(char, _SPECIAL[char])
     try:
         raw = text.encode("latin-1").translate(_LATIN1_TABLE, _LATIN1_DELETE)
     except UnicodeEncodeError:
