@@ -168,3 +168,50 @@ def test_names_in_the_file_are_read_clean(tmp_path):
         '  - id: b\n    name: "\\e[0m"\n    url: https://b.org/\n'
     )))
     assert [s.name for s in config.sources] == ["ANSM gras", "b"]
+
+
+def test_a_valid_configuration_is_read_from_the_cache_until_the_file_changes(tmp_path, monkeypatch):
+    """load_config keeps a valid file's configuration in the user's cache: the same bytes are
+    not parsed again; an edit is read at once; a file with errors is checked every time."""
+    import veille.config as config_module
+    from veille.config import load_config
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = tmp_path / "feeds.yaml"
+    path.write_text("sources:\n  - id: a\n    name: A\n    url: https://example.org/a.xml\n", encoding="utf-8")
+    parsed = []
+    real = config_module.document_from_bytes
+
+    def counting(data, p, **kwargs):
+        parsed.append(p)
+        return real(data, p, **kwargs)
+
+    monkeypatch.setattr(config_module, "document_from_bytes", counting)
+    first = load_config(str(path))
+    again = load_config(str(path))
+    assert again == first and [s.id for s in again.sources] == ["a"]
+    assert len(parsed) == 1
+    path.write_text("sources:\n  - id: b\n    name: B\n    url: https://example.org/b.xml\n", encoding="utf-8")
+    assert [s.id for s in load_config(str(path)).sources] == ["b"]
+    assert len(parsed) == 2
+    # The same bytes under another path are that path's configuration.
+    other = tmp_path / "other.yaml"
+    other.write_bytes(path.read_bytes())
+    assert load_config(str(other)).path == str(other)
+    path.write_text("sources:\n  - id: b\n    name: B\n    url: notaurl\n", encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(ConfigError, match=r"feeds\.yaml:4: .notaurl.: only http"):
+            load_config(str(path))
+    assert len(parsed) == 5
+
+
+def test_the_configuration_cache_keeps_only_the_newest_versions(tmp_path, monkeypatch):
+    from veille.config import load_config
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    path = tmp_path / "feeds.yaml"
+    for n in range(12):
+        path.write_text(f"sources:\n  - id: s{n}\n    name: S\n    url: https://example.org/{n}.xml\n", encoding="utf-8")
+        assert load_config(str(path)).sources[0].id == f"s{n}"
+    assert len(list((cache / "veille").glob("config-*.pickle"))) == 8

@@ -77,7 +77,6 @@ def test_user_agent_names_the_project(server):
 def test_not_modified_answers_keep_their_connection(server):
     """A 304 is read to its end, so its keep-alive connection serves the next request (closing it
     unread made an unchanged pass open one TCP connection per feed)."""
-    from veille.fetch import CLIENTS
     from veille.models import SourceState
 
     url = server.add("/kept.xml", "<rss version='2.0'><channel><title>K</title></channel></rss>", etag='"v1"')
@@ -85,11 +84,11 @@ def test_not_modified_answers_keep_their_connection(server):
 
     async def go() -> list[int | None]:
         async with Fetcher(Settings(), is_public=lambda a: a == "127.0.0.1") as fetcher:
-            return [(await fetcher.fetch(source, SourceState(id="kept", etag='"v1"'))).status for _ in range(3 * CLIENTS)]
+            return [(await fetcher.fetch(source, SourceState(id="kept", etag='"v1"'))).status for _ in range(6)]
 
-    assert asyncio.run(go()) == [304] * (3 * CLIENTS)
-    assert len(server.peers) == 3 * CLIENTS
-    assert len(set(server.peers)) <= CLIENTS  # one connection per client at most, reused
+    assert asyncio.run(go()) == [304] * 6
+    assert len(server.peers) == 6
+    assert len(set(server.peers)) == 1  # one connection, reused
 
 
 def test_a_keep_alive_connection_the_server_closed_is_not_reused():
@@ -114,7 +113,7 @@ def test_a_keep_alive_connection_the_server_closed_is_not_reused():
 
         server = await asyncio.start_server(handle, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
-        async with server, Fetcher(Settings(), clients=1, is_public=lambda a: a == "127.0.0.1") as fetcher:
+        async with server, Fetcher(Settings(), is_public=lambda a: a == "127.0.0.1") as fetcher:
             source = Source(id="s", name="s", url=f"http://127.0.0.1:{port}/feed.xml")
             first = await fetcher.fetch(source)
             await closed.wait()
@@ -124,3 +123,64 @@ def test_a_keep_alive_connection_the_server_closed_is_not_reused():
     first, second = asyncio.run(go())
     assert (first.status, first.error, second.status, second.error) == (200, None, 200, None)
     assert len(connections) == 2
+
+
+def test_each_host_keeps_its_connection_when_many_hosts_share_the_collect():
+    """Every host has its own small pool: requests spread over more hosts than there are
+    connections overall still find their host's idle keep-alive connection (shared pools
+    evicted each other's, and an unchanged pass over 30 hosts opened one connection per feed)."""
+    from veille.models import SourceState
+
+    servers = [FeedServer(f"127.0.0.{n}") for n in range(1, 7)]
+    try:
+        sources = []
+        for n, s in enumerate(servers):
+            url = s.add("/f.xml", "<rss version='2.0'><channel><title>F</title></channel></rss>", etag='"v1"')
+            sources.append(Source(id=f"s{n}", name=f"S{n}", url=url))
+
+        async def go() -> list[int | None]:
+            async with Fetcher(Settings(concurrency=4), is_public=lambda a: True) as fetcher:
+                out: list[int | None] = []
+                for _ in range(4):  # rounds: every host once, concurrently
+                    results = await asyncio.gather(
+                        *(fetcher.fetch(src, SourceState(id=src.id, etag='"v1"')) for src in sources)
+                    )
+                    out += [r.status for r in results]
+                return out
+
+        assert asyncio.run(go()) == [304] * 24
+        for s in servers:
+            assert len(s.peers) == 4
+            assert len(set(s.peers)) == 1, s.host  # one connection per host, reused every round
+    finally:
+        for s in servers:
+            s.close()
+
+
+def test_idle_hosts_clients_are_closed_past_the_bound(monkeypatch, server):
+    """Past HOST_CLIENTS hosts, the least recently used idle host's client (and its sockets) is
+    closed; a host seen again gets a new one and its fetch works."""
+    import veille.fetch as fetch_module
+
+    monkeypatch.setattr(fetch_module, "HOST_CLIENTS", 2)
+    others = [FeedServer(f"127.0.0.{n}") for n in (2, 3)]
+    try:
+        urls = [s.add("/f.xml", "<rss version='2.0'><channel><title>F</title></channel></rss>")
+                for s in [server, *others]]
+
+        async def go() -> tuple[list[int | None], int]:
+            async with Fetcher(Settings(), is_public=lambda a: True) as fetcher:
+                statuses = []
+                most = 0
+                for url in [*urls, urls[0]]:
+                    statuses.append((await fetcher.fetch(Source(id="s", name="s", url=url))).status)
+                    most = max(most, len(fetcher._clients))
+                return statuses, most
+
+        statuses, most = asyncio.run(go())
+        assert statuses == [200] * 4
+        assert most == 2
+        assert len(set(server.peers)) == 2  # its client was closed, then made again
+    finally:
+        for s in others:
+            s.close()

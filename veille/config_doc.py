@@ -74,17 +74,28 @@ def plain(value: Any) -> Any:
 def read_document(path: str, *, edit: bool = True) -> Any:
     """Parse feeds.yaml; syntax errors name file and line. ``edit``: a round-trip document
     (ruamel.yaml, comments kept) to write back; otherwise a faster read-only one (libyaml)."""
+    return document_from_bytes(read_bytes(path), path, edit=edit)
+
+
+def read_bytes(path: str) -> bytes:
+    """The file's bytes; a ConfigError that says what to do when it cannot be read."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_bytes()
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: file not found. Create it with `veille sources add URL`, "
             "or pass --config PATH."
         ) from None
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from e
     except OSError as e:
         raise ConfigError(f"{path}: cannot read ({e.strerror})") from e
+
+
+def document_from_bytes(data: bytes, path: str, *, edit: bool = True) -> Any:
+    """``read_document`` on bytes already read."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from e
     if not edit:
         from veille import yaml_fast
 

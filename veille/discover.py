@@ -60,7 +60,7 @@ def feed_links(page: bytes, base: str) -> list[tuple[str, str]]:
 
 async def _check(url: str, settings: Settings, fetcher: Fetcher | None = None) -> Found:
     if fetcher is None:
-        async with Fetcher(settings, clients=1) as own:
+        async with Fetcher(settings) as own:
             return await _check(url, settings, own)
     source = Source(id="check", name="check", url=url)
     fetched = await fetcher.fetch(source)
@@ -112,7 +112,7 @@ async def check_kind(
     from veille.kinds.youtube import channel_id_in_page, feed_query
 
     if fetcher is None:
-        async with Fetcher(settings, clients=1) as own:
+        async with Fetcher(settings) as own:
             return await check_kind(kind, address, settings, own, options)
     source = Source(id="check", name="check", url=address, kind=kind, options=options)
     if kind == "youtube" and feed_query(address) is None:
