@@ -418,3 +418,7 @@ def test_features_cross_processes_unchanged_and_share_their_words() -> None:
     empties = [r for orig, r, _ in sets if not orig]
     assert empties and all(r is empties[0] for r in empties)
     assert all(r == orig for orig, r, _ in sets) and any(orig for orig, _, _ in sets)
+    # Full sets equal to another item's are that item's set: the index keeps one copy.
+    equal = [(x, y) for _, x, y in sets if x and x == y]
+    assert equal and all(x is y for x, y in equal)
+    assert ra.has_text is fa.has_text and ra.country_only is fa.country_only

@@ -90,18 +90,37 @@ class Features:
         return _restore, tuple(None if type(v) is frozenset and not v else v for v in values)
 
 
+# One copy of each set that several items have ({"FR"}, {"year:2026", "month:10"}, a disease,
+# the concepts of a title): the story index keeps every item of the window, and most of an
+# entry's bytes were small sets equal to other entries' (bench_index_memory). Emptied when it
+# grows past _SHARED_MAX (the sets already shared stay shared).
+_SHARED: dict[object, object] = {}
+_SHARED_MAX = 200_000
+
+
+def _shared(value: object) -> object:
+    if value is None:
+        return _EMPTY
+    if not value or type(value) is bool:
+        return value
+    if len(_SHARED) > _SHARED_MAX:
+        _SHARED.clear()
+    return _SHARED.setdefault(value, value)
+
+
 def _restore(title: dict[str, str], head: tuple[str, ...], numbers: frozenset[str] | None,
              kinds: frozenset[str] | None, keys: tuple[str, ...], *rest: object) -> Features:
     """A pickled `Features`, its title, head and key words interned (one string per word in the
-    process, not one per item) and its empty sets the shared `_EMPTY`."""
+    process, not one per item), its empty sets the shared `_EMPTY` and its other sets shared
+    with the equal sets of other items."""
     intern = sys.intern
     return Features(
         {intern(stem): intern(word) for stem, word in title.items()},
         tuple(map(intern, head)),
-        numbers or _EMPTY,
-        kinds or _EMPTY,
+        _shared(numbers),  # type: ignore[arg-type]
+        _shared(kinds),  # type: ignore[arg-type]
         tuple(map(intern, keys)),
-        *(_EMPTY if v is None else v for v in rest),  # type: ignore[arg-type]
+        *map(_shared, rest),  # type: ignore[arg-type]
     )
 
 
