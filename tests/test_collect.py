@@ -367,11 +367,32 @@ def test_corrupt_database_is_reported_and_left_alone(server, write_config, tmp_p
     assert result.exit_code == 2 and "cannot be used as a database" in result.output
 
 
-def test_many_sources_use_worker_processes(server, write_config, db):
+def test_many_sources_use_worker_processes(server, write_config, db, monkeypatch):
+    """Twelve sources are parsed in worker processes, started by the first document; a run
+    where nothing changed starts none."""
+    from veille.process import LazyPool
+
+    starts = []
+    real = LazyPool.start
+
+    def start(self: LazyPool) -> None:
+        starts.append(self.started)
+        real(self)
+
+    monkeypatch.setattr(LazyPool, "start", start)
     sources = [{"id": f"s{i}", "url": server.add_file(f"/s{i}.xml", "ansm_actualites.rss.xml")} for i in range(12)]
-    out = run_cli(write_config(sources), db, "collect").output
+    config = write_config(sources)
+    out = run_cli(config, db, "collect").output
     assert "12 sources: 3 new items" in out  # the same three articles, one row each
     assert one(db, "select count(*) n from item_sources")["n"] == 36
+    assert starts and starts[0] is False  # started once, by the first document
+    # The workers tagged and compared the items as the main process does.
+    assert one(db, "select count(*) n from items where specialties != '[]'")["n"] >= 1
+    assert one(db, "select count(distinct story_id) n from items")["n"] >= 1
+    starts.clear()
+    out = run_cli(config, db, "collect").output
+    assert "12 sources: 0 new items" in out
+    assert starts == []
 
 
 def test_sources_list_json(server, write_config, db):

@@ -33,6 +33,39 @@ def _processes_mentioning(text: str) -> list[int]:
     return found
 
 
+def _descendants(pid: int) -> set[int]:
+    """Every live process below ``pid`` (its parsing workers, their fork server)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    parents[int(entry)] = int(f.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        here = todo.pop()
+        for child, parent in parents.items():
+            if parent == here and child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    alive = set()
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                if f.read().rsplit(b")", 1)[1].split()[0] != b"Z":
+                    alive.add(pid)
+        except OSError:
+            continue
+    return alive
+
+
 def test_a_failed_write_rolls_back_the_whole_source(server, write_config, tmp_path):
     db = tmp_path / "veille.db"
     config = write_config([
@@ -77,7 +110,9 @@ def test_kill_9_mid_run_then_rerun(server, write_config, tmp_path):
     )
     deadline = time.monotonic() + 60
     written = 0
+    below: set[int] = set()
     while time.monotonic() < deadline and proc.poll() is None:
+        below |= _descendants(proc.pid)
         try:
             conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
             written = conn.execute("select count(*) from fetches").fetchone()[0]
@@ -87,14 +122,17 @@ def test_kill_9_mid_run_then_rerun(server, write_config, tmp_path):
         if written >= 5:
             break
         time.sleep(0.01)
+    below |= _descendants(proc.pid)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert 0 < written < 40, "the collector should have been killed mid-run"
-    # Its parsing workers do not outlive it.
+    assert len(below) >= 3, below  # the fork server and two parsing workers were running
+    # Its parsing workers (and their fork server) do not outlive it.
     deadline = time.monotonic() + 10
-    while _processes_mentioning(str(config)) and time.monotonic() < deadline:
+    while (_processes_mentioning(str(config)) or _alive(below)) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _processes_mentioning(str(config)) == []
+    assert _alive(below) == set()
     store = Store(str(db))
     assert store.integrity() == "ok" and store.fts_consistent()
     # Every source is either fully written or untouched.

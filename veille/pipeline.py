@@ -23,7 +23,7 @@ from veille.fetch_guard import AddressPolicy, address_is_public
 from veille.kinds import fetch_source
 from veille.models import Config, Fetched, Source, SourceResult, SourceState
 from veille.normalise import MAX_CONTENT, cap, clean_name, clean_text, utc_iso
-from veille.process import Processed, make_pool, process_call, process_document, tag_item
+from veille.process import LazyPool, Processed, process_call, process_document, tag_item
 from veille.store import Store
 from veille.store_write import SourceWrite, WriteOutcome
 from veille.writer import Writer
@@ -102,6 +102,7 @@ class Collector:
         self.is_public = is_public  # which addresses count as public (tests play the internet on 127.0.0.1)
         self._stories: StoryBook | None = None
         self._extractions = asyncio.Semaphore(2)  # trafilatura child processes at once
+        self._pool_start = asyncio.Lock()
         self.new_ids: list[str] = []  # every item this collect stored for the first time
         self._writer = Writer(store)
         # Sources between their fetch and their write. When parsing or writing falls behind the
@@ -148,6 +149,10 @@ class Collector:
         if self.executor is None:
             return process_document(fetched.body, **kwargs)  # type: ignore[arg-type]
         loop = asyncio.get_running_loop()
+        if isinstance(self.executor, LazyPool) and not self.executor.started:
+            # The first document starts the workers, in a thread: the loop goes on fetching.
+            async with self._pool_start:
+                await asyncio.to_thread(self.executor.start)
         return await loop.run_in_executor(
             self.executor, process_call, fetched.body, kwargs
         )
@@ -362,7 +367,7 @@ def collect(
     own_pool = executor is None
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     if own_pool and len(sources) >= POOL_THRESHOLD and workers > 1:
-        executor = make_pool(workers, preload=False)
+        executor = LazyPool(workers)
     collector = Collector(config, store, executor=executor, is_public=is_public)
     try:
         results = asyncio.run(collector.collect(sources, progress, stop))

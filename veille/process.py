@@ -1,16 +1,19 @@
 """What a parsing worker does with a fetched body, away from the event loop: parse, normalise,
 tag and compute each item's dedup features (`process_document`, returning a `Processed`), and
-the pool of forked worker processes that run it on the second core (`make_pool`)."""
+the pools of worker processes that run it on the second core (`make_pool` for the service,
+`LazyPool` for a single collect)."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import select
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from veille.errors import VeilleError
 from veille.kinds import parse_source
@@ -95,11 +98,10 @@ def process_call(body: bytes, kwargs: dict) -> Processed:
 
 
 def make_pool(workers: int = 2, *, preload: bool = True) -> ProcessPoolExecutor:
-    """Worker processes for parsing (CPU-bound: the second core). Call it before starting
-    threads or an event loop: the workers are forked, and are all started here. ``preload``:
-    load the tagger first, for the forked workers to share (the service, which keeps them);
-    a single collect leaves it to the workers, which load it when a document needs it, so a
-    run where nothing changed never loads it."""
+    """Worker processes for parsing (CPU-bound: the second core), for a process that keeps
+    them (the service). Call it before starting threads or an event loop: the workers are
+    forked, and are all started here. ``preload``: load the tagger first, for the forked
+    workers to share."""
     if preload:
         from veille.tag import default_tagger
 
@@ -109,14 +111,77 @@ def make_pool(workers: int = 2, *, preload: bool = True) -> ProcessPoolExecutor:
     return pool
 
 
-def _exit_with_parent(parent: int) -> None:
-    """In a worker: exit when the collector is gone. A killed parent (kill -9, OOM) cannot shut
-    its pool down, and the workers, which hold the other end of their own queue, would wait
-    for work forever."""
+class LazyPool(Executor):
+    """The parsing workers of one collect, started when the first document needs parsing: a
+    run where nothing changed starts no process (forking two workers and shutting them down
+    cost ~50-80 ms of an unchanged collect's ~1 s).
+
+    The workers come from a fork server (``multiprocessing``'s "forkserver" start method): the
+    collect's threads exist by then, and forking a process with threads is unsafe. The server
+    imports the parsing stack and loads the tagger once (``veille.worker_preload``), so both
+    workers share its pages instead of loading a copy each. ``start`` blocks while the server
+    starts (~0.3-0.5 s): call it from a thread (``Collector._process`` does)."""
+
+    def __init__(self, workers: int = 2):
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
+
+    def start(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                return
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["veille.worker_preload"])
+            pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=context, initializer=_exit_with_parent, initargs=(os.getpid(),),
+            )
+            list(pool.map(int, range(self.workers)))  # the server and the workers are up
+            self._pool = pool
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future:
+        self.start()
+        assert self._pool is not None
+        return self._pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait, cancel_futures=cancel_futures)
+
+
+def _exit_with_parent(collector: int) -> None:
+    """In a worker: exit when the collector that made the pool is gone. A killed collector
+    (kill -9, OOM) cannot shut its pool down, and the workers, which hold the other end of their
+    own queue, would wait for work forever (and a fork server waits for its workers: they hold
+    the collector's end of its "alive" pipe). The collector is the worker's parent with a fork
+    pool, its grandparent with a fork server: its pid is watched, through a pidfd where the
+    system has them (readable the moment the process ends, zombie or not)."""
 
     def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
+        try:
+            fd = os.pidfd_open(collector)
+        except (AttributeError, OSError):  # no pidfd here, or the collector is already gone
+            while _alive(collector):
+                time.sleep(1.0)
+            os._exit(0)
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        poller.poll()
         os._exit(0)
 
     threading.Thread(target=watch, name="veille-parent-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
