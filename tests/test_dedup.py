@@ -422,3 +422,25 @@ def test_features_cross_processes_unchanged_and_share_their_words() -> None:
     equal = [(x, y) for _, x, y in sets if x and x == y]
     assert equal and all(x is y for x, y in equal)
     assert ra.has_text is fa.has_text and ra.country_only is fa.country_only
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 11), st.integers(0, 3), st.integers(0, 5), st.integers(0, 200)), min_size=1, max_size=60))
+def test_token_counts_stay_those_of_the_stories_in_the_index(ops) -> None:
+    """The index keeps per-story token counts only for stories of two items or more (most
+    stories have one); whatever the adds, replacements and evictions, its document frequencies
+    and story count are those recomputed from the entries it holds."""
+    from collections import Counter
+
+    words = ["grippe", "vaccin", "rougeole", "Lyon", "hausse", "rappel", "lot", "", "cas", "hôpital"]
+    index = StoryIndex(retain=timedelta(hours=48))
+    for item, story, word, hours in ops:
+        title = " ".join(words[(word + k) % len(words)] for k in range(word % 3 + 1)).strip()
+        index.add(doc(f"i{item}", title or "2026", hours=hours), f"s{story}")
+        by_story: dict[str, set[str]] = {}
+        for entry in index._entries.values():
+            by_story.setdefault(entry.story_id, set()).update(entry.features.title)
+        expected = Counter(t for tokens in by_story.values() for t in tokens)
+        assert index._df == dict(expected)
+        assert index._token_stories == sum(1 for tokens in by_story.values() if tokens)
+        assert set(index._story_tokens) == {s for s, st_ in index._stories.items() if len(st_.members) >= 2}

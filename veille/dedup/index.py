@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -112,7 +113,10 @@ class StoryIndex:
         self._by_item: dict[str, int] = {}
         self._postings: dict[str, dict[int, float]] = {}  # token -> seq -> timestamp
         self._df: dict[str, int] = {}  # token -> number of stories in the index using it
-        self._story_tokens: dict[str, dict[str, int]] = {}  # story -> token -> members using it
+        # story -> token -> members using it, for stories of two items or more (most stories
+        # have one, whose counts are its title's: not stored, a dict less per entry)
+        self._story_tokens: dict[str, dict[str, int]] = {}
+        self._token_stories = 0  # stories whose titles have at least one token
         self._stories: dict[str, _Story] = {}
         self._heap: list[tuple[float, int]] = []  # (seen, seq)
         self._weights = Weights(self._df, 0)
@@ -153,13 +157,29 @@ class StoryIndex:
         seq = self._seq
         self._entries[seq] = _Entry(doc.item_id, story_id, feats, ts, seen, seq, TIER_RANK.get(doc.tier, len(TIER_RANK)))
         self._by_item[doc.item_id] = seq
-        self._stories.setdefault(story_id, _Story()).members.append(seq)
-        counts = self._story_tokens.setdefault(story_id, {})
-        for t in feats.title:
-            n = counts.get(t, 0)
-            counts[t] = n + 1
-            if not n:
-                self._df[t] = self._df.get(t, 0) + 1
+        story = self._stories.get(story_id)
+        if story is None:
+            story = self._stories[story_id] = _Story()
+        members = story.members
+        members.append(seq)
+        df = self._df
+        if len(members) == 1:  # a story of one item: its counts are its title's (not stored)
+            for t in feats.title:
+                df[t] = df.get(t, 0) + 1
+            if feats.title:
+                self._token_stories += 1
+        else:
+            counts = self._story_tokens.get(story_id)
+            if counts is None:  # a second member: the first one's counts are written out
+                counts = self._story_tokens[story_id] = dict.fromkeys(self._entries[members[0]].features.title, 1)
+            had = bool(counts)
+            for t in feats.title:
+                n = counts.get(t, 0)
+                counts[t] = n + 1
+                if not n:
+                    df[t] = df.get(t, 0) + 1
+            if counts and not had:
+                self._token_stories += 1
         for t in feats.keys:
             self._postings.setdefault(t, {})[seq] = ts
         heapq.heappush(self._heap, (seen, seq))
@@ -181,22 +201,34 @@ class StoryIndex:
             del self._by_item[entry.item_id]
         story = self._stories[entry.story_id]
         story.members.remove(seq)
-        if not story.members:
+        left = len(story.members)
+        if not left:
             del self._stories[entry.story_id]
-        counts = self._story_tokens[entry.story_id]
-        for t in entry.features.title:
-            n = counts[t] - 1
+            gone: Iterable[str] = entry.features.title
+            if entry.features.title:
+                self._token_stories -= 1
+        else:
+            counts = self._story_tokens[entry.story_id]
+            had = bool(counts)
+            gone = []
+            for t in entry.features.title:
+                n = counts[t] - 1
+                if n:
+                    counts[t] = n
+                else:
+                    del counts[t]
+                    gone.append(t)
+            if had and not counts:
+                self._token_stories -= 1
+            if left == 1:  # one member left: its title gives its counts again
+                del self._story_tokens[entry.story_id]
+        df = self._df
+        for t in gone:
+            n = df[t] - 1
             if n:
-                counts[t] = n
-                continue
-            del counts[t]
-            left = self._df[t] - 1
-            if left:
-                self._df[t] = left
+                df[t] = n
             else:
-                del self._df[t]
-        if not counts:
-            del self._story_tokens[entry.story_id]
+                del df[t]
         for t in entry.features.keys:
             posting = self._postings[t]
             del posting[seq]
@@ -211,7 +243,7 @@ class StoryIndex:
 
     def _weights_for(self) -> Weights:
         """The weights of the window, renewed when it changed enough since they were made."""
-        n = len(self._story_tokens)
+        n = self._token_stories
         w = self._weights
         if self._seq - self._weights_seq >= WEIGHTS_RENEW_ADDS or abs(n - w.n) > WEIGHTS_RENEW_SHARE * w.n:
             w = self._weights = Weights(self._df, n, w.epoch + 1)
