@@ -47,6 +47,13 @@ _THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3})((?:[ .,\u00a0\u202f\u2009]\d{3})+
 # that starts with a lookbehind tries every position): ``(?<![\d.,])(\d+)[.,](\d{1,2})(?!\d)``.
 _DECIMAL = re.compile(r"(\d)(?<![\d.,]\d)(\d*)[.,](\d{1,2})(?!\d)")
 _MICRO = re.compile(r"[µμ]g\b")
+# Amounts in euros written "10 M€", "2 Md€", "1,5 Mds€": millions and milliards spelt out.
+_EURO_SCALE = re.compile(r"(\d)\s?(Mds?|Mrds?|M)\s?€")
+_EURO_WORDS = {"M": "millions", "Md": "milliards", "Mds": "milliards", "Mrd": "milliards", "Mrds": "milliards"}
+# A unit written against its number ("10mg", "7.2m", "£1bn"): the number alone, then the unit
+# ("10 mg", "7d2 million", "1 billion"), so that "10mg" and "10 mg" are one number.
+_GLUED_UNIT = re.compile(r"(\d)(mg|ml|mcg|ug|kg|g|km|cm|mm|m|bn)\b", re.IGNORECASE)
+_SCALES = {"m": "million", "bn": "billion"}
 _ORDINAL = re.compile(
     r"\b(?:(\d+)\s?(?:er|ere|re|e|eme|ème|nd|nde|st|rd|th)|(premiere?s?|first|deuxiemes?|second|"
     r"troisiemes?|third|quatriemes?|fourth|cinquiemes?|fifth))\b",
@@ -60,22 +67,79 @@ _ORDINAL_WORDS = {
 }
 
 
-_NUMBER_WORDS = {
-    "deux": "2", "trois": "3", "quatre": "4", "cinq": "5", "sept": "7", "huit": "8", "neuf": "9",
-    "dix": "10", "onze": "11", "douze": "12", "vingt": "20", "trente": "30", "quarante": "40",
-    "cinquante": "50", "cent": "100", "two": "2", "three": "3", "four": "4", "five": "5",
-    "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
-    "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "hundred": "100",
+# Numbers written as words, French and English: a run of them is one number ("quatorze" = 14,
+# "quarante-sept mille" = 47000, "mille deux cents" = 1200, "vingt et un" = 21, "forty-seven
+# thousand" = 47000). "un", "une", "one" count only inside a run ("vingt et un", "cent un"): alone
+# they are articles as often as numbers; so does "six" (see `_number_run`).
+_UNIT_WORDS = {
+    "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9,
+    "dix": 10, "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15, "seize": 16,
+    "vingt": 20, "vingts": 20, "trente": 30, "quarante": 40, "cinquante": 50, "soixante": 60,
+    "two": 2, "three": 3, "four": 4, "five": 5, "six_": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
+    "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
 }
-# Numbers written as words before a noun ("trois cas" = "3 cas"); "six" and "un" are left alone
-# (a word and an article as often as numbers).
-_NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b(?=\s+[A-Za-z])", re.IGNORECASE)
+del _UNIT_WORDS["six_"]
+_HUNDRED_WORDS = frozenset({"cent", "cents", "hundred"})
+_THOUSAND_WORDS = frozenset({"mille", "thousand"})
+_INNER_WORDS = {"un": 1, "une": 1, "one": 1}  # only after a number word or "et"
+_NUMBER_WORDS = frozenset(_UNIT_WORDS) | _HUNDRED_WORDS | _THOUSAND_WORDS
+_ANY_NUMBER_WORD = "|".join(sorted(_NUMBER_WORDS | frozenset(_INNER_WORDS), key=len, reverse=True))
+# A run of number words (joined by spaces, hyphens, "et" or "and"), then what follows it.
+_NUMBER_RUN = re.compile(
+    r"\b((?:" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
+    r"(?:(?:[\s-]+(?:et|and)[\s-]+|[\s-]+)(?:" + _ANY_NUMBER_WORD + r"))*)\b(?=(\s+[A-Za-z])?)",
+    re.IGNORECASE,
+)
+_RUN_SPLIT = re.compile(r"[\s-]+")
+
+
+def number_value(words: list[str]) -> int | None:
+    """The value of a run of folded number words, or None when the run is a list of numbers
+    rather than one ("deux trois", "dix vingt")."""
+    total = current = 0
+    last = 0  # the last word's value since the last "mille"
+    for word in words:
+        if word in ("et", "and"):
+            continue
+        if word in _HUNDRED_WORDS:
+            current = (current or 1) * 100
+            last = 100
+        elif word in _THOUSAND_WORDS:
+            total += (current or 1) * 1000
+            current = last = 0
+        else:
+            value = _UNIT_WORDS.get(word) or _INNER_WORDS.get(word)
+            if value is None:
+                return None
+            if last == 4 and value == 20:
+                current, last = current + 76, 80  # "quatre-vingt(s)"
+                continue
+            tens = 20 <= last < 100 and last % 10 == 0
+            if not (last == 0 or last >= 100 or (tens and value < 10) or (last in (60, 80) and 10 <= value < 20)
+                    or (last == 10 and value in (7, 8, 9))):  # "dix-sept"
+                return None
+            current += value
+            last = value
+    return total + current
+
+
+def _number_run(m: re.Match[str]) -> str:
+    words = _RUN_SPLIT.split(m.group(1).lower())
+    # A lone number word counts before a noun ("trois cas"); a run of several is a number anyway.
+    # A lone "six" stays a word: "tous les six mois" is "twice yearly" as often as "6 months".
+    if len(words) == 1 and (m.group(2) is None or words[0] == "six"):
+        return m.group(0)
+    value = number_value(words)
+    return m.group(0) if value is None else str(value)
 
 
 # Necessary conditions of the patterns above, tested first (see ascii_text).
 _DIGIT = re.compile(r"\d")
 _MAY_GROUP = re.compile(r"\d[ .,\u00a0\u202f\u2009]\d{3}")
 _MAY_DECIMAL = re.compile(r"\d[.,]\d")
+_MAY_GLUED = re.compile(r"\d[a-zA-Z]")
 _ORDINAL_STEMS = ("premier", "first", "deuxieme", "second", "troisieme", "third", "quatrieme", "fourth",
                   "cinquieme", "fifth")
 # _ORDINAL's digit branch without its leading word boundary: a search that starts on digits.
@@ -83,11 +147,16 @@ _MAY_ORDINAL = re.compile(r"\d\s?(?:er|ere|re|e|eme|ème|nd|nde|st|rd|th)\b", re
 # A number word _NUMBER_WORD replaces is a whole run of word characters (a boundary before it,
 # white space after it): one of these runs.
 _WORD_RUN = re.compile(r"\w+")
-_NUMBER_WORD_SET = frozenset(_NUMBER_WORDS)
+# Substrings one of which every number word holds: a cheap test before the word-run test.
+_NUMBER_HINTS = ("deux", "trois", "quat", "cinq", "six", "sept", "huit", "neuf", "dix", "onze", "douze", "treize",
+                 "quinze", "seize", "vingt", "trente", "ante", "cent", "mille", "two", "three", "four", "five",
+                 "seven", "eight", "nine", "ten", "eleven", "twelve", "teen", "twenty", "thirty", "forty", "fifty",
+                 "ty", "hundred", "thousand")
 
 
-def _number_word(m: re.Match[str]) -> str:
-    return _NUMBER_WORDS[m.group(1).lower()]
+def _glued_unit(m: re.Match[str]) -> str:
+    unit = m.group(2)
+    return f"{m.group(1)} {_SCALES.get(unit.lower(), unit)}"
 
 
 def _thousands(m: re.Match[str]) -> str:
@@ -106,7 +175,9 @@ def ascii_text(text: str) -> str:
         for char, spelt in _LIGATURES.items():
             if char in text:
                 text = text.replace(char, spelt)
-        text = _MICRO.sub("ug", text).replace("€", " euros ")
+        text = _MICRO.sub("ug", text)
+        if "€" in text:
+            text = _EURO_SCALE.sub(lambda m: f"{m.group(1)} {_EURO_WORDS[m.group(2)]} €", text).replace("€", " euros ")
         text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     # Each substitution runs only where a cheap test says it may match (the text is ASCII by
     # now): the scans cost a third of a collect's dedup features when they ran on every text.
@@ -116,12 +187,14 @@ def ascii_text(text: str) -> str:
             text = _THOUSANDS.sub(_thousands, text)
         if _MAY_DECIMAL.search(text):
             text = _DECIMAL.sub(r"\1\2d\3", text)
+        if _MAY_GLUED.search(text):
+            text = _GLUED_UNIT.sub(_glued_unit, text)
     lower = text.lower()
     if (digits and _MAY_ORDINAL.search(text)) or any(word in lower for word in _ORDINAL_STEMS):
         text = _ORDINAL.sub(_ordinal, text)
         lower = text.lower()
-    if any(word in lower for word in _NUMBER_WORDS) and not _NUMBER_WORD_SET.isdisjoint(_WORD_RUN.findall(lower)):
-        text = _NUMBER_WORD.sub(_number_word, text)
+    if any(word in lower for word in _NUMBER_HINTS) and not _NUMBER_WORDS.isdisjoint(_WORD_RUN.findall(lower)):
+        text = _NUMBER_RUN.sub(_number_run, text)
     return text
 
 
@@ -266,7 +339,7 @@ _SYNONYMS = {
     "rubell": "rubeol", "mumps": "oreill", "tetanu": "tetano", "scabie": "gale", "rabie": "rage",
     "poliom": "polio", "death": "dece", "dead": "dece", "deces": "dece", "mort": "dece", "child": "enfant", "childr": "enfant",
     "pregna": "grosse", "heart": "cardia", "cancer": "cancer", "breast": "sein", "bird": "aviair",
-    "avian": "aviair", "vaccin": "vaccin", "vaccine": "vaccin", "myopia": "myopie",
+    "avian": "aviair", "vaccin": "vaccin", "vaccine": "vaccin", "myopia": "myopie", "mump": "oreill", "billio": "millia",
     "osteoa": "arthro", "asthma": "asthme", "stroke": "avc", "shingl": "zona", "copd": "bpco",
     "papill": "hpv", "screen": "depist", "obese": "obesit", "sickle": "drepan", "geniqu": "gene",
 }

@@ -1,0 +1,78 @@
+"""Story recall on real-style timelines (issue 10, round stories-recall): the same story written
+with numbers in words, units glued to their numbers, other names of a place; and the guards that
+keep two stories apart when these readings meet. Pure decisions, no I/O."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from veille.dedup import StoryDoc, conflict, features, fold, similarity
+from veille.dedup.text import number_value
+
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def doc(item_id: str, title: str) -> StoryDoc:
+    return StoryDoc(item_id, item_id, "press", title, "", T0)
+
+
+# --- Numbers written as words ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("words", "digits"), [
+    ("quatorze cas", "14 cas"),
+    ("quarante-sept mille cas", "47000 cas"),
+    ("mille deux cents intoxications", "1200 intoxications"),
+    ("cent vingt personnes", "120 personnes"),
+    ("vingt et un décès", "21 deces"),
+    ("soixante-dix-sept cas", "77 cas"),
+    ("quatre-vingts cas", "80 cas"),
+    ("quatre-vingt-dix-neuf cas", "99 cas"),
+    ("deux cent mille euros", "200000 euros"),
+    ("fourteen cases", "14 cases"),
+    ("forty-seven thousand cases", "47000 cases"),
+    ("twenty-one deaths", "21 deaths"),
+    ("seven hospitalised", "7 hospitalised"),
+])
+def test_numbers_in_words_are_numbers(words: str, digits: str) -> None:
+    assert fold(words) == digits
+
+
+def test_what_is_not_one_number_stays_words() -> None:
+    assert fold("un cas") == "un cas" and fold("one case") == "one case"  # articles as often as numbers
+    assert fold("tous les six mois") == "tous les six mois"  # "twice yearly"
+    assert fold("le Pont-Neuf") == "le pont neuf"  # not before a noun
+    assert number_value(["deux", "trois"]) is None and number_value(["dix", "vingt"]) is None
+
+
+def test_a_count_in_words_and_in_digits_is_one_story() -> None:
+    a = doc("a", "Leptospirose en Guyane : 14 cas graves depuis septembre")
+    b = doc("b", "Guyane : quatorze cas graves de leptospirose depuis septembre")
+    assert similarity(a, b)[0] >= 0.8
+    c = doc("c", "Guyane : quinze cas graves de leptospirose depuis septembre")
+    assert conflict(features(b), features(c)) == "quantities"
+
+
+# --- Units and scales against their number -----------------------------------------------------
+
+
+def test_glued_units_and_scales_are_spelt_out() -> None:
+    assert fold("ramipril 10mg capsules") == fold("ramipril 10 mg capsules")
+    assert fold("7.2m patients") == fold("7,2 million patients") == "7d2 million patients"
+    assert fold("10 M€ pour la recherche") == "10 millions euros pour la recherche"
+    assert fold("1,5 Md€") == "1d5 milliards euros"
+    a = features(doc("a", "Class 2 recall: Ramipril 10 mg capsules"))
+    b = features(doc("b", "MHRA recalls batches of ramipril 10mg capsules"))
+    assert a.numbers & b.numbers and a.doses == b.doses
+
+
+def test_a_billion_is_a_milliard() -> None:
+    assert features(doc("a", "NHS gets £1bn")).title.keys() & features(doc("b", "1 milliard pour le NHS")).title.keys() >= {"millia"}
+
+
+def test_mumps_is_oreillons_for_the_diseases_veto() -> None:
+    a = features(doc("a", "Oreillons : recrudescence chez les étudiants"))
+    b = features(doc("b", "Mumps outbreak among university students"))
+    assert a.diseases == b.diseases and conflict(a, b) is None
