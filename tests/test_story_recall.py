@@ -76,3 +76,32 @@ def test_mumps_is_oreillons_for_the_diseases_veto() -> None:
     a = features(doc("a", "Oreillons : recrudescence chez les étudiants"))
     b = features(doc("b", "Mumps outbreak among university students"))
     assert a.diseases == b.diseases and conflict(a, b) is None
+
+
+# --- Places: old regions, a region and what is inside it, one place in two languages ------------
+
+
+def test_old_regions_are_places_and_two_regions_are_two_stories() -> None:
+    a = features(doc("a", "Épidémie de varicelle : fin de l'épidémie en Centre-Val de Loire"))
+    b = features(doc("b", "Épidémie de varicelle : fin de l'épidémie en Bourgogne"))
+    assert "bourgogne" in b.places and "centre val de loire" in a.places
+    assert conflict(a, b) == "places"
+
+
+def test_a_region_and_the_places_inside_it_are_compatible() -> None:
+    limousin = features(doc("a", "Méthémoglobinémie : cinq nourrissons hospitalisés dans le Limousin"))
+    inside = features(doc("b", "Méthémoglobinémie : cinq cas graves en Haute-Vienne et Corrèze"))
+    outside = features(doc("c", "Méthémoglobinémie : cinq cas graves en Gironde"))
+    assert conflict(limousin, inside) is None
+    assert conflict(limousin, outside) == "places"
+    assert conflict(features(doc("d", "Grippe : l'épidémie gagne l'Occitanie")), features(doc("e", "Grippe : l'épidémie gagne Toulouse"))) is None
+    assert conflict(features(doc("f", "Grippe : l'épidémie gagne la Bretagne")), features(doc("g", "Grippe : l'épidémie gagne Toulouse"))) == "places"
+
+
+def test_one_place_in_two_languages_is_one_place() -> None:
+    fr = features(doc("a", "Écosse : les infirmières votent la grève"))
+    en = features(doc("b", "Nurses in Scotland vote to strike"))
+    assert conflict(fr, en) is None
+    assert {c for c, _ in fr.concepts} & {c for c, _ in en.concepts}
+    assert conflict(en, features(doc("c", "Nurses in Wales vote to strike"))) == "places"
+    assert conflict(features(doc("d", "Dengue à La Réunion : 1 800 cas")), features(doc("e", "Dengue : 1 800 cas à la Réunion"))) is None

@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from veille.dedup import markers
 from veille.dedup.concepts import concept_spans
 from veille.dedup.docs import StoryDoc
-from veille.dedup.names import GENERIC_MAKERS, article_places, drugs, places
+from veille.dedup.names import GENERIC_MAKERS, areas, article_places, drugs, places
 from veille.dedup.text import (
     DISEASE_FAMILY,
     STEMMED_DISEASES,
@@ -79,6 +79,7 @@ class Features:
     concepts: tuple[tuple[str, frozenset[str]], ...] = ()
     makers: frozenset[str] = _EMPTY  # makers of generics named with a drug: "mylan"
     labels: frozenset[str] = _EMPTY  # brands a title names as such: "de la marque Istara", "Acme brand"
+    areas: frozenset[str] = _EMPTY  # ISO 3166-2 areas the places named cover: "FR-87" for "Limousin"
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         # Features cross from the parsing workers to the main process, whose story index keeps
@@ -221,6 +222,15 @@ def _after_article(lower: list[str], i: int) -> bool:
 
 
 @functools.cache
+def _area_names() -> dict[frozenset[str], int]:
+    """Areas -> how many place names cover exactly them ("Écosse", "Scotland": 2)."""
+    counts: dict[frozenset[str], int] = {}
+    for covered in areas().values():
+        counts[covered] = counts.get(covered, 0) + 1
+    return counts
+
+
+@functools.cache
 def _country_names() -> dict[str, int]:
     """ISO code -> how many names a country has ("Suède", "Sweden": 2; "France": 1)."""
     counts: dict[str, int] = {}
@@ -230,20 +240,23 @@ def _country_names() -> dict[str, int]:
     return counts
 
 
-def _places(words: list[str], lead: int = 0) -> tuple[frozenset[str], frozenset[str], bool, list[tuple[str, list[int]]]]:
+def _places(words: list[str], lead: int = 0) -> tuple[frozenset[str], frozenset[str], bool, list[tuple[str, list[int]]], frozenset[str]]:
     """Places written with a capital: (names, country codes, whether all are whole countries,
-    the countries named as concepts: ("~@<ISO code>", word indices), "Suède" = "Sweden").
+    the countries and areas named as concepts: ("~@<ISO code>", word indices), "Suède" =
+    "Sweden", "Écosse" = "Scotland"; the areas the places cover, `veille.dedup.names.areas`).
     Blank words (the place words of a disease's name, `markers.place_free_words`) are skipped.
     A département named by an ordinary word counts after its article or as the ``lead`` words
     before the title's colon ("Cher : une crèche fermée")."""
     table = places()
+    area_table = areas()
     lower = [w.lower() for w in words]
     found: set[str] = set()
     codes: set[str] = set()
+    covered: set[str] = set()
     country_only = True
     used: set[int] = set()
     spans: list[tuple[str, list[int]]] = []
-    for n in (3, 2, 1):
+    for n in (4, 3, 2, 1):  # "Centre-Val de Loire", "Nord-Pas-de-Calais"
         for i, gram in _ngrams(lower, n):
             place = table.get(gram)
             if place is None or used & set(range(i, i + n)) or not words[i] or not words[i][0].isupper():
@@ -254,13 +267,19 @@ def _places(words: list[str], lead: int = 0) -> tuple[frozenset[str], frozenset[
             country_only = country_only and place[1]
             if place[1] and _country_names().get(place[0], 0) > 1:
                 spans.append(("~@" + place[0], list(range(i, i + n))))
+            area = area_table.get(gram)
+            if area is not None:  # "Réunion" is a country to ISO 3166-1, an area of France too
+                covered.update(area)
+                if not place[1] and _area_names().get(area, 0) > 1:
+                    spans.append(("~@" + " ".join(sorted(area)), list(range(i, i + n))))
     ordinary = article_places()
     for i, word in enumerate(lower):
         if word in ordinary and i not in used and words[i][0].isupper() and (_after_article(lower, i) or i < lead):
             found.add(word)
             codes.add("FR")
+            covered.update(area_table.get(word, ()))
             country_only = False
-    return frozenset(found) or _EMPTY, frozenset(codes) or _EMPTY, country_only, spans
+    return frozenset(found) or _EMPTY, frozenset(codes) or _EMPTY, country_only, spans, frozenset(covered) or _EMPTY
 
 
 # "2 000 cas", "12 élevages", "6 personnes": a number and the noun it counts.
@@ -316,7 +335,7 @@ def features(doc: StoryDoc) -> Features:
         first_ok = len(before) == 1 or (len(before) > 1 and (before[1][0].isdigit() or before[1][0].isupper()))
     products, inn_codes, brand_codes, drug_spans = _products(words)
     # Same word positions as ``words``.
-    place_names, countries, country_only, country_spans = _places(markers.place_free_words(cleaned), lead)
+    place_names, countries, country_only, country_spans, covered = _places(markers.place_free_words(cleaned), lead)
     concepts = _concepts([w.lower() for w in words], drug_spans, country_spans)
     negated = markers.negated(cleaned) or _EMPTY
     # "obèses non diabétiques": a population, not the subject, for the diseases veto
@@ -349,4 +368,5 @@ def features(doc: StoryDoc) -> Features:
         concepts,
         frozenset(w.lower() for w in words if w.lower() in GENERIC_MAKERS) if products else _EMPTY,
         _labels(words),
+        covered,
     )

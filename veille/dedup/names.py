@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from veille.normalise import fold_words
 
-__all__ = ["GENERIC_MAKERS", "Drug", "article_places", "drugs", "places", "supplement_drugs"]
+__all__ = ["GENERIC_MAKERS", "Drug", "areas", "article_places", "drugs", "places", "supplement_drugs"]
 
 # Names in the ATC table that are also ordinary words of titles.
 _NOT_DRUG_NAMES = frozenset(
@@ -196,6 +196,145 @@ def places() -> dict[str, tuple[str, bool]]:
                        "angleterre": "GB", "england": "GB"}.items():
         out[name] = (code, True)
     out["idf"] = ("FR", False)
+    for name, codes in _area_names().items():
+        if name not in out:
+            out[name] = (codes[0][:2], False)
+    return out
+
+
+# Places pycountry lacks or names otherwise, with the areas they cover (ISO 3166-2 codes): the
+# French regions before 2016, which news still names ("Bourgogne", "Lorraine", "Limousin"), by
+# their départements; the French overseas by their usual names; the French cities of _CITIES by
+# their département; regions and cities abroad whose French and English names differ. Two
+# places that share an area are compatible ("Limousin" / "Haute-Vienne"; "Écosse" / "Scotland").
+_AREAS = """
+FR-67 FR-68 | alsace
+FR-24 FR-33 FR-40 FR-47 FR-64 | aquitaine
+FR-03 FR-15 FR-43 FR-63 | auvergne
+FR-14 FR-50 FR-61 | basse normandie
+FR-27 FR-76 | haute normandie
+FR-21 FR-58 FR-71 FR-89 | bourgogne
+FR-08 FR-10 FR-51 FR-52 | champagne ardenne | champagne
+FR-25 FR-39 FR-70 FR-90 | franche comte
+FR-11 FR-30 FR-34 FR-48 FR-66 | languedoc roussillon | languedoc
+FR-19 FR-23 FR-87 | limousin
+FR-54 FR-55 FR-57 FR-88 | lorraine
+FR-09 FR-12 FR-31 FR-32 FR-46 FR-65 FR-81 FR-82 | midi pyrenees
+FR-59 FR-62 | nord pas de calais
+FR-02 FR-60 FR-80 | picardie
+FR-16 FR-17 FR-79 FR-86 | poitou charentes | poitou
+FR-01 FR-07 FR-26 FR-38 FR-42 FR-69 FR-69M FR-73 FR-74 | rhone alpes
+FR-04 FR-05 FR-06 FR-13 FR-83 FR-84 | paca | provence
+FR-06 | cote d azur | cote dazur
+FR-64 | pays basque
+FR-971 | guadeloupe
+FR-972 | martinique
+FR-973 | guyane | guyane francaise
+FR-974 | la reunion | reunion | ile de la reunion
+FR-976 | mayotte
+FR-75C | paris
+FR-69 FR-69M | lyon
+FR-13 | marseille
+FR-31 | toulouse
+FR-06 | nice
+FR-44 | nantes
+FR-67 | strasbourg
+FR-34 | montpellier
+FR-33 | bordeaux
+FR-59 | lille | roubaix | tourcoing
+FR-35 | rennes
+FR-51 | reims
+FR-83 | toulon
+FR-38 | grenoble
+FR-21 | dijon
+FR-49 | angers
+FR-30 | nimes
+FR-29 | brest
+FR-37 | tours
+FR-87 | limoges
+FR-80 | amiens
+FR-66 | perpignan
+FR-57 | metz
+FR-25 | besancon
+FR-45 | orleans
+FR-76 | rouen | le havre
+FR-68 | mulhouse
+FR-14 | caen
+FR-54 | nancy
+FR-86 | poitiers
+FR-84 | avignon
+FR-64 | pau | bayonne
+FR-2A | ajaccio
+FR-2B | bastia
+FR-973 | cayenne
+FR-971 | pointe a pitre
+FR-972 | fort de france
+FR-976 | mamoudzou
+FR-63 | clermont ferrand
+FR-42 | saint etienne
+FR-17 | la rochelle
+GB-SCT | ecosse | scotland
+GB-WLS | pays de galles | wales
+GB-NIR | irlande du nord | northern ireland
+GB-LND | londres | london
+DE-BY | baviere | bavaria
+DE-BY-MUC | munich | munchen
+DE-HH | hambourg | hamburg
+ES-CT | catalogne | catalonia
+ES-B | barcelone | barcelona
+ES-AN | andalousie | andalusia
+IT-25 | lombardie | lombardy
+IT-MI | milan | milano
+IT-RM | rome | roma
+US-CA | californie | california
+US-FL | floride | florida
+US-TX | texas
+US-NY | new york
+BE-BRU | bruxelles | brussels
+BE-VAN | anvers | antwerp
+BE-VOV | gand | ghent
+CH-GE | geneve | geneva
+CH-BE | berne | bern
+CH-BS | bale | basel
+CN-BJ | pekin | beijing
+DZ-16 | alger | algiers
+"""
+
+
+def _area_names() -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for line in _AREAS.strip().splitlines():
+        codes, *names = (part.strip() for part in line.split("|"))
+        for name in names:
+            out[name] = tuple(codes.split())
+    return out
+
+
+@functools.cache
+def areas() -> dict[str, frozenset[str]]:
+    """Folded place name -> the ISO 3166-2 areas it covers: a French département itself, a
+    region its départements (pycountry's parents), the places of ``_AREAS`` as written there.
+    Whole countries have none (their ISO code says what they cover)."""
+    import pycountry
+
+    subs = list(pycountry.subdivisions.get(country_code="FR") or ())
+    children: dict[str, set[str]] = {}
+    for sub in subs:
+        if sub.parent_code:
+            children.setdefault(sub.parent_code, set()).add(sub.code)
+
+    def leaves(code: str) -> set[str]:
+        below = children.get(code)
+        return {leaf for child in below for leaf in leaves(child)} if below else {code}
+
+    out: dict[str, frozenset[str]] = {}
+    for sub in subs:
+        folded = fold_words(sub.name)
+        if folded:
+            out[folded] = frozenset(leaves(sub.code))
+    for name, codes in _area_names().items():
+        out.setdefault(name, frozenset(codes))
+    out["idf"] = out.get("ile de france", frozenset({"FR-IDF"}))
     return out
 
 

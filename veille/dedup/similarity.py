@@ -108,7 +108,9 @@ def conflict(a: Features, b: Features) -> str | None:
             return "people"  # "chez les seniors" / "in high-risk pregnancies"
     if a.places and b.places and not (a.places & b.places):
         # A country is compatible with the places inside it ("France" / "Lyon").
-        if not ((a.country_only or b.country_only) and a.countries & b.countries):
+        # So is a region with the départements and cities inside it ("Limousin" / "Haute-Vienne"),
+        # and one place named in two languages ("Écosse" / "Scotland"): they share an area.
+        if not ((a.country_only or b.country_only) and a.countries & b.countries) and not (a.areas & b.areas):
             return "places"
     return None
 
