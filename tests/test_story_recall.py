@@ -105,3 +105,16 @@ def test_one_place_in_two_languages_is_one_place() -> None:
     assert {c for c, _ in fr.concepts} & {c for c, _ in en.concepts}
     assert conflict(en, features(doc("c", "Nurses in Wales vote to strike"))) == "places"
     assert conflict(features(doc("d", "Dengue à La Réunion : 1 800 cas")), features(doc("e", "Dengue : 1 800 cas à la Réunion"))) is None
+
+
+# --- Brands the ATC table lacks (the tagger's supplement, atc_extra.tsv) ------------------------
+
+
+def test_supplement_brands_are_products() -> None:
+    euthyrox = features(doc("a", "Rappel de lot : Euthyrox 50 microgrammes, comprimé sécable"))
+    inn = features(doc("b", "Lévothyroxine 50 microgrammes : un lot rappelé"))
+    assert "euthyrox" in euthyrox.products
+    assert conflict(euthyrox, inn) is None  # a brand and its substance
+    assert conflict(euthyrox, features(doc("c", "Rappel de lot : Levothyrox 50 microgrammes, comprimé sécable"))) == "products"
+    assert conflict(features(doc("d", "Ixchiq : l'EMA restreint la vaccination des seniors")),
+                    features(doc("e", "Vimkunya : l'EMA confirme la vaccination des seniors"))) == "products"

@@ -32,7 +32,7 @@ _NOT_DRUG_NAMES = frozenset(
 
 
 _ACID = re.compile(r"^(\w{4,})ique acide$")
-_SALT = re.compile(r"^(\w{4,}ate) de (?:sodium|potassium|calcium|magnesium|lithium)$")
+_SALT = re.compile(r"^(\w{4,}ate) de (?:sodium|potassium|calcium|magnesium|lithium)$|^(\w{4,}) (?:sodique|potassique|calcique|magnesique)$")
 # Makers of generics: an INN with a maker's name ("Ibuprofène Mylan") is one generic, a product
 # of its own, never the same as a brand ("Nurofen") or another maker's generic.
 GENERIC_MAKERS = frozenset(
@@ -66,8 +66,8 @@ def drugs() -> dict[str, Drug]:
         substance = entry.kind == "inn"
         variants = _variants(folded, substance)
         salt = _SALT.match(folded)
-        if salt:  # "valproate de sodium": titles say "valproate", the substance
-            variants.append(salt.group(1))
+        if salt:  # "valproate de sodium", "lévothyroxine sodique": titles say "valproate", the substance
+            variants.append(salt.group(1) or salt.group(2))
             substance = True
         for v in variants:
             codes.setdefault(v, set()).add(entry.code)
