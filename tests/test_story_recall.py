@@ -118,3 +118,32 @@ def test_supplement_brands_are_products() -> None:
     assert conflict(euthyrox, features(doc("c", "Rappel de lot : Levothyrox 50 microgrammes, comprimé sécable"))) == "products"
     assert conflict(features(doc("d", "Ixchiq : l'EMA restreint la vaccination des seniors")),
                     features(doc("e", "Vimkunya : l'EMA confirme la vaccination des seniors"))) == "products"
+
+
+# --- Translations: institutions, a country's adjective, news words (glossary.txt) ---------------
+
+
+@pytest.mark.parametrize(("fr", "en"), [
+    ("Lithium dans l'eau du robinet : moins de suicides en Autriche", "Lithium in drinking water and suicide rates: a nationwide Austrian study"),
+    ("Morsures de vipère : 42 envenimations graves cet été, selon les centres antipoison", "Viper bites: French poison centres report 42 severe envenomations this summer"),
+    ("Écosse : les infirmières votent une grève historique pour leurs salaires", "Nurses in Scotland vote to strike over pay for the first time"),
+    ("Ixchiq : la vaccination restreinte chez les 65 ans et plus", "Ixchiq: EMA restricts use in people aged 65 and over"),
+])
+def test_one_story_in_two_languages(fr: str, en: str) -> None:
+    assert similarity(doc("a", fr), doc("b", en))[0] >= 0.45
+
+
+def test_a_glossary_name_inside_a_longer_icd_name_is_not_hidden() -> None:
+    """ICD-10 names "West Nile virus infection" (A92.3); the glossary "Nil occidental" / "West Nile":
+    both titles name the glossary's concept."""
+    en = features(doc("a", "Italy reports 150 West Nile virus infections this season"))
+    fr = features(doc("b", "Italie : 150 infections au virus du Nil occidental cette saison"))
+    assert {c for c, _ in en.concepts} & {c for c, _ in fr.concepts} >= {"~nil_occidental"}
+    assert similarity(doc("a", "Italy reports 150 West Nile virus infections this season"),
+                      doc("b", "Italie : 150 infections au virus du Nil occidental cette saison"))[0] >= 0.45
+
+
+def test_a_country_adjective_does_not_join_two_countries() -> None:
+    a = doc("a", "Clozapine and lymphoma: a Finnish nationwide cohort")
+    b = doc("b", "Clozapine and lymphoma: a Swedish nationwide cohort")
+    assert similarity(a, b)[0] < 0.45

@@ -97,9 +97,17 @@ def _icd_phrases() -> dict[tuple[str, ...], str]:
 
 
 def _build() -> dict[tuple[str, ...], str]:
-    out = _icd_phrases()
-    out.update(parse_glossary(GLOSSARY_FILE.read_text(encoding="utf-8").splitlines()))
+    glossary = parse_glossary(GLOSSARY_FILE.read_text(encoding="utf-8").splitlines())
+    out = {k: v for k, v in _icd_phrases().items() if not _holds_a_name(k, glossary)}
+    out.update(glossary)
     return out
+
+
+def _holds_a_name(name: tuple[str, ...], glossary: dict[tuple[str, ...], str]) -> bool:
+    """Whether a longer ICD-10 name holds a glossary name of two words or more: "West Nile virus
+    infection" holds "West Nile". The longest name wins in a title, so the ICD name would hide
+    the glossary's concept from a title that names it otherwise ("virus du Nil occidental")."""
+    return any(name[i : i + n] in glossary for n in range(2, len(name)) for i in range(len(name) - n + 1))
 
 
 @functools.cache
