@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from veille.dedup import StoryDoc, conflict, features, fold, similarity
+from veille.dedup import StoryDoc, clean_title, conflict, features, fold, similarity
 from veille.dedup.text import number_value
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -147,3 +147,17 @@ def test_a_country_adjective_does_not_join_two_countries() -> None:
     a = doc("a", "Clozapine and lymphoma: a Finnish nationwide cohort")
     b = doc("b", "Clozapine and lymphoma: a Swedish nationwide cohort")
     assert similarity(a, b)[0] < 0.45
+
+
+def test_a_place_after_a_dash_is_the_story_not_a_site() -> None:
+    """Disease outbreak news: "<disease> - <country>"; the country is what tells two apart."""
+    assert clean_title("Avian Influenza A(H5N1) - Cambodia") == "Avian Influenza A(H5N1) - Cambodia"
+    assert clean_title("Marburg virus disease - United Republic of Tanzania").endswith("Tanzania")
+    assert clean_title("Dengue à Montpellier - Le Quotidien du Médecin") == "Dengue a Montpellier"
+    assert conflict(features(doc("a", "Avian Influenza A(H5N1) - Cambodia")),
+                    features(doc("b", "Avian Influenza A(H5N1) - Viet Nam"))) == "places"
+
+
+def test_social_thread_prefixes_are_rubrics() -> None:
+    assert clean_title("Thread: ce que changent les recommandations ESC") == "ce que changent les recommandations ESC"
+    assert clean_title("Fil : la HAS publie ses recommandations sur l'endométriose") == "la HAS publie ses recommandations sur l'endometriose"

@@ -219,7 +219,7 @@ _RUBRIC = re.compile(
     r"infographie|analyse|decryptage|tribune|opinion|editorial|edito|chronique|explainer|"
     r"communique de presse|communique|press release|news|actualite|actualites|a la une|live|"
     r"direct|en direct|temoignage|focus|zoom|dossier|comment(?:ary)?|perspective|viewpoint|"
-    r"research letter|correspondence|letter|news feature|feature|in brief|brief)\s*[:|–—-]\s+)",
+    r"research letter|correspondence|letter|news feature|feature|in brief|brief|thread|fil)\s*[:|–—-]\s+)",
     re.IGNORECASE,
 )
 _SITE_SEP = re.compile(r"\s+(?:\||–|—|-|::|·|•)\s+")
@@ -231,9 +231,24 @@ _SITE_WORDS = re.compile(
 )
 
 
+def _is_place(text: str) -> bool:
+    """Whether ``text`` is a place name: "Avian influenza A(H5N1) - Cambodia" ends with its story's
+    place (the disease outbreak news of an agency), not with a site's name."""
+    from veille.dedup.names import areas, places
+    from veille.normalise import fold_words
+
+    folded = fold_words(text)
+    if folded in places() or folded in areas():
+        return True
+    # "United Republic of Tanzania"; not "Santé publique France", "Ouest-France": sites.
+    last = folded.rpartition(" ")[2]
+    place = places().get(last)
+    return place is not None and place[1] and last != "france"
+
+
 def _is_site_suffix(suffix: str) -> bool:
     words = suffix.split()
-    if not words or len(words) > 7:
+    if not words or len(words) > 7 or _is_place(suffix):
         return False
     if _SITE_WORDS.search(suffix):
         return True
