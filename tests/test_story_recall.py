@@ -161,3 +161,11 @@ def test_a_place_after_a_dash_is_the_story_not_a_site() -> None:
 def test_social_thread_prefixes_are_rubrics() -> None:
     assert clean_title("Thread: ce que changent les recommandations ESC") == "ce que changent les recommandations ESC"
     assert clean_title("Fil : la HAS publie ses recommandations sur l'endométriose") == "la HAS publie ses recommandations sur l'endometriose"
+
+
+def test_two_lot_codes_that_start_with_letters_are_two_recalls() -> None:
+    a = features(doc("a", "Rappel de lot : Dafalgan codéiné, comprimé pelliculé, lot X1234"))
+    b = features(doc("b", "Rappel de lot : Dafalgan codéiné, comprimé pelliculé, lot X5678"))
+    assert "lot:x1234" in a.editions and conflict(a, b) == "edition"
+    assert conflict(a, features(doc("c", "Dafalgan codéiné : le lot X1234 rappelé"))) is None
+    assert not features(doc("d", "Rappel de lot : Doliprane 500 mg")).editions

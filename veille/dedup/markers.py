@@ -66,6 +66,11 @@ _EDITION = re.compile(
 )
 
 
+# A lot or batch code that starts with letters: "lot X1234", "batch AB2417C" (the digits-first
+# codes are editions of _EDITION).
+_LOT_CODE = re.compile(r"\b(?:lots?|batch(?:es)?)\s*(?:n\s*o?\s*)?[:#]?\s*([A-Za-z]{1,4}[0-9][0-9A-Za-z-]*)\b", re.IGNORECASE)
+
+
 def _number(value: str) -> str:
     value = value.lower()
     return value.lstrip("0") or "0" if value.isdigit() else value
@@ -86,6 +91,8 @@ def editions(cleaned: str) -> frozenset[str]:
             found.add(f"week:{_number(m.group(3))}")
         else:
             found.add(f"year:{m.group(4)}")
+    if "lot" in cleaned.lower() or "batch" in cleaned.lower():
+        found.update(f"lot:{m.group(1).lower()}" for m in _LOT_CODE.finditer(cleaned))
     for m in _MONTH.finditer(cleaned):
         word = m.group(1)
         name = word.lower()
