@@ -184,3 +184,25 @@ def test_idle_hosts_clients_are_closed_past_the_bound(monkeypatch, server):
     finally:
         for s in others:
             s.close()
+
+
+def test_a_cookie_set_by_a_redirect_is_sent_on_the_next_hop(server):
+    """Consent walls set a cookie on a redirect and serve the feed only with it: responses that
+    set cookies are still read for them (the others are skipped, for speed)."""
+
+    def feed_if_cookie(handler) -> None:
+        ok = "consent=yes" in (handler.headers.get("Cookie") or "")
+        body = b"<rss version='2.0'><channel><title>C</title></channel></rss>" if ok else b"no cookie"
+        handler.send_response(200 if ok else 403)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    server.add("/feed.xml", handler=feed_if_cookie)
+    start = server.add(
+        "/start", status=302,
+        headers={"Location": server.url("/feed.xml"), "Set-Cookie": "consent=yes; Path=/", "Content-Length": "0"},
+    )
+    fetched = _fetch(start)
+    assert fetched.status == 200 and fetched.error is None
+    assert b"<title>C</title>" in (fetched.body or b"")

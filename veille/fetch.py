@@ -10,6 +10,8 @@ import hashlib
 import time
 from collections import OrderedDict, defaultdict
 from datetime import UTC, datetime
+from http.cookiejar import CookieJar
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -109,6 +111,7 @@ class Fetcher:
 
     def _new_client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(
+            cookies=_CookieJar(),
             timeout=self._timeout,
             headers=self._headers,
             follow_redirects=False,
@@ -374,6 +377,18 @@ class Fetcher:
                 finally:
                     self._sending[hop_host] -= 1
         raise FetchError(f"too many redirects (more than {self.settings.max_redirects})")
+
+
+class _CookieJar(CookieJar):
+    """Cookies as httpx keeps them (a site's consent redirect may need them), but a response
+    that sets none is not read for them: httpx copies every response's headers into an
+    ``email.message.Message`` for the standard jar, a tenth of an unchanged pass's CPU."""
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        inner = getattr(response, "response", None)  # httpx's compatibility wrapper
+        if isinstance(inner, httpx.Response) and "set-cookie" not in inner.headers and "set-cookie2" not in inner.headers:
+            return
+        super().extract_cookies(response, request)
 
 
 def _ms(clock: float) -> int:
