@@ -180,7 +180,8 @@ def test_a_searched_articles_page_is_the_same_with_or_without_item_keys(built, t
     finally:
         datasette.database.Database.execute = patched
     assert shown > 30
-    assert any("from item_keys" in s for s in seen)  # the windows were read
+    # The pages' rows were chosen among the windows read from item_keys (search_page.window_page).
+    assert any(re.fullmatch(r"select .+ from articles where arrivee in \([\d, ]*\) order by .+", s, re.DOTALL) for s in seen)
     assert not [s for s in seen if s.startswith("select count(*) from articles where arrivee in")]
     facet_windows = [s for s in seen if " from (select arrivee" in s and "where arrivee in" in s]
     assert facet_windows and all(s.startswith("select histoire,") for s in facet_windows)  # not in item_keys
@@ -199,3 +200,20 @@ def test_a_search_window_is_read_again_after_a_commit(built, tmp_path):
     assert first[0] > 0 and first == (first[0], first[0]) and counted() == first
     copies_of_items(db, 1)  # each item once more: twice the matches
     assert counted() == (2 * first[0], 2 * first[0])
+
+
+def test_a_window_is_decoded_by_sqlite3_and_text_that_is_not_utf8_as_datasette_does():
+    from veille.plugins.schema_cache import plain_reader
+
+    conn = sqlite3.connect(":memory:")
+    datasette_decoding = lambda b: str(b, "utf-8", "replace")  # noqa: E731 - Datasette's text_factory
+    conn.text_factory = datasette_decoding
+    conn.execute("create table t (n integer, x text)")
+    conn.execute("insert into t values (1, 'Épidémie'), (2, null)")
+    read = plain_reader("select n, x from t order by n", {}, 1000)
+    assert read(conn) == [(1, "Épidémie"), (2, None)]
+    assert conn.text_factory is datasette_decoding  # the connection is left as it was
+    conn.execute("insert into t values (3, cast(x'ff41' as text))")  # not UTF-8: sqlite3 refuses it
+    assert read(conn) == [(1, "Épidémie"), (2, None), (3, "\ufffdA")]
+    assert conn.text_factory is datasette_decoding
+    conn.close()

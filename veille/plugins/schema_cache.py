@@ -31,8 +31,8 @@ from datasette.database import Database, Results
 
 from veille.plugins.page_cache import Cache, data_version
 from veille.plugins.search_keys import TABLE as KEYS_TABLE
-from veille.plugins.search_keys import WindowUse, answer, window_sql, window_use
-from veille.plugins.search_page import two_step
+from veille.plugins.search_keys import WindowUse, answer, page_keys, window_sql, window_use
+from veille.plugins.search_page import two_step, window_page
 
 MAX_AGE = 60.0
 ENTRIES = 512
@@ -95,9 +95,16 @@ class SchemaCachedDatabase(Database):
     async def execute(self, sql, params=None, truncate=False, custom_time_limit=None, page_size=None,  # noqa: ANN001, ANN201
                       log_sql_errors=True):
         run = super().execute
-        use = window_use(sql) if isinstance(params, dict) and set(params) == {"search"} else None
+        searched = isinstance(params, dict) and set(params) == {"search"}
+        use = window_use(sql) if searched else None
         if use is not None and await self.has_item_keys():
             return await self.from_window(use, params, custom_time_limit)
+        page = window_page(sql) if searched else None
+        if page is not None and await self.has_item_keys():
+            rows = await self.window_rows(page.fts, page.window, params, custom_time_limit)
+            keys = page_keys(rows, page.window, page.column, page.desc, page.limit, page.offset)
+            if keys is not None:
+                return await run(page.sql(keys), params, truncate, custom_time_limit, page_size, log_sql_errors)
         schema, count = is_schema_read(sql), is_count(sql)
         if not (schema or count):
             rewritten = two_step(sql, keys=await self.has_item_keys()) if " order by " in sql else None
@@ -115,15 +122,21 @@ class SchemaCachedDatabase(Database):
     async def from_window(self, use: WindowUse, params: dict[str, Any], custom_time_limit: int | None) -> Results:
         """A searched page's probe, count or facet window, from one read of its search window
         kept until the next commit (:mod:`veille.plugins.search_keys`)."""
-        key = (use.fts, use.window, params["search"])
+        rows = await self.window_rows(use.fts, use.window, params, custom_time_limit)
+        columns, answered = answer(use, rows)
+        return Results(answered, False, [(c, None, None, None, None, None, None) for c in columns])
+
+    async def window_rows(self, fts: str, window: int, params: dict[str, Any],
+                          custom_time_limit: int | None) -> list[tuple[Any, ...]]:
+        """The rows of :func:`window_sql` for this search, read once per data version."""
+        key = (fts, window, params["search"])
         version = data_version(self.path)  # before the read: a commit during it is seen next time
         hit, rows = self._windows.get(key, version)
         if not hit:
-            rows = await self.execute_fn(plain_reader(window_sql(use.fts, use.window), params,
+            rows = await self.execute_fn(plain_reader(window_sql(fts, window), params,
                                                       self.time_limit_ms(custom_time_limit)))
             self._windows.put(key, version, rows)
-        columns, answered = answer(use, rows)
-        return Results(answered, False, [(c, None, None, None, None, None, None) for c in columns])
+        return rows
 
     def time_limit_ms(self, custom: int | None) -> int:
         """Datasette's limit for a query: sql_time_limit_ms, or the caller's if lower."""
@@ -154,13 +167,19 @@ class SchemaCachedDatabase(Database):
 def plain_reader(sql: str, params: dict[str, Any], time_limit_ms: int) -> Callable[[Any], list[tuple[Any, ...]]]:
     """What Datasette's ``execute`` runs in its SQL thread (the time limit, QueryInterrupted), with
     plain tuples for rows: a window's 1,001 rows read as sqlite3.Row objects cost a millisecond
-    more after a commit (bench/bench_search.py --reading-room)."""
+    more after a commit (bench/bench_search.py --reading-room).
+
+    Text is decoded by sqlite3 itself (``text_factory = str``, in C), not by the Python function
+    Datasette sets on its connections (``str(b, "utf-8", "replace")``, called for each of a
+    window's ~6,000 text values: 2.3 ms of its 6.7 ms after a commit on 1M items). The two give
+    the same strings for valid UTF-8, which is all Veille writes; text that is not valid UTF-8
+    makes sqlite3 refuse the row, and the query is read again with Datasette's decoding."""
     import sqlite3
 
     from datasette.database import QueryInterrupted
     from datasette.utils import sqlite_timelimit
 
-    def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+    def run(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
         with sqlite_timelimit(conn, time_limit_ms):
             cursor = conn.cursor()
             cursor.row_factory = None
@@ -170,6 +189,18 @@ def plain_reader(sql: str, params: dict[str, Any], time_limit_ms: int) -> Callab
                 if e.args == ("interrupted",):
                     raise QueryInterrupted(e, sql, params) from e
                 raise
+
+    def read(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+        replacing = conn.text_factory
+        conn.text_factory = str
+        try:
+            return run(conn)
+        except sqlite3.OperationalError as e:
+            if not str(e).startswith("Could not decode to UTF-8"):
+                raise
+        finally:
+            conn.text_factory = replacing
+        return run(conn)  # text that is not UTF-8: decoded as Datasette does, invalid bytes replaced
 
     return read
 

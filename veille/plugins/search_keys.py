@@ -92,3 +92,21 @@ def answer(use: WindowUse, rows: list[Any]) -> tuple[list[str], list[tuple[Any, 
     pick = itemgetter(*at)  # in C; one column gives the value itself
     picked = map(pick, kept[:use.rows])
     return list(use.columns), list(picked) if len(at) > 1 else [(value,) for value in picked]
+
+
+def page_keys(rows: list[Any], window: int, column: str, desc: bool, limit: int, offset: int) -> list[int] | None:
+    """The item rowids of a searched page sorted by ``column`` (an item_keys column), the
+    ``limit`` rows from ``offset``, chosen among the window's rows (:func:`window_sql`) as SQLite
+    chooses them in ``select item_rowid from item_keys where item_rowid in (<the window's
+    matches>) order by <column> [desc] limit … offset …``: SQLite visits the matches in ascending
+    rowid order and its sort keeps that order among equal values; Python's sort is stable, also
+    with ``reverse`` (tests compare both on pages full of ties). None when a value of the column
+    is not of the one type SQLite and Python would order alike (integer rowids, text dates)."""
+    at = list(COLUMNS.values()).index(column)
+    kind = int if column == COLUMNS["arrivee"] else str
+    kept = rows[:window]
+    if any(type(row[at]) is not kind for row in kept):
+        return None
+    visited = kept[::-1]  # the window is newest first: ascending rowids
+    ranked = sorted(visited, key=itemgetter(at), reverse=desc)
+    return [row[0] for row in ranked[offset:offset + limit]]

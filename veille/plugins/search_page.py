@@ -19,11 +19,12 @@ the outer sort the page's rows in that order (tests compare both forms on every 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 _NAME = r"(?:\w+|\[[^\]]+\])"
 _SEARCH = (
     rf"(?P<key>{_NAME}) in \(select rowid from (?P<fts>{_NAME}) where (?P=fts) match "
-    r"escape_fts\(:search\) order by rowid desc limit \d+\)"
+    r"escape_fts\(:search\) order by rowid desc limit (?P<window>\d+)\)"
 )
 _MAIN = re.compile(
     rf"select (?P<columns>.+?) from (?P<table>{_NAME}) where (?P<where>{_SEARCH}(?: and .+?)?) "
@@ -61,3 +62,51 @@ def _on_keys(table: str, where: str, key: str, order: str, limit: str, offset: s
     rowid = COLUMNS["arrivee"]
     return (f"select {rowid} from {TABLE} where {rowid}{where[len(key):]} "
             f"order by {COLUMNS[sort.group('column')]}{sort.group('desc') or ''} limit {limit}{offset}")
+
+
+# Sorted in Python among the window's rows (veille.plugins.search_keys.page_keys): the arrival
+# order (integer rowids) and the publication date (text, never NULL in item_keys), the page's two
+# sortable columns; any other sort is left to SQLite.
+SORTED_ON_WINDOW = ("arrivee", "date")
+
+
+@dataclass(frozen=True)
+class WindowPage:
+    """A searched Articles page's main query (the search alone, sorted by ``column`` of
+    item_keys) whose rows are chosen among its search window's rows, read once per commit for
+    its probe, count and facets: the FTS walk and the window's 1,000 item_keys lookups are not
+    done again for the page (3.7 -> 0.5 ms after a commit on 1M items). :meth:`sql` is the query
+    of the chosen rows, sorted and limited as Datasette's (and :func:`two_step`'s outer query)."""
+
+    fts: str
+    window: int
+    column: str
+    desc: bool
+    limit: int
+    offset: int
+    head: str  # "select <columns> from <table> where <key> in ("
+    tail: str  # ") order by … limit …"
+
+    def sql(self, keys: list[int]) -> str:
+        return f"{self.head}{', '.join(str(int(k)) for k in keys)}{self.tail}"
+
+
+def window_page(sql: str) -> WindowPage | None:
+    """The :class:`WindowPage` of a searched page's main query, or None for any other SQL (another
+    filter besides the search, another sort, another table: then :func:`two_step`)."""
+    from veille.plugins.search_keys import COLUMNS, VIEW
+
+    found = _MAIN.fullmatch(sql.strip())
+    if found is None:
+        return None
+    columns, table, where, key, order, limit = found.group("columns", "table", "where", "key", "order", "limit")
+    sort = _ORDER.fullmatch(order.strip())
+    if (table != VIEW or key != "arrivee" or re.fullmatch(_SEARCH, where) is None or sort is None
+            or sort.group("column") not in SORTED_ON_WINDOW):
+        return None
+    offset = found.group("offset")
+    return WindowPage(
+        found.group("fts"), int(found.group("window")), COLUMNS[sort.group("column")], bool(sort.group("desc")),
+        int(limit), int(offset.split()[-1]) if offset else 0,
+        f"select {columns} from {table} where {key} in (", f") {order} limit {limit}",
+    )
