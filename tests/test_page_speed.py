@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from tests.helpers import copies_of_items, rows
 from tests.test_serve import build_database
-from veille.plugins.facets import WINDOW, count_arrays, count_values
+from veille.plugins.facets import WINDOW, count_arrays, count_values, ordered
 from veille.plugins.page_cache import Cache, data_version
 from veille.plugins.table_html import facet_lists, hidden, query_rows, table_rows, visible
 from veille.serve import make_datasette
@@ -81,6 +81,24 @@ def test_column_counts_leave_nulls_out_and_order_like_sqlite():
     values = ["press", None, "official", "press", 3, "official", "social", 3, None]
     assert count_values(values) == [(3, 2), ("official", 2), ("press", 2), ("social", 1)]
     assert count_values([]) == []
+
+
+def test_text_counts_sorted_with_c_keys_in_sqlites_order():
+    import random
+    import sqlite3
+
+    rng = random.Random(7)
+    conn = sqlite3.connect(":memory:")
+    conn.execute("create table t (v)")
+    for _ in range(50):
+        values = [rng.choice(["press", "official", "Social", "éditeur", "a", "b", "z", ""]) + str(rng.randint(0, 3))
+                  for _ in range(rng.randint(0, 300))]
+        conn.execute("delete from t")
+        conn.executemany("insert into t values (?)", [(v,) for v in values])
+        expected = conn.execute("select v, count(*) as n from t group by v order by n desc, v").fetchall()
+        assert count_values(values) == expected
+    conn.close()
+    assert ordered({"b": 2, "a": 2, 3: 2, "c": 5}) == [("c", 5), (3, 2), ("a", 2), ("b", 2)]  # mixed: _order
 
 
 def test_array_counts_parse_each_distinct_text_once_and_skip_what_is_not_an_array():

