@@ -29,6 +29,9 @@ REALFEEDS = ROOT.parent / "shared" / "realfeeds"
 def sets(split: str) -> dict[str, list]:
     written = read_jsonl(DEVSET / f"realworld_{split}.jsonl")
     out = {"written": written}
+    extra = DEVSET / f"written_en_{split}.jsonl"  # English only, real-world styles (dev only)
+    if extra.exists():
+        out["written-en"] = read_jsonl(extra)
     if REALFEEDS.is_dir():
         out["realfeeds"] = realfeed_examples(DEVSET / "realfeeds_labels.jsonl", REALFEEDS, split)
     else:
