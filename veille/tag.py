@@ -12,13 +12,14 @@ tagger.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from veille.tag_context import (
     CONTEXT_FILE,
     DRUG_CUE,
+    RULE_PREFIX,
     Context,
     Rule,
     Veto,
@@ -58,7 +59,8 @@ PHARMACOLOGY_SLUG = "pharmacologie"
 _INN_STEMS = (
     "mab tinib ciclib parib rafenib gliflozin gliflozine glutide patide gliptin gliptine sartan "
     "vastatin vastatine floxacin floxacine cillin cilline prazole lukast previr buvir tegravir "
-    "ercept zomib lisib degib"
+    "ercept zomib lisib degib sentan xaban gatran dipine triptan gepant siran conazole dronate "
+    "setron navir ciclovir vudine cycline mycin azepam azolam oxetine pramine"
 ).split()
 SOURCE_EVIDENCE = "source"
 _SPECIALTY, _TYPE, _CUE = 0, 1, 2  # kinds of groups
@@ -244,6 +246,9 @@ class Tagger:
             if rules:
                 for slug, why in apply_rules(rules, tags, cues).items():
                     tags[slug] = SpecialtyTag(slug, self.threshold, why)
+            if DRUG_CUE in cues and len(tags) > 2 and _DRUG_ISSUE_CUE not in cues:
+                for slug in _drug_only(tags, cues[DRUG_CUE]):
+                    del tags[slug]
             if vetoes:
                 tag_evidence = {slug: t.evidence for slug, t in tags.items()}
                 for slug in vetoed(vetoes, cues, tag_evidence):  # after the rules
@@ -273,6 +278,27 @@ class Tagger:
             vetoes = tuple(v for v in self.context.vetoes if not names.isdisjoint(v.when))
             found = self._context_memo[key] = (rules, vetoes)
         return found
+
+
+_DRUG_ISSUE_CUE = "drug_issue"  # context.yaml: a recall, shortage, safety or price context
+
+
+def _drug_only(tags: Mapping[str, SpecialtyTag], drugs: Iterable[str]) -> list[str]:
+    """The specialties that only a drug's name brought (the ATC group of dupilumab is
+    dermatology), when another specialty rests on other evidence (COPD): the item is about that
+    disease, and the drug's usual specialty is no reader's (docs/tagging.md). Not when the item
+    is about the drug as a product (``drug_issue``: a safety warning concerns its prescribers)."""
+    names = {d.split(" [", 1)[0].lower() for d in drugs}
+    only: list[str] = []
+    other = False
+    for slug, t in tags.items():
+        if slug == PHARMACOLOGY_SLUG:
+            continue
+        if all(e.split(" [", 1)[0].lower() in names for e in t.evidence):
+            only.append(slug)
+        elif not t.evidence[0].startswith(RULE_PREFIX):
+            other = True
+    return only if other else []
 
 
 _ROUNDED: dict[float, float] = {}
