@@ -59,8 +59,7 @@ PHARMACOLOGY_SLUG = "pharmacologie"
 _INN_STEMS = (
     "mab tinib ciclib parib rafenib gliflozin gliflozine glutide patide gliptin gliptine sartan "
     "vastatin vastatine floxacin floxacine cillin cilline prazole lukast previr buvir tegravir "
-    "ercept zomib lisib degib sentan xaban gatran dipine triptan gepant siran conazole dronate "
-    "setron navir ciclovir vudine cycline mycin azepam azolam oxetine pramine"
+    "ercept zomib lisib degib sentan gepant siran"
 ).split()
 SOURCE_EVIDENCE = "source"
 _SPECIALTY, _TYPE, _CUE = 0, 1, 2  # kinds of groups
@@ -147,6 +146,8 @@ class Tagger:
         table.hand_written_done()
         index = {slug: i for i, slug in enumerate(self._slugs)}
         drug_group = cue_base + len(self.context.cues)
+        hand_drugs: set[str] = set()
+        hand_keys = table.hand_keys
         for v in vocabulary:
             code = f"{v.vocabulary} {v.code}"
             for slug, weight in v.specialties:
@@ -156,11 +157,14 @@ class Tagger:
                     add(index[slug], (v.form,), weight, False, code, v.cased, first)
             if v.vocabulary == "ATC":
                 add(drug_group, (v.form,), 1.0, False, code, v.cased, True)
+                if " " + fold(v.form) + " " in hand_keys:
+                    hand_drugs.add(fold(v.form))  # "dupilumab" of dermatology is a drug too
         self._requires = {
             base + self._types.index(name): tuple(cue_base + self._cue_names.index(c) for c in cues)
             for name, cues in self.context.requires
             if name in self._types
         }
+        self._hand_drugs = frozenset(hand_drugs)
         self.vocabulary_terms = len(vocabulary)
         if vocabulary and PHARMACOLOGY_SLUG in index:
             for stem in _INN_STEMS:
@@ -247,7 +251,7 @@ class Tagger:
                 for slug, why in apply_rules(rules, tags, cues).items():
                     tags[slug] = SpecialtyTag(slug, self.threshold, why)
             if DRUG_CUE in cues and len(tags) > 2 and _DRUG_ISSUE_CUE not in cues:
-                for slug in _drug_only(tags, cues[DRUG_CUE]):
+                for slug in _drug_only(tags, cues[DRUG_CUE], self._hand_drugs):
                     del tags[slug]
             if vetoes:
                 tag_evidence = {slug: t.evidence for slug, t in tags.items()}
@@ -283,21 +287,27 @@ class Tagger:
 _DRUG_ISSUE_CUE = "drug_issue"  # context.yaml: a recall, shortage, safety or price context
 
 
-def _drug_only(tags: Mapping[str, SpecialtyTag], drugs: Iterable[str]) -> list[str]:
+def _drug_only(
+    tags: Mapping[str, SpecialtyTag], drugs: Mapping[str, object], hand_drugs: frozenset[str]
+) -> list[str]:
     """The specialties that only a drug's name brought (the ATC group of dupilumab is
     dermatology), when another specialty rests on other evidence (COPD): the item is about that
     disease, and the drug's usual specialty is no reader's (docs/tagging.md). Not when the item
-    is about the drug as a product (``drug_issue``: a safety warning concerns its prescribers)."""
-    names = {d.split(" [", 1)[0].lower() for d in drugs}
+    is about the drug as a product (``drug_issue``: a safety warning concerns its prescribers).
+    ``drugs``: the drug cue's evidence ("dupilumab [ATC D11AH05]"); ``hand_drugs``: the
+    hand-written terms that are drug names too ("dupilumab")."""
     only: list[str] = []
     other = False
     for slug, t in tags.items():
         if slug == PHARMACOLOGY_SLUG:
             continue
-        if all(e.split(" [", 1)[0].lower() in names for e in t.evidence):
+        for e in t.evidence:
+            if e not in drugs and e not in hand_drugs:
+                if not other and not e.startswith(RULE_PREFIX):
+                    other = True
+                break
+        else:
             only.append(slug)
-        elif not t.evidence[0].startswith(RULE_PREFIX):
-            other = True
     return only if other else []
 
 
