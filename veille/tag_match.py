@@ -70,6 +70,11 @@ class KeyTable:
                 if old is None or old[1] < term.weight:
                     slot[(group, kind, evidence)] = (group, term.weight, len(key) - 2, kind, evidence, shown)
 
+    @property
+    def hand_keys(self) -> frozenset[str]:
+        """The keys of the hand-written taxonomy (" dupilumab ")."""
+        return frozenset(self._hand_keys)
+
     def hand_written_done(self) -> None:
         """The keys so far are the hand-written taxonomy's: vocabulary terms added after this
         do not override them (except ATC drug names, see :meth:`add`)."""
@@ -124,8 +129,8 @@ class Matcher:
         # Most feeds begin the description with the title: it must not count twice.
         stripped = ct.strip()
         if stripped and len(stripped) > 8:
-            at = cb.find(stripped)
-            if 0 <= at < 4:
+            at = cb.find(stripped, 0, len(stripped) + 4)  # at its start, not anywhere
+            if at >= 0:
                 cb = cb[at + len(stripped) :]
         cased = f" {ct} | {cb} "
         low = cased.lower()

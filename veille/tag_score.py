@@ -14,11 +14,18 @@ DEFAULT_WEAK_WEIGHT = 0.5
 def group_score(evidence: dict[str, list[float]], title_weight: float) -> tuple[float, bool]:
     """Score and whether a term is in the title; 0 when only one weak term fired (a weak
     term needs support from a different term, wherever it is and however often)."""
-    score, in_title = 0.0, False
-    if len(evidence) == 1:
-        for weight, _, _ in evidence.values():
+    if len(evidence) == 1:  # most groups: one term, scored in one step
+        for weight, title, body in evidence.values():
             if weight <= DEFAULT_WEAK_WEIGHT:
                 return 0.0, False
+            score = weight * title_weight if title else 0.0
+            if body:
+                if body > 1.0 and weight >= 1.0:
+                    score += weight * (1.0 + 0.5 * min(body - 1.0, 2.0))
+                else:
+                    score += weight
+            return score, title > 0.0
+    score, in_title = 0.0, False
     for weight, title, body in evidence.values():
         if title:
             score += weight * title_weight
