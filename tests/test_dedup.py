@@ -444,3 +444,29 @@ def test_token_counts_stay_those_of_the_stories_in_the_index(ops) -> None:
         assert index._df == dict(expected)
         assert index._token_stories == sum(1 for tokens in by_story.values() if tokens)
         assert set(index._story_tokens) == {s for s, st_ in index._stories.items() if len(st_.members) >= 2}
+
+
+def test_unpickled_sets_keep_one_copy_of_their_words_and_concept_pairs() -> None:
+    """Two items naming the same concept and places, each with its own other words: after the
+    trip from a worker, the (concept, stems) pair is one object, and the words inside sets that
+    differ are the same strings as the other item's (the index keeps every item of the window)."""
+    import pickle
+
+    from veille.dedup import features
+
+    a = doc("a", "Insuffisance cardiaque : hausse des hospitalisations à Lyon et Grenoble")
+    b = doc("b", "Insuffisance cardiaque : nouvelles recommandations à Lyon et Marseille", hours=3)
+    fa, fb = features(a), features(b)
+    assert fa.concepts and fb.concepts and fa.places != fb.places
+    ra, rb = pickle.loads(pickle.dumps(fa)), pickle.loads(pickle.dumps(fb))
+    assert (ra, rb) == (fa, fb)
+    pairs_b = dict(rb.concepts)
+    common = [(c, stems) for c, stems in ra.concepts if c in pairs_b]
+    assert common
+    for concept, stems in common:
+        twin = next(p for p in rb.concepts if p[0] == concept)
+        assert twin is next(p for p in ra.concepts if p[0] == concept)
+        assert stems is pairs_b[concept]
+    words_b = {w: w for w in rb.places}
+    lyon = [w for w in ra.places if w in words_b]
+    assert lyon and all(w is words_b[w] for w in lyon)

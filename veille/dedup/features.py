@@ -99,16 +99,6 @@ _SHARED: dict[object, object] = {}
 _SHARED_MAX = 200_000
 
 
-def _shared(value: object) -> object:
-    if value is None:
-        return _EMPTY
-    if not value or type(value) is bool:
-        return value
-    if len(_SHARED) > _SHARED_MAX:
-        _SHARED.clear()
-    return _SHARED.setdefault(value, value)
-
-
 def _restore(title: dict[str, str], head: tuple[str, ...], numbers: frozenset[str] | None,
              kinds: frozenset[str] | None, keys: tuple[str, ...], *rest: object) -> Features:
     """A pickled `Features`, its title, head and key words interned (one string per word in the
@@ -123,6 +113,35 @@ def _restore(title: dict[str, str], head: tuple[str, ...], numbers: frozenset[st
         tuple(map(intern, keys)),
         *map(_shared, rest),  # type: ignore[arg-type]
     )
+
+
+def _shared(value: object) -> object:
+    """`value`, or the equal value another item already has (see `_SHARED`). A set or tuple
+    seen for the first time is kept with its strings interned and its inner sets and tuples
+    shared: the (concept, stems) pairs and ("cas", "2000") quantities recur across items."""
+    if value is None:
+        return _EMPTY
+    if not value or type(value) is bool:
+        return value
+    if len(_SHARED) > _SHARED_MAX:
+        _SHARED.clear()
+    known = _SHARED.get(value)
+    if known is not None:
+        return known
+    if type(value) is frozenset:
+        value = frozenset(map(_part, value))
+    elif type(value) is tuple:
+        value = tuple(map(_part, value))
+    _SHARED[value] = value
+    return value
+
+
+def _part(value: object) -> object:
+    if type(value) is str:
+        return sys.intern(value)
+    if type(value) is tuple or type(value) is frozenset:
+        return _shared(value)
+    return value
 
 
 _FIELDS = tuple(f.name for f in fields(Features))

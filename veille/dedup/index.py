@@ -111,7 +111,9 @@ class StoryIndex:
         self._retain_s = self.retain.total_seconds()
         self._entries: dict[int, _Entry] = {}
         self._by_item: dict[str, int] = {}
-        self._postings: dict[str, dict[int, float]] = {}  # token -> seq -> timestamp
+        # token -> seqs of the entries using it, in the order they were added (a list: an eighth of a
+        # dict's bytes, and eviction removes the oldest, near the front)
+        self._postings: dict[str, list[int]] = {}
         self._df: dict[str, int] = {}  # token -> number of stories in the index using it
         # story -> token -> members using it, for stories of two items or more (most stories
         # have one, whose counts are its title's: not stored, a dict less per entry)
@@ -181,7 +183,7 @@ class StoryIndex:
             if counts and not had:
                 self._token_stories += 1
         for t in feats.keys:
-            self._postings.setdefault(t, {})[seq] = ts
+            self._postings.setdefault(t, []).append(seq)
         heapq.heappush(self._heap, (seen, seq))
         if seen > self._clock:
             self._clock = seen
@@ -231,7 +233,7 @@ class StoryIndex:
                 del df[t]
         for t in entry.features.keys:
             posting = self._postings[t]
-            del posting[seq]
+            posting.remove(seq)
             if not posting:
                 del self._postings[t]
 
@@ -255,6 +257,7 @@ class StoryIndex:
         ts = doc.published_at.timestamp()
         lo, hi = ts - self._window_s, ts + self._window_s
         postings = self._postings
+        entries = self._entries
         # Tokens nobody else used do not take the place of shared ones.
         keys = sorted((t for t in feats.keys if t in postings), key=lambda t: (len(postings[t]), t))[:QUERY_TOKENS]
         tally: dict[int, float] = {}
@@ -271,10 +274,10 @@ class StoryIndex:
             else:
                 cap = COMMON_POSTING
             wt = 1.0 / len(posting)  # rarer shared tokens rank candidates first
-            for n, (seq, when) in enumerate(reversed(posting.items())):
+            for n, seq in enumerate(reversed(posting)):
                 if n >= cap:
                     break
-                if lo <= when <= hi:
+                if lo <= entries[seq].ts <= hi:
                     tally[seq] = tally.get(seq, 0.0) + wt
             if cap == COMMON_READ:
                 break
