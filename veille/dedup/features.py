@@ -168,6 +168,12 @@ def _names(words: list[str], first_ok: bool) -> frozenset[str]:
     return frozenset(names) or _EMPTY
 
 
+def _makers(words: list[str]) -> frozenset[str]:
+    """Makers of generics a title names beside an INN ("Ibuprofène Mylan"). Beside a brand only
+    ("Mylan recalls EpiPen"), a maker is the brand's own: not a generic, not counted."""
+    return frozenset(w.lower() for w in words if w.lower() in GENERIC_MAKERS) or _EMPTY
+
+
 _LABEL_BEFORE = frozenset({"marque", "marques", "brand", "brands"})  # "de la marque Istara", "brand Acme"
 
 
@@ -359,6 +365,8 @@ def features(doc: StoryDoc) -> Features:
     negated = markers.negated(cleaned) or _EMPTY
     # "obèses non diabétiques": a population, not the subject, for the diseases veto
     diseases = frozenset(DISEASE_FAMILY.get(t, t) for t in title if t in STEMMED_DISEASES and t not in negated) or _EMPTY
+    if "variol" in diseases and "singe" in title:  # "variole du singe" is mpox, not smallpox
+        diseases = (diseases - {"variol"}) | {"mpox"}
     products = products | markers.acids(cleaned)
     doses = frozenset(f"{m.group(1)}{_UNITS[m.group(2).lower()]}" for m in _DOSE.finditer(cleaned)) or _EMPTY
     return Features(
@@ -385,7 +393,7 @@ def features(doc: StoryDoc) -> Features:
         markers.trials(cleaned) or _EMPTY,
         negated,
         concepts,
-        frozenset(w.lower() for w in words if w.lower() in GENERIC_MAKERS) if products else _EMPTY,
+        _makers(words) if products and (inn_codes or not brand_codes) else _EMPTY,
         _labels(words),
         covered,
     )

@@ -19,8 +19,9 @@
   two named trials ("FIND-CKD" / "FIDELIO-DKD"), a population and its negation ("non-diabetic"
   / "diabetes"), two parts of the body ("cancer du sein" / "cancer de la prostate": the
   glossary's ``[organ]`` lines), two groups of people ("seniors" / "pregnancies": its
-  ``[people <group>]`` lines). The method then ends with ``-products``, ``-doses``,
-  ``-edition``, ``-diseases``, ``-organs``, ``-people``, ``-places``, ``-quantities``, ``-classes``,
+  ``[people <group>]`` lines), two houses of a parliament ("sénateurs" / "Assemblée
+  nationale": its ``[chamber]`` lines). The method then ends with ``-products``, ``-doses``,
+  ``-edition``, ``-diseases``, ``-organs``, ``-people``, ``-chambers``, ``-places``, ``-quantities``, ``-classes``,
   ``-variants``, ``-trials`` or ``-negation``.
 * **Caution** (score multiplied down): one title names a drug and the other none
   (``-product``), each title has a name the other lacks (``-names``), its
@@ -36,7 +37,7 @@ from collections.abc import Iterable
 
 from rapidfuzz.distance import Levenshtein
 
-from veille.dedup.concepts import organs, people_groups
+from veille.dedup.concepts import chambers, organs, people_groups
 from veille.dedup.docs import StoryDoc
 from veille.dedup.features import Features, features
 from veille.dedup.text import base_weight
@@ -106,6 +107,9 @@ def conflict(a: Features, b: Features) -> str | None:
         people_a, people_b = people_groups(a.concepts), people_groups(b.concepts)
         if people_a and people_b and not (people_a & people_b):
             return "people"  # "chez les seniors" / "in high-risk pregnancies"
+        chambers_a, chambers_b = chambers(a.concepts), chambers(b.concepts)
+        if chambers_a and chambers_b and not (chambers_a & chambers_b):
+            return "chambers"  # "feu vert des sénateurs" / "l'Assemblée nationale adopte"
     if a.places and b.places and not (a.places & b.places):
         # A country is compatible with the places inside it ("France" / "Lyon").
         # So is a region with the départements and cities inside it ("Limousin" / "Haute-Vienne"),

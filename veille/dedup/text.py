@@ -357,6 +357,7 @@ _SYNONYMS = {
     "avian": "aviair", "vaccin": "vaccin", "vaccine": "vaccin", "myopia": "myopie", "mump": "oreill", "billio": "millia",
     "osteoa": "arthro", "asthma": "asthme", "stroke": "avc", "shingl": "zona", "copd": "bpco",
     "papill": "hpv", "screen": "depist", "obese": "obesit", "sickle": "drepan", "geniqu": "gene",
+    "malari": "paludi",
 }
 
 # Kinds of event: two titles of different kinds tell different stories.
