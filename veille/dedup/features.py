@@ -174,7 +174,8 @@ def _makers(words: list[str]) -> frozenset[str]:
     return frozenset(w.lower() for w in words if w.lower() in GENERIC_MAKERS) or _EMPTY
 
 
-_LABEL_BEFORE = frozenset({"marque", "marques", "brand", "brands"})  # "de la marque Istara", "brand Acme"
+_LABEL_BEFORE = frozenset({"marque", "marques", "brand", "brands"})
+_LABEL_ARTICLES = frozenset({"le", "la", "les", "l", "the"})  # "de la marque Istara", "brand Acme"
 
 
 def _labels(words: list[str]) -> frozenset[str]:
@@ -185,8 +186,11 @@ def _labels(words: list[str]) -> frozenset[str]:
     lower = [w.lower() for w in words]
     for i, word in enumerate(lower):
         if word in _LABEL_BEFORE:
-            if i + 1 < len(words) and words[i + 1][:1].isupper():
-                found.add(lower[i + 1])
+            at = i + 1
+            if at + 1 < len(words) and lower[at] in _LABEL_ARTICLES:
+                at += 1  # "de la marque Le Petit Berger": the brand is "Petit", not "Le"
+            if at < len(words) and words[at][:1].isupper():
+                found.add(lower[at])
             if word.startswith("brand") and i > 1 and words[i - 1][:1].isupper():
                 found.add(lower[i - 1])
     return frozenset(found) or _EMPTY
@@ -345,7 +349,6 @@ def features(doc: StoryDoc) -> Features:
     head = set(title)
     if doc.text:
         head.update(tokens(doc.text[:SUMMARY_CHARS]))
-    numbers = frozenset(t for t in title if t[0].isdigit()) or _EMPTY
     keys = tuple(t for t in title if distinguishing(t))
     subject: frozenset[str] = _EMPTY
     first_ok = False
@@ -358,6 +361,10 @@ def features(doc: StoryDoc) -> Features:
             subject = frozenset(info[0] for w in before if (info := word_info(w.lower())) is not None and distinguishing(info[0])) or _EMPTY
         # "Doliprane :", "Navikame 50 mg :", "Novo Nordisk :" but not "Défaut de dissolution :"
         first_ok = len(before) == 1 or (len(before) > 1 and (before[1][0].isdigit() or before[1][0].isupper()))
+    editions = markers.editions(cleaned) or _EMPTY
+    # A bulletin's number ("semaine 40") is its edition, not a figure it reports ("1 800 cas").
+    numbered = {e.partition(":")[2] for e in editions if e.startswith(("week:", "issue:"))}
+    numbers = frozenset(t for t in title if t[0].isdigit() and t not in numbered) or _EMPTY
     products, inn_codes, brand_codes, drug_spans = _products(words)
     # Same word positions as ``words``.
     place_names, countries, country_only, country_spans, covered = _places(markers.place_free_words(cleaned), lead)
@@ -385,7 +392,7 @@ def features(doc: StoryDoc) -> Features:
         place_names,
         countries,
         country_only,
-        markers.editions(cleaned) or _EMPTY,
+        editions,
         doses,
         _quantities(cleaned),
         markers.drug_classes(cleaned) or _EMPTY,

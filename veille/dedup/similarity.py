@@ -55,6 +55,7 @@ SUBJECT_MISMATCH_FACTOR = 0.5
 RARE_CONFLICT_FACTOR = 0.4
 NAME_CONFLICT_FACTOR = 0.5
 PRODUCT_ASYMMETRY_FACTOR = 0.75
+UNBRANDED_FACTOR = 0.5
 RARE_RATIO = 3  # "rare" = at least this many times rarer in the window than anything shared
 IDF_MIN_DOCS = 50  # below this many documents in the window, no frequency weighting
 IDF_FREE_RATE = 0.005  # tokens in at most 0.5 % of the window keep their full weight
@@ -181,6 +182,12 @@ def _ochiai(a: Iterable[str], b: frozenset[str] | set[str], wa: float, wb: float
     return shared / math.sqrt(wa * wb)
 
 
+def _unbranded(a: Features, b: Features) -> bool:
+    """Whether ``a`` names a brand as such ("de la marque Entremont") and ``b`` names no brand
+    and no product at all."""
+    return bool(a.labels) and not b.labels and not b.products and not (a.labels & set(b.title.values()))
+
+
 def _names_differ(a: Features, b: Features, shared: list[str], soft_a: set[str], soft_b: set[str], w: Weights) -> bool:
     """Whether each title has its own rare word while they share only common ones.
 
@@ -294,6 +301,11 @@ def score(
         # One names a drug, the other none ("FDA approves donanemab" / "FDA approves a blood test").
         score *= PRODUCT_ASYMMETRY_FACTOR
         method += "-product"
+    if _unbranded(a, b) or _unbranded(b, a):
+        # "ce fromage au lait cru est rappelé" / "fromage ... de la marque Entremont": the brand
+        # is what tells one recall from another's of the same food.
+        score *= UNBRANDED_FACTOR
+        method += "-brand"
     if (a.names - bt.keys() - soft_a) and (b.names - a.title.keys() - soft_b):
         score *= NAME_CONFLICT_FACTOR
         method += "-names"
