@@ -40,6 +40,7 @@ from rapidfuzz.distance import Levenshtein
 from veille.dedup.concepts import chambers, organs, people_groups
 from veille.dedup.docs import StoryDoc
 from veille.dedup.features import Features, features
+from veille.dedup.names import places
 from veille.dedup.text import base_weight
 from veille.dedup.text import distinguishing as is_key
 
@@ -56,6 +57,7 @@ RARE_CONFLICT_FACTOR = 0.4
 NAME_CONFLICT_FACTOR = 0.5
 PRODUCT_ASYMMETRY_FACTOR = 0.75
 UNBRANDED_FACTOR = 0.5
+LOCAL_BONUS = 0.15
 RARE_RATIO = 3  # "rare" = at least this many times rarer in the window than anything shared
 IDF_MIN_DOCS = 50  # below this many documents in the window, no frequency weighting
 IDF_FREE_RATE = 0.005  # tokens in at most 0.5 % of the window keep their full weight
@@ -265,7 +267,7 @@ def score(
         reach = (inter + (min(w.total(t for t, _ in left_a), w.total(t for t, _ in left_b)) if left_b else 0.0)) / norm
         if a.has_text or b.has_text:
             reach = max(reach, (1 - SUMMARY_SHARE) * reach + SUMMARY_SHARE) if reach >= MIN_TITLE_FOR_SUMMARY else reach
-        if reach < floor:
+        if reach < floor and (reach + LOCAL_BONUS < floor or not _local_event(a, b)):
             return 0.0, method
     # Typo-tolerant soft matches between leftover long words (rapidfuzz).
     soft_a: set[str] = set(concept_a)
@@ -321,7 +323,22 @@ def score(
     if a.kinds and b.kinds and not (a.kinds & b.kinds):
         score *= KIND_MISMATCH_FACTOR
         method += "-kind"
+    if "-" not in method[len("title-tokens"):] and LOCAL_BONUS and _local_event(a, b):
+        # Nothing sets them apart and they name one disease or drug in one place within days
+        # ("Légionellose à Grenoble : onze cas" / "Grenoble : 11 cas de légionellose").
+        score = min(1.0, score + LOCAL_BONUS)
+        method += "+local"
     return score, method
+
+
+def _local_event(a: Features, b: Features) -> bool:
+    """Whether two titles share a place inside a country (a city, a département, a region) and
+    a disease or a drug."""
+    shared = a.places & b.places
+    table = places()
+    if not (a.areas & b.areas) and not any(not table.get(p, ("", False))[1] for p in shared):
+        return False
+    return bool(a.diseases & b.diseases or a.products & b.products or a.product_codes & (b.product_codes | b.brand_codes) or b.product_codes & a.brand_codes)
 
 
 def similarity(a: StoryDoc, b: StoryDoc) -> tuple[float, str]:
