@@ -136,6 +136,13 @@ def test_one_disease_in_one_city_raises_a_clean_score():
     assert "+local" not in pair("Rougeole en France : 412 cas depuis janvier", "France : la rougeole progresse, les pédiatres inquiets")[1]
 
 
+def test_one_disease_with_one_figure_raises_a_clean_score():
+    s, method = pair("Rougeole en Angleterre : 412 cas depuis janvier, l'agence sanitaire britannique s'inquiète", "UKHSA: measles cases in England rise to 412 since January")
+    assert method.endswith("+local") and s >= 0.45
+    # a year is not a figure
+    assert "+local" not in pair("Rougeole : bilan 2025 de Santé publique France", "Rougeole : les pédiatres inquiets pour 2025")[1]
+
+
 def test_no_local_gain_when_something_sets_two_titles_apart():
     # a follow-up with other figures keeps its caution and gets no gain
     s, method = pair("Rougeole à Nice : trois nouveaux cas liés à la crèche", "Nice : deux enfants atteints de rougeole dans une crèche")

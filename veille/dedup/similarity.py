@@ -324,19 +324,22 @@ def score(
         score *= KIND_MISMATCH_FACTOR
         method += "-kind"
     if "-" not in method[len("title-tokens"):] and LOCAL_BONUS and _local_event(a, b):
-        # Nothing sets them apart and they name one disease or drug in one place within days
-        # ("Légionellose à Grenoble : onze cas" / "Grenoble : 11 cas de légionellose").
+        # Nothing sets them apart and they name one disease or drug in one place, or with one
+        # figure, within days ("Légionellose à Grenoble : onze cas" / "Grenoble : 11 cas de
+        # légionellose"; "Rougeole en Angleterre : 412 cas" / "measles cases in England rise to 412").
         score = min(1.0, score + LOCAL_BONUS)
         method += "+local"
     return score, method
 
 
 def _local_event(a: Features, b: Features) -> bool:
-    """Whether two titles share a place inside a country (a city, a département, a region) and
-    a disease or a drug."""
+    """Whether two titles share a disease or a drug and either a place inside a country (a city,
+    a département, a region) or a figure (a number of 10 or more that is not a year: "412 cas"
+    / "412 cases", "4,2 millions" / "4.2 million")."""
     shared = a.places & b.places
     table = places()
-    if not (a.areas & b.areas) and not any(not table.get(p, ("", False))[1] for p in shared):
+    figure = any(len(n) >= 2 and not (len(n) == 4 and n[:2] in ("19", "20")) for n in a.numbers & b.numbers)
+    if not figure and not (a.areas & b.areas) and not any(not table.get(p, ("", False))[1] for p in shared):
         return False
     return bool(a.diseases & b.diseases or a.products & b.products or a.product_codes & (b.product_codes | b.brand_codes) or b.product_codes & a.brand_codes)
 
