@@ -19,7 +19,7 @@ from markupsafe import escape
 
 from tests.helpers import dated_now, rows, run_cli
 from tests.test_serve import build_database
-from veille.serve import (
+from veille.webapp import (
     VIEWS,
     _check_views_current,
     ensure_views,

@@ -15,8 +15,8 @@ from tests.test_serve import build_database
 from veille.plugins.datasette_veille import DEFAULT_MMAP_BYTES
 from veille.plugins.table_cells import ORIGINAL_ATTRIBUTE, plain_display
 from veille.plugins.table_html import RenderedRow, table_rows
-from veille.serve import load_metadata, make_datasette
 from veille.store import Store
+from veille.webapp import load_metadata, make_datasette
 
 HOSTILE_TITLE = '<script>alert(1)</script><img src=x onerror=alert(2)>'
 HOSTILE_LINK = "javascript:alert(3)"

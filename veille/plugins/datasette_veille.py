@@ -1,6 +1,6 @@
 """Veille's Datasette plugin: safe free-text search, readable dates, safe links, quiet columns.
 
-Registered by :func:`veille.serve.make_datasette` with ``pm.register``; it only reads.
+Registered by :func:`veille.webapp.make_datasette` with ``pm.register``; it only reads.
 
 - ``veille_fts(text)``: an SQL function turning whatever a user typed into a valid FTS5 query
   (every word quoted, AND-ed; ``word*`` keeps its prefix star), or NULL when no word is left.

@@ -1,6 +1,6 @@
 """French labels on Datasette's pages: cells, column titles, facets, query parameters, messages.
 
-Registered by :func:`veille.serve.make_datasette`. The data keep their slugs (``pediatrie``,
+Registered by :func:`veille.webapp.make_datasette`. The data keep their slugs (``pediatrie``,
 ``recall``, ``official``, source ids): facets, JSON and links stay stable; only what a reader
 sees is translated:
 
