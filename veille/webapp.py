@@ -179,6 +179,7 @@ def register_plugin() -> None:
 
     from veille.plugins import (
         atom,
+        column_menu,
         datasette_alerts,
         datasette_veille,
         facets,
@@ -194,6 +195,7 @@ def register_plugin() -> None:
         (datasette_veille, "veille"), (reading_room, "veille_reading_room"), (labels, "veille_labels"),
         (public, "veille_public"), (facets, "veille_facets"), (datasette_alerts, "veille_alerts"),
         (paging, "veille_paging"), (atom, "veille_atom"), (response_cache, "veille_response_cache"),
+        (column_menu, "veille_column_menu"),
     ):
         if not pm.is_registered(module):
             pm.register(module, name=name)
