@@ -187,6 +187,7 @@ def register_plugin() -> None:
         paging,
         public,
         reading_room,
+        request_args,
         response_cache,
         table_cells,
     )
@@ -200,6 +201,7 @@ def register_plugin() -> None:
         if not pm.is_registered(module):
             pm.register(module, name=name)
     table_cells.install()
+    request_args.install()
 
 
 def make_datasette(
