@@ -8,6 +8,8 @@ and two different terms in the body do.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 DEFAULT_WEAK_WEIGHT = 0.5
 
 
@@ -41,8 +43,10 @@ def python_group_score(
     return score, in_title
 
 
-group_score = python_group_score
+group_score: Callable[[dict[str, list[float]], float], tuple[float, bool]] = python_group_score
 try:  # the same, compiled (veille/_tag_scan.pyx)
-    from veille._tag_scan import group_score
+    from veille._tag_scan import group_score as _compiled_score
+
+    group_score = _compiled_score
 except ImportError:  # not built: the Python function above
     pass
