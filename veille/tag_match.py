@@ -16,7 +16,7 @@ from veille.tag_fold import fold, fold_raw_pair
 from veille.tag_taxonomy import Term, parse_term
 
 _compiled_collect: Callable[[object, str, str, int], dict[int, dict[str, list[float]]]] | None
-try:  # the compiled hit collection (veille/_tag_scan.pyx), same result in a third of the time
+try:  # the compiled hit collection (veille/_tag_scan.pyx): same result, a scan in ~0.6x the time
     from veille._tag_scan import collect
 
     _compiled_collect = collect
