@@ -51,9 +51,8 @@ _INN_STEM = re.compile(
 @dataclass(frozen=True, slots=True)
 class Features:
     title: dict[str, str]  # stem -> first full folded word, in title order
-    # Stems of title + summary head, in the order of their set (a tuple is a sixth of a
-    # frozenset's size, and the index keeps one per item of a collect); empty when the summary
-    # adds nothing.
+    # Stems of the summary's head that the title does not have, in the order of their set (a
+    # tuple is a sixth of a frozenset's size, and the index keeps one per item of a collect).
     head: tuple[str, ...]
     numbers: frozenset[str]
     kinds: frozenset[str]
@@ -336,9 +335,7 @@ def features(doc: StoryDoc) -> Features:
         title.setdefault(info[0], lower)
         if info[1] is not None:
             kinds.add(info[1])
-    head = set(title)
-    if doc.text:
-        head.update(tokens(doc.text[:SUMMARY_CHARS]))
+    head = set(tokens(doc.text[:SUMMARY_CHARS])).difference(title) if doc.text else ()
     numbers = frozenset(t for t in title if t[0].isdigit()) or _EMPTY
     keys = tuple(t for t in title if distinguishing(t))
     subject: frozenset[str] = _EMPTY
@@ -363,14 +360,14 @@ def features(doc: StoryDoc) -> Features:
     doses = frozenset(f"{m.group(1)}{_UNITS[m.group(2).lower()]}" for m in _DOSE.finditer(cleaned)) or _EMPTY
     return Features(
         title,
-        tuple(frozenset(head)) if len(head) > len(title) else (),
+        tuple(head),
         numbers,
         frozenset(kinds) or _EMPTY,
         keys,
         subject,
         diseases,
         _names(words, first_ok),
-        len(head) > len(title),
+        bool(head),
         products,
         inn_codes,
         brand_codes,

@@ -279,9 +279,9 @@ def score(
         return 0.0, method
     score = min(1.0, inter / norm)
     if score >= MIN_TITLE_FOR_SUMMARY and (a.has_text or b.has_text):
-        head_a = a.head or frozenset(a.title)
-        head_b = frozenset(b.head) if b.head else frozenset(bt)
-        support = _ochiai(head_a, head_b, w.total(head_a), w.total(b.head or head_b), w)
+        head_a = a.title.keys() | a.head  # the title's stems and the summary's head
+        head_b = bt.keys() | b.head
+        support = _ochiai(head_a, head_b, w.total(head_a), w.total(head_b), w)
         combined = (1 - SUMMARY_SHARE) * score + SUMMARY_SHARE * support
         if combined > score:
             score = combined
