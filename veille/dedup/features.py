@@ -79,6 +79,7 @@ class Features:
     makers: frozenset[str] = _EMPTY  # makers of generics named with a drug: "mylan"
     labels: frozenset[str] = _EMPTY  # brands a title names as such: "de la marque Istara", "Acme brand"
     areas: frozenset[str] = _EMPTY  # ISO 3166-2 areas the places named cover: "FR-87" for "Limousin"
+    foods: frozenset[str] = _EMPTY  # kinds of food named: "camembert", "steak hache"
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         # Features cross from the parsing workers to the main process, whose story index keeps
@@ -400,4 +401,5 @@ def features(doc: StoryDoc) -> Features:
         _makers(words) if products and (inn_codes or not brand_codes) else _EMPTY,
         _labels(words),
         covered,
+        markers.food_kinds(cleaned) or _EMPTY,
     )

@@ -290,3 +290,28 @@ def place_free_words(cleaned: str) -> list[str]:
         inside = any(start <= m.start() < end for start, end in spans)
         out.append("" if inside else m.group())
     return out
+
+
+# Kinds of food a recall names beside its brand. Generic words ("fromage", "produit", "lot") are
+# left out on purpose: "fromage" and "camembert" can be one product said two ways.
+_FOOD_KINDS = {
+    "camembert": "camembert", "camemberts": "camembert", "brie": "brie", "bries": "brie",
+    "roquefort": "roquefort", "comte": "comte", "reblochon": "reblochon", "tomme": "tomme",
+    "mozzarella": "mozzarella", "raclette": "raclette", "chevre": "chevre", "emmental": "emmental",
+    "saucisson": "saucisson", "saucissons": "saucisson", "jambon": "jambon", "pate": "pate",
+    "rillettes": "rillettes", "saucisse": "saucisse", "saucisses": "saucisse",
+    "chocolat": "chocolat", "chocolats": "chocolat", "biscuit": "biscuit", "biscuits": "biscuit",
+    "yaourt": "yaourt", "yaourts": "yaourt", "beurre": "beurre", "creme": "creme",
+    "pizza": "pizza", "pizzas": "pizza", "farine": "farine", "miel": "miel",
+}
+_FOOD_PHRASES = re.compile(r"\b(steaks?\s+haches?|lait\s+infantile|laits\s+infantiles|infant\s+formula)\b", re.IGNORECASE)
+
+
+def food_kinds(cleaned: str) -> frozenset[str]:
+    """Kinds of food a title names ("camembert", "brie", "steak hache"): two kinds under one
+    brand ("camembert" / "brie de Meaux", both "marque Président") are two products."""
+    found = {_FOOD_KINDS[w.lower()] for w in _RAW_WORD.findall(cleaned) if w.lower() in _FOOD_KINDS}
+    for m in _FOOD_PHRASES.finditer(cleaned):
+        phrase = m.group(1).lower()
+        found.add("steak hache" if phrase.startswith("steak") else "lait infantile")
+    return frozenset(found)

@@ -78,6 +78,8 @@ def conflict(a: Features, b: Features) -> str | None:
             return "products"
     if a.labels and b.labels and not (a.labels & b.labels):
         return "products"  # two brands named as such ("marque Istara" / "marque Agour")
+    if a.labels and b.labels and a.foods and b.foods and not (a.foods & b.foods):
+        return "products"  # one brand, two kinds of food ("camembert" / "brie", marque Président)
     if a.doses and b.doses and not (a.doses & b.doses):
         return "doses"
     if a.quantities and b.quantities:
