@@ -90,3 +90,17 @@ def test_everyday_wording_is_no_study_or_shortage(tagger):
     assert tagger.tag("Football : le stade rouvre après deux ans de travaux").item_type == "news"
     # "en rupture" needs a product: a broken-off relationship is no shortage.
     assert tagger.tag("Le couple présidentiel en rupture avec la tradition").item_type == "news"
+
+
+def test_recruiting_alone_is_no_job_offer(tagger):
+    assert tagger.tag("Football : le PSG recrute un attaquant brésilien").item_type == "news"
+    assert tagger.tag("Labour market cools as hiring slows in IT sector").item_type == "news"
+    job = tagger.tag("Le centre de santé de Vierzon recrute un médecin généraliste (H/F)")
+    assert job.item_type == "job"
+
+
+def test_a_disease_counted_in_a_population_is_public_health(tagger):
+    got = slugs(tagger, "Le paludisme tue encore 600 000 personnes par an en Afrique")
+    assert {"infectiologie", "sante-publique"} <= got
+    # One patient is not.
+    assert "sante-publique" not in slugs(tagger, "Paludisme : un voyageur hospitalisé à Lyon")
