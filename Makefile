@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-HASH := $(shell cksum pyproject.toml | cut -d' ' -f1)
+# The compiled tagger module too: an edited veille/_tag_scan.pyx is rebuilt by the install.
+HASH := $(shell cat pyproject.toml veille/_tag_scan.pyx | cksum | cut -d' ' -f1)
 # What the product needs (make run), then the test tools (make test), then the bench's extras.
 RUN_STAMP := $(VENV)/.installed-run-$(HASH)
 TEST_STAMP := $(VENV)/.installed-test-$(HASH)
@@ -10,7 +11,7 @@ BENCH_STAMP := $(VENV)/.installed-bench-$(HASH)
 
 .PHONY: run test lint bench collect serve clean
 
-$(RUN_STAMP): pyproject.toml
+$(RUN_STAMP): pyproject.toml veille/_tag_scan.pyx
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e .

@@ -467,6 +467,7 @@ class Run:
     rc: int
     stdout: str
     stderr: str
+    pss_parts: str = ""  # each process's PSS (MB) at the tree's PSS peak, the tool's process first
 
 
 def _children(pid: int) -> list[int]:
@@ -480,21 +481,25 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def _tree_memory(pid: int) -> tuple[int, int]:
+def _tree_memory(pid: int, parts: list[int] | None = None) -> tuple[int, int]:
     """Summed RSS and summed PSS of the process tree, in bytes. RSS counts a page shared by the
     parse workers and the main process once per process; PSS divides it among them, so the sum
-    is what the tree really occupies (0 where smaps_rollup is missing)."""
+    is what the tree really occupies (0 where smaps_rollup is missing). ``parts`` receives each
+    process's PSS, the main process first."""
     rss = pss = 0
     todo, page = [pid], os.sysconf("SC_PAGE_SIZE")
     while todo:
-        p = todo.pop()
+        p = todo.pop(0)
         try:
             with open(f"/proc/{p}/statm") as f:
                 rss += int(f.read().split()[1]) * page
             with open(f"/proc/{p}/smaps_rollup") as f:
                 for line in f:
                     if line.startswith("Pss:"):
-                        pss += int(line.split()[1]) * 1024
+                        own = int(line.split()[1]) * 1024
+                        pss += own
+                        if parts is not None:
+                            parts.append(own)
                         break
         except OSError:
             continue
@@ -514,13 +519,17 @@ def run_child(cmd: list[str], workdir: Path) -> Run:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=_child_env())
         peak = peak_pss = 0
+        peak_parts: list[int] = []
         stop = threading.Event()
 
         def sample() -> None:
-            nonlocal peak, peak_pss
+            nonlocal peak, peak_pss, peak_parts
             while not stop.is_set():
-                rss, pss = _tree_memory(proc.pid)
-                peak, peak_pss = max(peak, rss), max(peak_pss, pss)
+                parts: list[int] = []
+                rss, pss = _tree_memory(proc.pid, parts)
+                peak = max(peak, rss)
+                if pss > peak_pss:
+                    peak_pss, peak_parts = pss, parts
                 stop.wait(0.05)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -536,6 +545,7 @@ def run_child(cmd: list[str], workdir: Path) -> Run:
         maxrss_mb=usage.ru_maxrss / 1024,
         tree_mb=max(peak, usage.ru_maxrss * 1024) / 2**20,
         pss_mb=peak_pss / 2**20,
+        pss_parts=" + ".join(f"{p / 2**20:.0f}" for p in peak_parts),
         rc=proc.returncode,
         stdout=out_path.read_text(errors="replace"),
         stderr=err_path.read_text(errors="replace"),
@@ -720,7 +730,7 @@ def main() -> None:
                         results.setdefault((tool, which, n, hosts), []).append(run)
                         details.setdefault((tool, which, n, hosts), []).append(info)
                         print(f"  repeat {rep + 1}: {tool:6} {which:6} {n:5} feeds {hosts:3} hosts {run.wall:7.2f} s "
-                              f"cpu {run.cpu:6.2f} s  rss {run.maxrss_mb:5.0f} MB (tree {run.tree_mb:4.0f} MB, pss {run.pss_mb:4.0f} MB)  "
+                              f"cpu {run.cpu:6.2f} s  rss {run.maxrss_mb:5.0f} MB (tree {run.tree_mb:4.0f} MB, pss {run.pss_mb:4.0f} MB = {run.pss_parts})  "
                               f"load {_load()}", flush=True)
     finally:
         server.close()

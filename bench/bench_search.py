@@ -52,8 +52,8 @@ sys.path.insert(0, str(ROOT))
 
 from veille.models import ITEM_TYPES, TIERS  # noqa: E402
 from veille.plugins.datasette_veille import fts_query, table_search_query  # noqa: E402
-from veille.serve import ensure_views, load_metadata, make_datasette  # noqa: E402
 from veille.store import Store  # noqa: E402
+from veille.webapp import ensure_views, load_metadata, make_datasette  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache"
 SEED = 20261128

@@ -1,6 +1,6 @@
 """Story quality on the labelled story set (bench/storyset): pairwise precision, recall, F1.
 
-    python bench/bench_stories.py                 # dev and the eight held-out splits
+    python bench/bench_stories.py                 # dev and the nine held-out splits
     python bench/bench_stories.py --split dev --show-errors
 
 The items are replayed as polling would see them: each is seen shortly after it is published,
@@ -29,7 +29,8 @@ from veille.dedup import StoryDoc, StoryIndex  # noqa: E402
 HERE = Path(__file__).resolve().parent / "storyset"
 START = datetime(2026, 10, 1, 6, 0, tzinfo=UTC)
 LATE_SHARE = 0.2
-SPLITS = ["dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8"]
+SPLITS = ["dev", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
+          "heldout9"]
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,9 @@ def _tag_in_processes(tagger: Tagger, items: list[tuple[str, str]], processes: i
     and the load average before and after: on a shared machine a busy core shows as a gap
     between the CPU-time rate and the wall-clock one."""
     share = -(-len(items) // processes)
+    # As the collect's fork server does (veille/worker_preload.py): the loaded tagger moves out
+    # of the collector's reach, so a collection in a worker does not copy every shared page.
+    gc.freeze()
     load_before = os.getloadavg()
     t0 = time.perf_counter()
     children = []
@@ -81,6 +84,7 @@ def _tag_in_processes(tagger: Tagger, items: list[tuple[str, str]], processes: i
             cpu.append(float(f.read() or "nan"))
         os.waitpid(pid, 0)
     wall = time.perf_counter() - t0
+    gc.unfreeze()
     load_after = os.getloadavg()
     print(f"  tag, {processes} procs  {rate(len(items), wall)}  wall clock, all workers")
     per = ", ".join(f"{share / c:,.0f}" for c in cpu)

@@ -49,7 +49,13 @@ REPLACEMENTS: dict[str, list[tuple[str, str]]] = {
         ('<option value="">- column -</option>', '<option value="">- colonne -</option>'),
         ('>{{ display }}</option>', '>{{ veille_lookups.get(key, display) }}</option>'),
         ('<option value="">Sort...</option>', '<option value="">Trier…</option>'),
-        ('>Sort by {{ column.name }}</option>', '>Trier par {{ column.name }}</option>'),
+        ('>Sort by {{ column.name }}</option>', '>Trier par {{ veille_column_title(column.name)|lower }}</option>'),
+        # Columns by their French titles (the value stays the column's name).
+        ('<option{% if c == column %} selected{% endif %}>{{ c }}</option>',
+         '<option value="{{ c }}"{% if c == column %} selected{% endif %}>{{ veille_column_title(c) }}</option>'),
+        ('<option>{{ column }}</option>', '<option value="{{ column }}">{{ veille_column_title(column) }}</option>'),
+        # The column menu in French, without SQL types (veille.plugins.column_menu).
+        ('''<script src="{{ urls.static('table.js') }}" defer></script>''', '<script src="/-/veille-table.js" defer></script>'),
         ('> descending</label>', '> décroissant</label>'),
         ('<input type="submit" value="Apply">', '<input type="submit" value="Appliquer">'),
         ('extra where clause{% if extra_wheres_for_ui|length != 1 %}s{% endif %}', 'condition{% if extra_wheres_for_ui|length != 1 %}s{% endif %} supplémentaire{% if extra_wheres_for_ui|length != 1 %}s{% endif %}'),

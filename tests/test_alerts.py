@@ -410,7 +410,7 @@ def test_alert_page_and_atom_feed(tmp_path, db, server, smtp):
 
     from lxml import etree
 
-    from veille.serve import make_datasette
+    from veille.webapp import make_datasette
 
     hostile = [("Lévothyrox <script>alert(1)</script> rappel", "javascript:alert(1)", "<img src=x onerror=alert(1)>"),
                ("Levothyrox : offre d'emploi pharmacien", "https://ansm.example/job", "Poste à pourvoir")]
@@ -513,7 +513,7 @@ def test_digest_lists_specialty_spikes_and_leaves_muted_items_out(tmp_path, db):
     # The alert pages show the day's specialty spikes too.
     import asyncio
 
-    from veille.serve import make_datasette
+    from veille.webapp import make_datasette
 
     page = asyncio.run(make_datasette(db, config_path=str(config)).client.get("/alertes"))
     assert page.status_code == 200
@@ -524,7 +524,7 @@ def test_digest_lists_specialty_spikes_and_leaves_muted_items_out(tmp_path, db):
 def test_the_article_page_says_which_rule_mutes_it(tmp_path, db, server, smtp):
     import asyncio
 
-    from veille.serve import make_datasette
+    from veille.webapp import make_datasette
 
     server.add("/ansm.xml", rss("ANSM", ANSM))
     config = write_feeds(tmp_path, server, smtp[0], "",
@@ -583,7 +583,7 @@ def test_a_failure_of_the_watches_never_loses_the_collect(tmp_path, db, server, 
 def test_la_une_leaves_muted_stories_out_and_shows_spikes(tmp_path, db):
     import asyncio
 
-    from veille.serve import make_datasette
+    from veille.webapp import make_datasette
 
     seed_specialty_history(db)
     config = tmp_path / "feeds.yaml"

@@ -139,6 +139,14 @@ def test_la_une_filter_story_search_recherche(site, page, built_db):
     right = page.evaluate("() => document.querySelector('table.rows-and-columns').getBoundingClientRect().right")
     assert right <= 1280, right
     page.screenshot(path=str(ARTIFACTS / "salle-4-articles-epidemie.png"), full_page=True)
+    # The column menu (the cog beside a column title) speaks French and shows no SQL type.
+    page.locator("table.rows-and-columns th.col-date svg.dropdown-menu-icon").click()
+    menu = page.locator(".dropdown-menu").first
+    assert menu.is_visible()
+    assert "Trier par ordre croissant" in menu.inner_text() and "Masquer cette colonne" in menu.inner_text()
+    assert "Sort" not in menu.inner_text() and "TEXT" not in menu.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "salle-4b-articles-menu-colonne.png"))
+    page.keyboard.press("Escape")
 
     # Recherche: words, a specialty from the drop-down, a French date typed in the picker.
     page.goto(site + "/veille/recherche")

@@ -261,7 +261,7 @@ def test_old_dirty_names_in_feeds_yaml_do_not_break_export_or_the_health_atom(se
         {"id": "vieux", "name": "Vieux", "last_error": "HTTP 500 boom"},
     ]
     from tests.test_serve import get
-    from veille.serve import make_datasette
+    from veille.webapp import make_datasette
 
     ds = make_datasette(str(db), config_path=str(config))
     response = get(ds, "/veille/sante_sources.atom")

@@ -15,8 +15,8 @@ import pytest
 
 from tests.helpers import copies_of_items, rows
 from tests.test_serve import build_database
-from veille.serve import load_metadata, make_datasette
 from veille.store import Store
+from veille.webapp import load_metadata, make_datasette
 
 # The filter Recherche used before m014, the reference.
 BEFORE = """  select i.rowid, i.published_at from hits cross join items i on i.rowid = hits.r

@@ -16,8 +16,8 @@ from tests.test_serve import build_database
 from veille.plugins.facets import WINDOW, count_arrays, count_values, ordered
 from veille.plugins.page_cache import Cache, data_version
 from veille.plugins.table_html import facet_lists, hidden, query_rows, table_rows, visible
-from veille.serve import make_datasette
 from veille.store import Store
+from veille.webapp import make_datasette
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +110,7 @@ def test_array_counts_parse_each_distinct_text_once_and_skip_what_is_not_an_arra
 def test_facets_match_a_group_by_over_the_window(built):
     import sqlite3
 
-    from veille.serve import ensure_views
+    from veille.webapp import ensure_views
 
     ensure_views(str(built[1]))
     conn = sqlite3.connect(built[1])
@@ -392,7 +392,7 @@ def test_a_search_count_is_reused_until_a_commit_then_counted_again(built, tmp_p
 
 def test_both_facet_types_read_one_window_per_view(built, tmp_path):
     from veille.plugins.facets import page_facet_columns
-    from veille.serve import load_metadata
+    from veille.webapp import load_metadata
 
     class Args:
         def getlist(self, name: str) -> list[str]:

@@ -19,7 +19,7 @@ from markupsafe import escape
 
 from tests.helpers import dated_now, rows, run_cli
 from tests.test_serve import build_database
-from veille.serve import (
+from veille.webapp import (
     VIEWS,
     _check_views_current,
     ensure_views,
@@ -278,6 +278,43 @@ def test_articles_in_french_labels_and_no_sql(ds):
     facets = html.split('class="facet-results"')[1]
     assert "Spécialités" in facets and "Officiel" in facets and "Rappel" in facets
     assert ">Source piégée" not in facets and ">ANSM-SECURITE</a>" in facets  # names, not ids
+
+
+def test_every_story_row_of_the_canned_pages_links_to_its_story_page(ds, built):
+    """Aujourd'hui (one row a story) and Recherche (articles) link each row to its story page,
+    like Articles and Histoires reprises: no page of the issue leaves a story unlinked."""
+    for path in ("/veille/aujourdhui", "/veille/recherche?texte=&specialite=&type=&depuis=", "/veille/histoires"):
+        html = get(ds, path).text
+        body = html.split("<tbody>")[1].split("</tbody>")[0]
+        shown = body.count("<tr>")
+        links = re.findall(r'<td class="col-histoire">(.*?)</td>', body, re.S)
+        assert shown >= 2 and len(links) == shown, path
+        for sid in {re.search(r'href="/histoires/([^"]+)"', cell)[1] for cell in links}:
+            assert get(ds, f"/histoires/{sid}", follow_redirects=True).status_code == 200, (path, sid)
+    today = get(ds, "/veille/aujourdhui").text
+    assert f'href="/histoires/{doliprane_story(built[1])}"' in today
+
+
+def test_articles_filter_and_column_menu_in_french(ds):
+    """The filter row names columns as the table does, and the column menu (Datasette's
+    table.js) speaks French and shows no SQL type."""
+    html = get(ds, "/veille/articles").text
+    select = html.split('<select name="_filter_column">')[1].split("</select>")[0]
+    assert '<option value="specialites">Spécialités</option>' in select
+    assert '<option value="autres_sources">Aussi publié par</option>' in select
+    assert ">autres_sources<" not in select and ">resume<" not in select
+    scripts = re.findall(r'<script src="([^"]+)"', html)
+    assert "/-/veille-table.js" in scripts and not [s for s in scripts if s.endswith("/table.js")]
+    script = get(ds, "/-/veille-table.js")
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    for french in ("Trier par ordre croissant", "Facettes sur cette colonne", "Masquer cette colonne", "Afficher toutes les colonnes"):
+        assert french in script.text
+    for english in ("Sort ascending", "Facet by this", "Hide this column", "Show all columns", "Show not-blank rows"):
+        assert f">{english}<" not in script.text  # the menu's labels (comments may keep them)
+    assert "Remove this filter" not in script.text and "Retirer ce filtre" in script.text
+    assert "Type: " not in script.text
+    # A search says what it looked for in French quotes.
+    assert "recherche « epidemie »" in get(ds, "/veille/articles?_search=epidemie").text
 
 
 def test_recherche_has_drop_downs_and_takes_french_words_and_dates(ds):

@@ -17,7 +17,7 @@ from tests.test_serve import build_database
 from veille.plugins import schema_cache
 from veille.plugins.search_keys import page_keys, window_sql
 from veille.plugins.search_page import two_step, window_page
-from veille.serve import load_metadata, make_datasette
+from veille.webapp import load_metadata, make_datasette
 
 SEARCH = ("arrivee in (select rowid from items_fts where items_fts match escape_fts(:search) "
           "order by rowid desc limit 1000)")

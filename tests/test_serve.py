@@ -22,16 +22,16 @@ from veille.cli import cli
 from veille.config import load_config
 from veille.pipeline import collect
 from veille.plugins.datasette_veille import fts_query, readable_date, search_order
-from veille.serve import (
+from veille.serve import default_host
+from veille.store import Store
+from veille.webapp import (
     PACKAGED_METADATA,
     VIEWS,
-    default_host,
     ensure_views,
     find_metadata,
     load_metadata,
     make_datasette,
 )
-from veille.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 CANNED = ["aujourdhui", "recherche", "par_specialite", "sante_sources", "histoires"]

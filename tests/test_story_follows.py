@@ -9,7 +9,7 @@ import asyncio
 from markupsafe import escape
 
 from tests.helpers import rows, run_cli
-from veille.serve import make_datasette
+from veille.webapp import make_datasette
 
 
 def rss(*items: tuple[str, str, str]) -> bytes:

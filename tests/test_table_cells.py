@@ -15,8 +15,8 @@ from tests.test_serve import build_database
 from veille.plugins.datasette_veille import DEFAULT_MMAP_BYTES
 from veille.plugins.table_cells import ORIGINAL_ATTRIBUTE, plain_display
 from veille.plugins.table_html import RenderedRow, table_rows
-from veille.serve import load_metadata, make_datasette
 from veille.store import Store
+from veille.webapp import load_metadata, make_datasette
 
 HOSTILE_TITLE = '<script>alert(1)</script><img src=x onerror=alert(2)>'
 HOSTILE_LINK = "javascript:alert(3)"
@@ -93,7 +93,7 @@ def test_a_table_allow_block_still_refuses_every_view(built):
     assert asyncio.run(ds.client.get("/veille/articles")).status_code == 200
 
 
-def test_reads_are_memory_mapped_unless_turned_off(built):
+def test_reads_are_not_memory_mapped_unless_asked(built):
     def mapped(ds) -> int:  # noqa: ANN001
         async def run() -> int:
             await ds.invoke_startup()
@@ -101,10 +101,11 @@ def test_reads_are_memory_mapped_unless_turned_off(built):
 
         return asyncio.run(run())
 
-    assert mapped(make_datasette(built[1])) == DEFAULT_MMAP_BYTES
+    # Mapped reads cost more than they saved once searches read item_keys (datasette_veille).
+    assert DEFAULT_MMAP_BYTES == 0 and mapped(make_datasette(built[1])) == 0
     metadata = load_metadata()
-    metadata["plugins"]["veille"]["mmap_bytes"] = 0
-    assert mapped(make_datasette(built[1], metadata=metadata)) == 0
+    metadata["plugins"]["veille"]["mmap_bytes"] = 1 << 26
+    assert mapped(make_datasette(built[1], metadata=metadata)) == 1 << 26
 
 
 def test_facet_links_are_datasettes_own(built):
@@ -119,3 +120,17 @@ def test_facet_links_are_datasettes_own(built):
         link = adding_links(ds, request)
         for arg, value in (("source", "src-1"), ("specialites__arraycontains", "pédiatrie"), ("titre", "a&b=c d#e?/+%")):
             assert link(arg, value) == ds.absolute_url(request, ds.urls.path(path_with_added_args(request, {arg: value})))
+
+
+def test_request_args_are_parsed_once_per_request(built):
+    from datasette.utils.asgi import Request
+
+    make_datasette(built[1])  # installs Veille's plugins and patches
+    request = Request({"type": "http", "query_string": b"_search=epidemie&_facet=source&_facet=type"}, None)
+    first = request.args
+    assert request.args is first and first.getlist("_facet") == ["source", "type"]
+    assert first.get("_search") == "epidemie"
+    request.scope["query_string"] = b"_search=patients"  # a changed query string is parsed again
+    assert request.args.get("_search") == "patients" and request.args is not first
+    other = Request({"type": "http", "query_string": b"_search=epidemie&_facet=source&_facet=type"}, None)
+    assert other.args is not first and other.args.getlist("_facet") == ["source", "type"]

@@ -60,7 +60,8 @@ class WebThread:
         log.info("Datasette on http://%s:%d/", shown, self.port)
 
     async def _make_server(self) -> Any:
-        from veille.serve import make_datasette, make_server
+        from veille.serve import make_server
+        from veille.webapp import make_datasette
 
         ds = make_datasette(self.db_path, self.public, config_path=self.config_path)
         await ds.invoke_startup()

@@ -8,12 +8,20 @@ every whole-word hit of every group at once. Python then only looks at the hits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import ahocorasick
 
 from veille.tag_fold import fold, fold_raw_pair
 from veille.tag_taxonomy import Term, parse_term
+
+_compiled_collect: Callable[[object, str, str, int], dict[int, dict[str, list[float]]]] | None
+try:  # the compiled hit collection (veille/_tag_scan.pyx): same result, a scan in ~0.6x the time
+    from veille._tag_scan import collect
+
+    _compiled_collect = collect
+except ImportError:  # not built (no C compiler at install): the Python code below
+    _compiled_collect = None
 
 BODY_CHARS = 2000  # of the body (summary + content) that tagging reads
 # One automaton value entry: (group, weight, back, kind, form, shown). ``end - back`` is the
@@ -113,6 +121,9 @@ class Matcher:
         self._automaton = automaton
         self.key_count = len(keys)
 
+    # False: the Python hit collection even where the compiled one is built (tests compare them).
+    compiled = True
+
     def scan(self, title: str, text: str) -> Hits:
         """What each group found in the title and the first BODY_CHARS of ``text``, its
         negatives applied; the body does not count what repeats the title."""
@@ -134,6 +145,13 @@ class Matcher:
                 cb = cb[at + len(stripped) :]
         cased = f" {ct} | {cb} "
         low = cased.lower()
+        if self.compiled and _compiled_collect is not None:
+            return _compiled_collect(self._automaton, low, cased, len(ct) + 2)
+        return self._collect(low, cased, len(ct) + 2)
+
+    def _collect(self, low: str, cased: str, title_end: int) -> Hits:
+        """The hits of the folded text ``low`` (``cased``: with its case), in Python: the
+        reference for the compiled ``veille._tag_scan.collect``."""
         # A hit: (group, start, stop, match number, rank, shown, weight); sorted as they come,
         # the first five say everything about order (a hit's place among the matches breaks
         # ties as a stable sort would).
@@ -174,7 +192,7 @@ class Matcher:
                 for h in hits
                 if h[0] not in spans or not any(s <= h[1] and h[2] <= e for s, e in spans[h[0]])
             ]
-        return _evidence(hits, len(ct) + 2)
+        return _evidence(hits, title_end)
 
 
 def _evidence(hits: list[tuple[int, int, int, int, int, str, float]], title_end: int) -> Hits:

@@ -8,10 +8,14 @@ and two different terms in the body do.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 DEFAULT_WEAK_WEIGHT = 0.5
 
 
-def group_score(evidence: dict[str, list[float]], title_weight: float) -> tuple[float, bool]:
+def python_group_score(
+    evidence: dict[str, list[float]], title_weight: float
+) -> tuple[float, bool]:
     """Score and whether a term is in the title; 0 when only one weak term fired (a weak
     term needs support from a different term, wherever it is and however often)."""
     if len(evidence) == 1:  # most groups: one term, scored in one step
@@ -37,3 +41,12 @@ def group_score(evidence: dict[str, list[float]], title_weight: float) -> tuple[
             else:
                 score += weight
     return score, in_title
+
+
+group_score: Callable[[dict[str, list[float]], float], tuple[float, bool]] = python_group_score
+try:  # the same, compiled (veille/_tag_scan.pyx)
+    from veille._tag_scan import group_score as _compiled_score
+
+    group_score = _compiled_score
+except ImportError:  # not built: the Python function above
+    pass

@@ -25,13 +25,14 @@ from pathlib import Path
 
 from veille.dedup.text import fold, word_info
 
-__all__ = ["GLOSSARY_FILE", "MAX_WORDS", "ORGAN", "PEOPLE", "concept_spans", "key", "organs", "people_groups", "phrases"]
+__all__ = ["GLOSSARY_FILE", "MAX_WORDS", "ORGAN", "PEOPLE", "chambers", "concept_spans", "key", "organs", "people_groups", "phrases"]
 
 GLOSSARY_FILE = Path(__file__).resolve().parent / "glossary.txt"
 MAX_WORDS = 4  # longer names never occur whole in a title
 ORGAN = "~organ:"  # the concept ids of the glossary's "[organ]" lines: parts of the body
 PEOPLE = "~people:"  # ... of its "[people <group>]" lines: "~people:young:enfant"
-_MARK = re.compile(r"^\[(organ|people) ?(\w*)\]\s+")
+CHAMBER = "~chamber:"  # ... of its "[chamber]" lines: the houses of a parliament
+_MARK = re.compile(r"^\[(organ|people|chamber) ?(\w*)\]\s+")
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -48,7 +49,7 @@ def _keys(name: str) -> tuple[str, ...]:
 
 def parse_glossary(lines: Iterable[str]) -> dict[tuple[str, ...], str]:
     """Glossary lines -> {name keys: concept id}; the id is the first name's keys, after
-    ``ORGAN`` for a line marked ``[organ]``, ``PEOPLE`` and its group for ``[people <group>]``
+    ``ORGAN`` for a line marked ``[organ]``, ``CHAMBER`` for ``[chamber]``, ``PEOPLE`` and its group for ``[people <group>]``
     (`organs`, `people_groups`)."""
     out: dict[tuple[str, ...], str] = {}
     for line in lines:
@@ -58,7 +59,7 @@ def parse_glossary(lines: Iterable[str]) -> dict[tuple[str, ...], str]:
         prefix = "~"
         mark = _MARK.match(line)
         if mark is not None:
-            prefix = ORGAN if mark.group(1) == "organ" else f"{PEOPLE}{mark.group(2)}:"
+            prefix = {"organ": ORGAN, "chamber": CHAMBER}.get(mark.group(1)) or f"{PEOPLE}{mark.group(2)}:"
             line = line[mark.end() :]
         names = [n for n in (_keys(part) for part in line.split(" | ")) if n and len(n) <= MAX_WORDS]
         if len(names) < 2:
@@ -168,3 +169,9 @@ def people_groups(concepts: Iterable[tuple[str, object]]) -> frozenset[str]:
     """The groups of people among a title's concepts: "young" (infants, children, teenagers),
     "old", "pregnant"; one group can be named in several ways ("enfants" / "nourrissons")."""
     return frozenset(c[len(PEOPLE) :].partition(":")[0] for c, _ in concepts if c.startswith(PEOPLE))
+
+
+def chambers(concepts: Iterable[tuple[str, object]]) -> frozenset[str]:
+    """The houses of a parliament among a title's concepts ("~chamber:senat"): a vote of the
+    Senate and one of the National Assembly on one bill are two stories."""
+    return frozenset(c for c, _ in concepts if c.startswith(CHAMBER))

@@ -51,9 +51,8 @@ _INN_STEM = re.compile(
 @dataclass(frozen=True, slots=True)
 class Features:
     title: dict[str, str]  # stem -> first full folded word, in title order
-    # Stems of title + summary head, in the order of their set (a tuple is a sixth of a
-    # frozenset's size, and the index keeps one per item of a collect); empty when the summary
-    # adds nothing.
+    # Stems of the summary's head that the title does not have, in the order of their set (a
+    # tuple is a sixth of a frozenset's size, and the index keeps one per item of a collect).
     head: tuple[str, ...]
     numbers: frozenset[str]
     kinds: frozenset[str]
@@ -168,7 +167,14 @@ def _names(words: list[str], first_ok: bool) -> frozenset[str]:
     return frozenset(names) or _EMPTY
 
 
-_LABEL_BEFORE = frozenset({"marque", "marques", "brand", "brands"})  # "de la marque Istara", "brand Acme"
+def _makers(words: list[str]) -> frozenset[str]:
+    """Makers of generics a title names beside an INN ("Ibuprofène Mylan"). Beside a brand only
+    ("Mylan recalls EpiPen"), a maker is the brand's own: not a generic, not counted."""
+    return frozenset(w.lower() for w in words if w.lower() in GENERIC_MAKERS) or _EMPTY
+
+
+_LABEL_BEFORE = frozenset({"marque", "marques", "brand", "brands"})
+_LABEL_ARTICLES = frozenset({"le", "la", "les", "l", "the"})  # "de la marque Istara", "brand Acme"
 
 
 def _labels(words: list[str]) -> frozenset[str]:
@@ -179,8 +185,11 @@ def _labels(words: list[str]) -> frozenset[str]:
     lower = [w.lower() for w in words]
     for i, word in enumerate(lower):
         if word in _LABEL_BEFORE:
-            if i + 1 < len(words) and words[i + 1][:1].isupper():
-                found.add(lower[i + 1])
+            at = i + 1
+            if at + 1 < len(words) and lower[at] in _LABEL_ARTICLES:
+                at += 1  # "de la marque Le Petit Berger": the brand is "Petit", not "Le"
+            if at < len(words) and words[at][:1].isupper():
+                found.add(lower[at])
             if word.startswith("brand") and i > 1 and words[i - 1][:1].isupper():
                 found.add(lower[i - 1])
     return frozenset(found) or _EMPTY
@@ -336,10 +345,7 @@ def features(doc: StoryDoc) -> Features:
         title.setdefault(info[0], lower)
         if info[1] is not None:
             kinds.add(info[1])
-    head = set(title)
-    if doc.text:
-        head.update(tokens(doc.text[:SUMMARY_CHARS]))
-    numbers = frozenset(t for t in title if t[0].isdigit()) or _EMPTY
+    head = set(tokens(doc.text[:SUMMARY_CHARS])).difference(title) if doc.text else ()
     keys = tuple(t for t in title if distinguishing(t))
     subject: frozenset[str] = _EMPTY
     first_ok = False
@@ -352,6 +358,10 @@ def features(doc: StoryDoc) -> Features:
             subject = frozenset(info[0] for w in before if (info := word_info(w.lower())) is not None and distinguishing(info[0])) or _EMPTY
         # "Doliprane :", "Navikame 50 mg :", "Novo Nordisk :" but not "Défaut de dissolution :"
         first_ok = len(before) == 1 or (len(before) > 1 and (before[1][0].isdigit() or before[1][0].isupper()))
+    editions = markers.editions(cleaned) or _EMPTY
+    # A bulletin's number ("semaine 40") is its edition, not a figure it reports ("1 800 cas").
+    numbered = {e.partition(":")[2] for e in editions if e.startswith(("week:", "issue:"))}
+    numbers = frozenset(t for t in title if t[0].isdigit() and t not in numbered) or _EMPTY
     products, inn_codes, brand_codes, drug_spans = _products(words)
     # Same word positions as ``words``.
     place_names, countries, country_only, country_spans, covered = _places(markers.place_free_words(cleaned), lead)
@@ -359,25 +369,27 @@ def features(doc: StoryDoc) -> Features:
     negated = markers.negated(cleaned) or _EMPTY
     # "obèses non diabétiques": a population, not the subject, for the diseases veto
     diseases = frozenset(DISEASE_FAMILY.get(t, t) for t in title if t in STEMMED_DISEASES and t not in negated) or _EMPTY
+    if "variol" in diseases and "singe" in title:  # "variole du singe" is mpox, not smallpox
+        diseases = (diseases - {"variol"}) | {"mpox"}
     products = products | markers.acids(cleaned)
     doses = frozenset(f"{m.group(1)}{_UNITS[m.group(2).lower()]}" for m in _DOSE.finditer(cleaned)) or _EMPTY
     return Features(
         title,
-        tuple(frozenset(head)) if len(head) > len(title) else (),
+        tuple(head),
         numbers,
         frozenset(kinds) or _EMPTY,
         keys,
         subject,
         diseases,
         _names(words, first_ok),
-        len(head) > len(title),
+        bool(head),
         products,
         inn_codes,
         brand_codes,
         place_names,
         countries,
         country_only,
-        markers.editions(cleaned) or _EMPTY,
+        editions,
         doses,
         _quantities(cleaned),
         markers.drug_classes(cleaned) or _EMPTY,
@@ -385,7 +397,7 @@ def features(doc: StoryDoc) -> Features:
         markers.trials(cleaned) or _EMPTY,
         negated,
         concepts,
-        frozenset(w.lower() for w in words if w.lower() in GENERIC_MAKERS) if products else _EMPTY,
+        _makers(words) if products and (inn_codes or not brand_codes) else _EMPTY,
         _labels(words),
         covered,
     )

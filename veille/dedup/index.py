@@ -24,7 +24,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from veille.dedup.docs import (
@@ -65,21 +65,23 @@ class _Entry:
     epoch: int = -1
 
 
-@dataclass(slots=True)
-class _Story:
-    members: list[int] = field(default_factory=list)  # entry seqs, in the order they were added
+def _members(story: int | list[int]) -> list[int]:
+    """A story's entry seqs, in the order they were added (a story of one item is its seq)."""
+    return [story] if isinstance(story, int) else story
 
-    def core(self, entries: dict[int, _Entry]) -> tuple[int, ...]:
-        """The first member (earliest published) and the best-ranked one (earliest among equals)."""
-        if not self.members:
-            return ()
-        first = min(self.members, key=lambda s: (entries[s].ts, s))
-        best = min(self.members, key=lambda s: (entries[s].rank, entries[s].ts, entries[s].item_id))
-        return (first,) if best == first else (first, best)
 
-    def span(self, entries: dict[int, _Entry]) -> tuple[float, float]:
-        times = [entries[s].ts for s in self.members]
-        return min(times), max(times)
+def _core(members: list[int], entries: dict[int, _Entry]) -> tuple[int, ...]:
+    """The first member (earliest published) and the best-ranked one (earliest among equals)."""
+    if not members:
+        return ()
+    first = min(members, key=lambda s: (entries[s].ts, s))
+    best = min(members, key=lambda s: (entries[s].rank, entries[s].ts, entries[s].item_id))
+    return (first,) if best == first else (first, best)
+
+
+def _span(members: list[int], entries: dict[int, _Entry]) -> tuple[float, float]:
+    times = [entries[s].ts for s in members]
+    return min(times), max(times)
 
 
 class StoryIndex:
@@ -119,7 +121,9 @@ class StoryIndex:
         # have one, whose counts are its title's: not stored, a dict less per entry)
         self._story_tokens: dict[str, dict[str, int]] = {}
         self._token_stories = 0  # stories whose titles have at least one token
-        self._stories: dict[str, _Story] = {}
+        # story -> its members' seqs in the order they were added; a story of one item (most
+        # of them) is its seq alone, not a list
+        self._stories: dict[str, int | list[int]] = {}
         self._heap: list[tuple[float, int]] = []  # (seen, seq)
         self._weights = Weights(self._df, 0)
         self._weights_seq = 0
@@ -161,9 +165,12 @@ class StoryIndex:
         self._by_item[doc.item_id] = seq
         story = self._stories.get(story_id)
         if story is None:
-            story = self._stories[story_id] = _Story()
-        members = story.members
-        members.append(seq)
+            self._stories[story_id] = seq
+            members = [seq]
+        else:
+            members = [story] if isinstance(story, int) else story
+            members.append(seq)
+            self._stories[story_id] = members
         df = self._df
         if len(members) == 1:  # a story of one item: its counts are its title's (not stored)
             for t in feats.title:
@@ -201,9 +208,11 @@ class StoryIndex:
         entry = self._entries.pop(seq)
         if self._by_item.get(entry.item_id) == seq:
             del self._by_item[entry.item_id]
-        story = self._stories[entry.story_id]
-        story.members.remove(seq)
-        left = len(story.members)
+        members = _members(self._stories[entry.story_id])
+        members.remove(seq)
+        left = len(members)
+        if left == 1:
+            self._stories[entry.story_id] = members[0]
         if not left:
             del self._stories[entry.story_id]
             gone: Iterable[str] = entry.features.title
@@ -317,8 +326,8 @@ class StoryIndex:
         best: tuple[int, float, str, StoryMatch] | None = None  # (rule rank, -score, item id, match)
         follows: tuple[float, str] | None = None
         for story_id, seqs in hits.items():
-            story = self._stories[story_id]
-            core = story.core(self._entries)
+            members = _members(self._stories[story_id])
+            core = _core(members, self._entries)
             core_hits = [s for s in core if score_of(s)[0] >= self.threshold]
             if core_hits:
                 rule, chosen = "core", max(core_hits, key=lambda s: (score_of(s)[0], -s))
@@ -327,13 +336,13 @@ class StoryIndex:
             else:
                 continue
             sim, method = score_of(chosen)
-            first, last = story.span(self._entries)
+            first, last = _span(members, self._entries)
             if max(last, ts) - min(first, ts) > self._span_s:
                 if follows is None or sim > follows[0]:
                     follows = (sim, story_id)
                 continue
             entry = self._entries[chosen]
-            found = StoryMatch(story_id, entry.item_id, round(sim, 4), method, rule, len(story.members))
+            found = StoryMatch(story_id, entry.item_id, round(sim, 4), method, rule, len(members))
             key = (0 if rule == "core" else 1, -sim, entry.item_id, found)
             if best is None or key[:3] < best[:3]:
                 best = key

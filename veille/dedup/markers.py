@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 
+from veille.dedup.names import drugs
 from veille.dedup.text import distinguishing, word_info
 
 __all__ = [
@@ -71,6 +72,10 @@ _EDITION = re.compile(
 _LOT_CODE = re.compile(r"\b(?:lots?|batch(?:es)?)\s*(?:n\s*o?\s*)?[:#]?\s*([A-Za-z]{1,4}[0-9][0-9A-Za-z-]*)\b", re.IGNORECASE)
 
 
+_BULLETIN = re.compile(r"\b(?:hebdomadaire|weekly|bulletin|point epidemiologique|point de situation|situation update)\b", re.IGNORECASE)
+_DAY_MONTH = re.compile(r"\b([0-9]{1,2})\s+(" + "|".join(_MONTHS) + r")\b", re.IGNORECASE)
+
+
 def _number(value: str) -> str:
     value = value.lower()
     return value.lstrip("0") or "0" if value.isdigit() else value
@@ -101,6 +106,9 @@ def editions(cleaned: str) -> frozenset[str]:
             if not dated:
                 continue
         found.add(f"month:{_MONTHS[name]}")
+    if _BULLETIN.search(cleaned):
+        # A periodic bulletin dated by its day: "point hebdomadaire du 22 octobre" / "du 15 octobre".
+        found.update(f"day:{_MONTHS[m.group(2).lower()]}-{int(m.group(1))}" for m in _DAY_MONTH.finditer(cleaned))
     return frozenset(found)
 
 
@@ -233,18 +241,22 @@ def trials(cleaned: str) -> frozenset[str]:
     return frozenset(out)
 
 
-_NEGATION = re.compile(r"\b(?:non|sans|without|never)[\s-]+([A-Za-z]{4,})", re.IGNORECASE)
+_NEGATION = re.compile(r"\b(non|sans|without|never)[\s-]+([A-Za-z]{4,})", re.IGNORECASE)
 
 
 def negated(cleaned: str) -> frozenset[str]:
     """Stems of the words a title negates ("non-diabetic", "sans diabète", "without diabetes",
-    "never-smokers")."""
+    "never-smokers"). A drug or a drug class after "sans" or "without" is a missing treatment,
+    not another population ("une pharmacie sans Plaquenil", "un hiver sans antibiotiques")."""
     lower = cleaned.lower()
     if "non" not in lower and "sans" not in lower and "without" not in lower and "never" not in lower:
         return _NONE
     out = set()
     for m in _NEGATION.finditer(cleaned):
-        info = word_info(m.group(1).lower())
+        word = m.group(2).lower()
+        if m.group(1).lower() in ("sans", "without") and (word in _CLASS_WORDS or word in drugs()):
+            continue
+        info = word_info(word)
         if info is not None and distinguishing(info[0]):
             out.add(info[0])
     return frozenset(out)

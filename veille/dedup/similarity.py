@@ -19,8 +19,9 @@
   two named trials ("FIND-CKD" / "FIDELIO-DKD"), a population and its negation ("non-diabetic"
   / "diabetes"), two parts of the body ("cancer du sein" / "cancer de la prostate": the
   glossary's ``[organ]`` lines), two groups of people ("seniors" / "pregnancies": its
-  ``[people <group>]`` lines). The method then ends with ``-products``, ``-doses``,
-  ``-edition``, ``-diseases``, ``-organs``, ``-people``, ``-places``, ``-quantities``, ``-classes``,
+  ``[people <group>]`` lines), two houses of a parliament ("sénateurs" / "Assemblée
+  nationale": its ``[chamber]`` lines). The method then ends with ``-products``, ``-doses``,
+  ``-edition``, ``-diseases``, ``-organs``, ``-people``, ``-chambers``, ``-places``, ``-quantities``, ``-classes``,
   ``-variants``, ``-trials`` or ``-negation``.
 * **Caution** (score multiplied down): one title names a drug and the other none
   (``-product``), each title has a name the other lacks (``-names``), its
@@ -36,9 +37,10 @@ from collections.abc import Iterable
 
 from rapidfuzz.distance import Levenshtein
 
-from veille.dedup.concepts import organs, people_groups
+from veille.dedup.concepts import chambers, organs, people_groups
 from veille.dedup.docs import StoryDoc
 from veille.dedup.features import Features, features
+from veille.dedup.names import places
 from veille.dedup.text import base_weight
 from veille.dedup.text import distinguishing as is_key
 
@@ -54,6 +56,8 @@ SUBJECT_MISMATCH_FACTOR = 0.5
 RARE_CONFLICT_FACTOR = 0.4
 NAME_CONFLICT_FACTOR = 0.5
 PRODUCT_ASYMMETRY_FACTOR = 0.75
+UNBRANDED_FACTOR = 0.5
+LOCAL_BONUS = 0.15
 RARE_RATIO = 3  # "rare" = at least this many times rarer in the window than anything shared
 IDF_MIN_DOCS = 50  # below this many documents in the window, no frequency weighting
 IDF_FREE_RATE = 0.005  # tokens in at most 0.5 % of the window keep their full weight
@@ -106,6 +110,9 @@ def conflict(a: Features, b: Features) -> str | None:
         people_a, people_b = people_groups(a.concepts), people_groups(b.concepts)
         if people_a and people_b and not (people_a & people_b):
             return "people"  # "chez les seniors" / "in high-risk pregnancies"
+        chambers_a, chambers_b = chambers(a.concepts), chambers(b.concepts)
+        if chambers_a and chambers_b and not (chambers_a & chambers_b):
+            return "chambers"  # "feu vert des sénateurs" / "l'Assemblée nationale adopte"
     if a.places and b.places and not (a.places & b.places):
         # A country is compatible with the places inside it ("France" / "Lyon").
         # So is a region with the départements and cities inside it ("Limousin" / "Haute-Vienne"),
@@ -175,6 +182,12 @@ def _ochiai(a: Iterable[str], b: frozenset[str] | set[str], wa: float, wb: float
         return 0.0
     shared = w.total(t for t in a if t in b)
     return shared / math.sqrt(wa * wb)
+
+
+def _unbranded(a: Features, b: Features) -> bool:
+    """Whether ``a`` names a brand as such ("de la marque Entremont") and ``b`` names no brand
+    and no product at all."""
+    return bool(a.labels) and not b.labels and not b.products and not (a.labels & set(b.title.values()))
 
 
 def _names_differ(a: Features, b: Features, shared: list[str], soft_a: set[str], soft_b: set[str], w: Weights) -> bool:
@@ -254,7 +267,7 @@ def score(
         reach = (inter + (min(w.total(t for t, _ in left_a), w.total(t for t, _ in left_b)) if left_b else 0.0)) / norm
         if a.has_text or b.has_text:
             reach = max(reach, (1 - SUMMARY_SHARE) * reach + SUMMARY_SHARE) if reach >= MIN_TITLE_FOR_SUMMARY else reach
-        if reach < floor:
+        if reach < floor and (reach + LOCAL_BONUS < floor or not _local_event(a, b)):
             return 0.0, method
     # Typo-tolerant soft matches between leftover long words (rapidfuzz).
     soft_a: set[str] = set(concept_a)
@@ -279,9 +292,9 @@ def score(
         return 0.0, method
     score = min(1.0, inter / norm)
     if score >= MIN_TITLE_FOR_SUMMARY and (a.has_text or b.has_text):
-        head_a = a.head or frozenset(a.title)
-        head_b = frozenset(b.head) if b.head else frozenset(bt)
-        support = _ochiai(head_a, head_b, w.total(head_a), w.total(b.head or head_b), w)
+        head_a = a.title.keys() | a.head  # the title's stems and the summary's head
+        head_b = bt.keys() | b.head
+        support = _ochiai(head_a, head_b, w.total(head_a), w.total(head_b), w)
         combined = (1 - SUMMARY_SHARE) * score + SUMMARY_SHARE * support
         if combined > score:
             score = combined
@@ -290,6 +303,11 @@ def score(
         # One names a drug, the other none ("FDA approves donanemab" / "FDA approves a blood test").
         score *= PRODUCT_ASYMMETRY_FACTOR
         method += "-product"
+    if _unbranded(a, b) or _unbranded(b, a):
+        # "ce fromage au lait cru est rappelé" / "fromage ... de la marque Entremont": the brand
+        # is what tells one recall from another's of the same food.
+        score *= UNBRANDED_FACTOR
+        method += "-brand"
     if (a.names - bt.keys() - soft_a) and (b.names - a.title.keys() - soft_b):
         score *= NAME_CONFLICT_FACTOR
         method += "-names"
@@ -305,7 +323,25 @@ def score(
     if a.kinds and b.kinds and not (a.kinds & b.kinds):
         score *= KIND_MISMATCH_FACTOR
         method += "-kind"
+    if "-" not in method[len("title-tokens"):] and LOCAL_BONUS and _local_event(a, b):
+        # Nothing sets them apart and they name one disease or drug in one place, or with one
+        # figure, within days ("Légionellose à Grenoble : onze cas" / "Grenoble : 11 cas de
+        # légionellose"; "Rougeole en Angleterre : 412 cas" / "measles cases in England rise to 412").
+        score = min(1.0, score + LOCAL_BONUS)
+        method += "+local"
     return score, method
+
+
+def _local_event(a: Features, b: Features) -> bool:
+    """Whether two titles share a disease or a drug and either a place inside a country (a city,
+    a département, a region) or a figure (a number of 10 or more that is not a year: "412 cas"
+    / "412 cases", "4,2 millions" / "4.2 million")."""
+    shared = a.places & b.places
+    table = places()
+    figure = any(len(n) >= 2 and not (len(n) == 4 and n[:2] in ("19", "20")) for n in a.numbers & b.numbers)
+    if not figure and not (a.areas & b.areas) and not any(not table.get(p, ("", False))[1] for p in shared):
+        return False
+    return bool(a.diseases & b.diseases or a.products & b.products or a.product_codes & (b.product_codes | b.brand_codes) or b.product_codes & a.brand_codes)
 
 
 def similarity(a: StoryDoc, b: StoryDoc) -> tuple[float, str]:

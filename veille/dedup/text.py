@@ -226,7 +226,7 @@ _SITE_SEP = re.compile(r"\s+(?:\||–|—|-|::|·|•)\s+")
 _SITE_WORDS = re.compile(
     r"\b(?:site|officiel|official|ministere|ministry|portail|portal|gouv|gov|journal|magazine|"
     r"quotidien|news|actu|actualites|revue|tv|radio|info|infos|presse|press|online|blog|"
-    r"newsroom|media|medias)\b|\.(?:fr|com|org|net|be|ch|ca|eu|int|gov|info|io)\b",
+    r"newsroom|media|medias|consommateurs)\b|\.(?:fr|com|org|net|be|ch|ca|eu|int|gov|info|io)\b",
     re.IGNORECASE,
 )
 
@@ -332,7 +332,7 @@ GENERIC = frozenset(
 # Template words: they say what kind of notice a title is, not which story it tells.
 BOILERPLATE = frozenset(
     """
-    rappel rappels rappele rappelle rappellent rappeler lot lots retrait retire retirer alerte
+    rappel rappels rappele rappelle rappellent rappeler conso lot lots retrait retire retirer alerte
     alertes information informations securite communique communiques avis mise jour point
     situation annonce annoncent annonce urgent important actualite actualites message
     recommandation recommandations bulletin precaution mesure mesures produit produits
@@ -357,6 +357,7 @@ _SYNONYMS = {
     "avian": "aviair", "vaccin": "vaccin", "vaccine": "vaccin", "myopia": "myopie", "mump": "oreill", "billio": "millia",
     "osteoa": "arthro", "asthma": "asthme", "stroke": "avc", "shingl": "zona", "copd": "bpco",
     "papill": "hpv", "screen": "depist", "obese": "obesit", "sickle": "drepan", "geniqu": "gene",
+    "malari": "paludi",
 }
 
 # Kinds of event: two titles of different kinds tell different stories.

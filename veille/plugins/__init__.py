@@ -1,1 +1,1 @@
-"""Datasette plugins that ship with Veille (registered by :mod:`veille.serve`)."""
+"""Datasette plugins that ship with Veille (registered by :mod:`veille.webapp`)."""

@@ -1,6 +1,6 @@
 """Veille's Atom renderer for Datasette's ``.atom`` pages (tables, views and canned queries).
 
-Registered by :func:`veille.serve.make_datasette` beside :mod:`veille.plugins.datasette_veille`.
+Registered by :func:`veille.webapp.make_datasette` beside :mod:`veille.plugins.datasette_veille`.
 
 datasette-atom 0.9 answers 500 when a query returns no rows (max() of nothing) or a row has no
 atom_link (lxml refuses None), and it links whatever atom_link holds. This renderer keeps its

@@ -1,6 +1,6 @@
 """Veille's Datasette plugin: safe free-text search, readable dates, safe links, quiet columns.
 
-Registered by :func:`veille.serve.make_datasette` with ``pm.register``; it only reads.
+Registered by :func:`veille.webapp.make_datasette` with ``pm.register``; it only reads.
 
 - ``veille_fts(text)``: an SQL function turning whatever a user typed into a valid FTS5 query
   (every word quoted, AND-ed; ``word*`` keeps its prefix star), or NULL when no word is left.
@@ -227,12 +227,13 @@ def _search_table(datasette, path: str) -> tuple[dict, str | None] | None:  # no
     return cache[path]
 
 
-# Reads through memory-mapped I/O: after the collector commits, SQLite empties each reading
-# connection's page cache, and a searched Articles page then copied its ~1,000 rows back from
-# the file on each of its queries (its main query 8.5 ms after a commit, 3.9 ms mapped, on 1M
-# items; bench/bench_search.py --reading-room, "after a commit"). Mapped pages are the
-# operating system's file cache, shared by the connections. plugins.veille.mmap_bytes; 0: off.
-DEFAULT_MMAP_BYTES = 1 << 30
+# Memory-mapped reads (plugins.veille.mmap_bytes; default 0: off). They paid when a searched
+# Articles page read its ~1,000 matching items whole after each commit (SQLite empties every
+# reading connection's page cache then). Since the page reads its window from item_keys and only
+# its 25 shown rows from items, mapping costs more than it saves: after a one-row commit, on 1M
+# items, interleaved in one process, the searched page took 16.2 ms of CPU unmapped against 18.0
+# mapped (1 GB), the unfiltered page 11.5 against 11.8 (the page faults of the remapped reads).
+DEFAULT_MMAP_BYTES = 0
 
 
 def mmap_bytes(datasette) -> int:  # noqa: ANN001
@@ -245,7 +246,7 @@ def mmap_bytes(datasette) -> int:  # noqa: ANN001
 def prepare_connection(conn: sqlite3.Connection, database, datasette) -> None:  # noqa: ANN001
     conn.create_function("veille_fts", 1, fts_query, deterministic=True)
     conn.create_function("escape_fts", 1, table_search_query, deterministic=True)
-    if database == "veille":
+    if database == "veille" and mmap_bytes(datasette):
         conn.execute(f"pragma mmap_size={mmap_bytes(datasette)}")
 
 

@@ -1,6 +1,6 @@
 """French labels on Datasette's pages: cells, column titles, facets, query parameters, messages.
 
-Registered by :func:`veille.serve.make_datasette`. The data keep their slugs (``pediatrie``,
+Registered by :func:`veille.webapp.make_datasette`. The data keep their slugs (``pediatrie``,
 ``recall``, ``official``, source ids): facets, JSON and links stay stable; only what a reader
 sees is translated:
 
@@ -184,10 +184,11 @@ def describe(text: str) -> str:
     in French."""
     for old, new in (
         ("where ", "où "), (" and ", " et "), ("sorted by ", "triés par "), (" descending", " décroissant"),
-        ("search matches ", "recherche "), (" contains ", " contient "), (" is not ", " n'est pas "),
+        (" contains ", " contient "), (" is not ", " n'est pas "),
     ):
         text = text.replace(old, new)
-    return text
+    # Veille's search says `search matches "words"` (and the window note after it).
+    return re.sub(r'search matches "(.*?)"(?= \(|$| et | triés )', r"recherche « \1 »", text)
 
 
 def label_for(column: str, value: object, names: dict[str, str]) -> str | None:

@@ -6,7 +6,7 @@ and guids resolved against them inherit them. Rather than remembering every colu
 format that shows a URL, :func:`redact` runs over every response body Datasette sends in public
 mode (HTML, JSON, Atom, CSV): userinfo is removed and the values of secret-looking query
 parameters replaced by ``***``. Enabled by ``plugins.veille.public`` (set by
-:func:`veille.serve.make_public`).
+:func:`veille.webapp.make_public`).
 """
 
 from __future__ import annotations

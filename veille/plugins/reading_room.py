@@ -1,6 +1,6 @@
 """The reading room: La une at ``/`` and the story page at ``/histoires/<story_id>``.
 
-Registered by :func:`veille.serve.make_datasette` beside :mod:`veille.plugins.datasette_veille`.
+Registered by :func:`veille.webapp.make_datasette` beside :mod:`veille.plugins.datasette_veille`.
 Both pages read through Datasette's own read connections (``execute_fn``) and are rendered with
 Datasette's Jinja environment (autoescaped) from ``veille/templates/la_une.html`` and
 ``histoire.html``. La une arranges the stories with :func:`veille.arrange.arrange`, exactly as the

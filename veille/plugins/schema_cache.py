@@ -17,7 +17,7 @@ A searched page's main query is run with its sort on the keys alone
 (:mod:`veille.plugins.search_page`); its probe, count and facet window come from one read of
 its search window on ``item_keys`` when the database has it (:mod:`veille.plugins.search_keys`).
 
-:class:`SchemaCachedDatabase` is the Database that ``veille.serve.make_datasette`` adds;
+:class:`SchemaCachedDatabase` is the Database that ``veille.webapp.make_datasette`` adds;
 :func:`refresh_only_when_written` wraps ``Datasette.refresh_schemas`` the same way.
 """
 
