@@ -91,3 +91,16 @@ def test_realfeeds_scores(split):
     # Items labelled with no specialty that get one (false tags on non-medical text).
     false_tags = sum(1 for ex, got, _ in report.errors if got and not ex.specialties)
     assert false_tags <= 0.1 * untagged
+
+
+def test_second_holdout_set_shape():
+    """realworld_holdout2.jsonl: written after the first held-out split had been measured in
+    every round, labelled before the tagger was run on it; never tuned on."""
+    slugs = set(default_tagger().specialties)
+    holdout2 = written("holdout2")
+    assert len(by_lang(holdout2, "fr")) >= 120 and len(by_lang(holdout2, "en")) >= 120
+    assert {e.style for e in holdout2} == {"headline", "agency", "social", "abstract"}
+    assert {s for e in holdout2 for s in e.specialties} == slugs
+    assert {e.type for e in holdout2} == set(ITEM_TYPES)
+    others = {e.title for split in ("dev", "holdout") for e in written(split)}
+    assert not {e.title for e in holdout2} & others
