@@ -478,3 +478,28 @@ def test_unpickled_sets_keep_one_copy_of_their_words_and_concept_pairs() -> None
     words_b = {w: w for w in rb.places}
     lyon = [w for w in ra.places if w in words_b]
     assert lyon and all(w is words_b[w] for w in lyon)
+
+
+def test_the_index_weighs_local_places_without_loading_the_place_tables() -> None:
+    """The main process keeps the story index and scores unpickled features: whether a shared
+    place is inside a country ("+local") was read off the place table where the features were
+    made (the parsing workers), so the main process never loads pycountry's tables (~7 MB)."""
+    import pickle
+    import subprocess
+    import sys
+
+    from veille.dedup import features
+
+    a = doc("a", "Légionellose à Grenoble : l'ARS enquête sur l'origine des cas")
+    b = doc("b", "Grenoble : l'origine des cas de légionellose recherchée par l'ARS", hours=2)
+    blob = pickle.dumps((features(a), features(b)))
+    code = (
+        "import pickle, sys\n"
+        "from veille.dedup import names\n"
+        "from veille.dedup.similarity import Weights, score\n"
+        "fa, fb = pickle.loads(sys.stdin.buffer.read())\n"
+        "print(score(fa, fb, Weights())[1], names.places.cache_info().currsize)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], input=blob, capture_output=True, check=True).stdout.decode().split()
+    assert "+local" in out[0]
+    assert out[1] == "0"

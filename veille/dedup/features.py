@@ -80,6 +80,7 @@ class Features:
     labels: frozenset[str] = _EMPTY  # brands a title names as such: "de la marque Istara", "Acme brand"
     areas: frozenset[str] = _EMPTY  # ISO 3166-2 areas the places named cover: "FR-87" for "Limousin"
     foods: frozenset[str] = _EMPTY  # kinds of food named: "camembert", "steak hache"
+    local: frozenset[str] = _EMPTY  # places named that are not whole countries: "grenoble"
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         # Features cross from the parsing workers to the main process, whose story index keeps
@@ -402,4 +403,5 @@ def features(doc: StoryDoc) -> Features:
         _labels(words),
         covered,
         markers.food_kinds(cleaned) or _EMPTY,
+        frozenset(p for p in place_names if not places().get(p, ("", False))[1]) or _EMPTY,
     )

@@ -40,7 +40,6 @@ from rapidfuzz.distance import Levenshtein
 from veille.dedup.concepts import chambers, organs, people_groups
 from veille.dedup.docs import StoryDoc
 from veille.dedup.features import Features, features
-from veille.dedup.names import places
 from veille.dedup.text import base_weight
 from veille.dedup.text import distinguishing as is_key
 
@@ -338,10 +337,10 @@ def _local_event(a: Features, b: Features) -> bool:
     """Whether two titles share a disease or a drug and either a place inside a country (a city,
     a département, a region) or a figure (a number of 10 or more that is not a year: "412 cas"
     / "412 cases", "4,2 millions" / "4.2 million")."""
-    shared = a.places & b.places
-    table = places()
     figure = any(len(n) >= 2 and not (len(n) == 4 and n[:2] in ("19", "20")) for n in a.numbers & b.numbers)
-    if not figure and not (a.areas & b.areas) and not any(not table.get(p, ("", False))[1] for p in shared):
+    # ``local`` is read off the place table in the parsing workers: the main process, which
+    # keeps the story index, does not load pycountry's tables (7 MB) for it.
+    if not figure and not (a.areas & b.areas) and not (a.local & b.local):
         return False
     return bool(a.diseases & b.diseases or a.products & b.products or a.product_codes & (b.product_codes | b.brand_codes) or b.product_codes & a.brand_codes)
 
