@@ -300,6 +300,7 @@ def score(
         if combined > score:
             score = combined
             method += "+summary"
+    plain = method  # what the cautions below add to: none added, the "+local" gain may apply
     if bool(a.products) != bool(b.products) and a.kinds == b.kinds:
         # One names a drug, the other none ("FDA approves donanemab" / "FDA approves a blood test").
         score *= PRODUCT_ASYMMETRY_FACTOR
@@ -324,7 +325,7 @@ def score(
     if a.kinds and b.kinds and not (a.kinds & b.kinds):
         score *= KIND_MISMATCH_FACTOR
         method += "-kind"
-    if "-" not in method[len("title-tokens"):] and LOCAL_BONUS and _local_event(a, b):
+    if method == plain and _local_event(a, b):
         # Nothing sets them apart and they name one disease or drug in one place, or with one
         # figure, within days ("Légionellose à Grenoble : onze cas" / "Grenoble : 11 cas de
         # légionellose"; "Rougeole en Angleterre : 412 cas" / "measles cases in England rise to 412").
