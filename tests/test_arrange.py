@@ -124,6 +124,13 @@ def test_pure_helpers_of_the_reading_room():
     assert link_reason("title-tokens+rapidfuzz+summary-names", 0.8234) == "titres et résumés proches (0,82 ; noms propres différents)"
     assert link_reason("title-tokens", 1.0) == "titres proches (1,00)"
     assert link_reason("title-tokens-product", 0.6) == "titres proches (0,60 ; un seul titre nomme un médicament)"
+    # Every part of a method is said in French, none shown as it is written ("+local", "-brand").
+    assert link_reason("title-tokens+summary+local", 1.0) == (
+        "titres et résumés proches (1,00 ; même maladie ou même médicament, au même endroit ou avec le même chiffre)"
+    )
+    assert link_reason("title-tokens+concept-brand", 0.7) == (
+        "titres proches, une même notion en d'autres mots (0,70 ; un seul titre nomme une marque)"
+    )
     assert parse_date("25/11/2026") == parse_date("2026-11-25") == parse_date("25.11.2026") == "2026-11-25"
     assert parse_date("32/13/2026") is None and parse_date("demain") is None
     assert canonical_specialty("Pédiatrie") == canonical_specialty("PEDIATRIE") == "pediatrie"

@@ -27,7 +27,10 @@ _PENALTIES = {
     "numbers": "nombres différents",
     "subject": "sujets différents",
     "kind": "types d'événement différents",
+    "brand": "un seul titre nomme une marque",
 }
+# A gain ("+local") is said among the details, as the penalties are.
+_GAINS = {"local": "même maladie ou même médicament, au même endroit ou avec le même chiffre"}
 
 
 @dataclass(frozen=True)
@@ -64,14 +67,17 @@ def link_reason(method: str | None, similarity: float | None) -> str:
         return "même histoire"
     if method.startswith("title-tokens"):
         rest = method[len("title-tokens"):]
-        words = "titres et résumés proches" if "+summary" in rest else "titres proches"
-        if "+concept" in rest:
+        added, *penalties = rest.split("-")
+        parts = added.split("+")
+        words = "titres et résumés proches" if "summary" in parts else "titres proches"
+        if "concept" in parts:
             words += ", une même notion en d'autres mots"
-        penalties = [p for p in rest.replace("+rapidfuzz", "").replace("+summary", "").replace("+concept", "").split("-") if p]
+        gains = [_GAINS[p] for p in parts if p in _GAINS]
+        penalties = [p for p in penalties if p]
     else:
-        words, penalties = method, []
+        words, gains, penalties = method, [], []
     details = [f"{similarity:.2f}".replace(".", ",")] if similarity is not None else []
-    details += [_PENALTIES.get(p, p) for p in penalties]
+    details += gains + [_PENALTIES.get(p, p) for p in penalties]
     return f"{words} ({' ; '.join(details)})" if details else words
 
 
